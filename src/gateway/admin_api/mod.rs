@@ -1,0 +1,1 @@
+//! The Kong-compatible Admin API (axum), generic over the kinds registry.

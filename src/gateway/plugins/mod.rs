@@ -1,0 +1,1 @@
+//! Plugin runtime behaviour, one file per plugin, behind one phase-hook trait.

@@ -1,0 +1,1 @@
+//! The proxy: router, forwarding, live reconfiguration.

@@ -1,0 +1,1 @@
+//! The configuration store: one trait, SQLite behind it.

@@ -1,0 +1,149 @@
+//! TLS material: `certificates`, their `snis`, and `ca_certificates`.
+
+use serde_json::Value;
+
+use super::typedefs::*;
+use crate::kinds::check::EntityCheck;
+use crate::kinds::schema::{OnDelete, array, field, record, string};
+use crate::kinds::{Identity, Kind, Nesting, Timestamps};
+
+fn pem(label: &'static str) -> crate::kinds::schema::FieldSchema {
+    let check: fn(&Value) -> Result<(), String> = match label {
+        "CERTIFICATE" => check_cert_pem,
+        _ => check_key_pem,
+    };
+    string().check("pem", check)
+}
+
+fn check_cert_pem(value: &Value) -> Result<(), String> {
+    let text = value.as_str().unwrap_or_default();
+    if text.contains("-----BEGIN CERTIFICATE-----") {
+        Ok(())
+    } else {
+        Err("invalid certificate: not a PEM certificate".into())
+    }
+}
+
+fn check_key_pem(value: &Value) -> Result<(), String> {
+    let text = value.as_str().unwrap_or_default();
+    if text.contains("-----BEGIN") && text.contains("PRIVATE KEY-----") {
+        Ok(())
+    } else {
+        Err("invalid key: not a PEM private key".into())
+    }
+}
+
+pub fn certificate() -> Kind {
+    let schema = record(vec![
+        id(),
+        created_at(),
+        updated_at(),
+        field("cert", pem("CERTIFICATE").required()),
+        field("key", pem("KEY").required().secret()),
+        field("cert_alt", pem("CERTIFICATE")),
+        field("key_alt", pem("KEY").secret()),
+        tags(),
+        field("snis", array(string())),
+    ])
+    .with_checks(vec![EntityCheck::MutuallyRequired(vec![
+        "cert_alt", "key_alt",
+    ])]);
+    Kind {
+        name: "certificates",
+        admin_path: "certificates",
+        nested_admin_path: "certificate",
+        event_name: "certificate",
+        file_key: Some("certificates"),
+        schema,
+        endpoint_key: None,
+        endpoint_key_scoped: false,
+        identity: Identity::Fields(vec!["cert", "key"]),
+        unique_together: vec![],
+        level: 1,
+        children: vec![Nesting {
+            key: "snis",
+            kind: "snis",
+            foreign_field: "certificate",
+        }],
+        shorthands: vec![],
+        subschema_key: None,
+        subschema_field: None,
+        timestamps: Timestamps::Seconds,
+    }
+}
+
+pub fn sni() -> Kind {
+    let mut certificate = reference("certificate", "certificates", OnDelete::Cascade);
+    certificate.schema.required = true;
+    let schema = record(vec![
+        id(),
+        created_at(),
+        updated_at(),
+        field(
+            "name",
+            string().required().unique().check("sni", check_sni_name),
+        ),
+        tags(),
+        certificate,
+    ]);
+    Kind {
+        name: "snis",
+        admin_path: "snis",
+        nested_admin_path: "snis",
+        event_name: "sni",
+        file_key: None,
+        schema,
+        endpoint_key: Some("name"),
+        endpoint_key_scoped: false,
+        identity: Identity::Fields(vec!["name"]),
+        unique_together: vec![],
+        level: 2,
+        children: vec![],
+        shorthands: vec![],
+        subschema_key: None,
+        subschema_field: None,
+        timestamps: Timestamps::Seconds,
+    }
+}
+
+fn check_sni_name(value: &Value) -> Result<(), String> {
+    let text = value.as_str().unwrap_or_default();
+    if text.parse::<std::net::IpAddr>().is_ok() {
+        return Err("must not be an IP".into());
+    }
+    if text.contains(':') {
+        return Err("must not have a port".into());
+    }
+    check_host(&Value::from(
+        text.trim_start_matches("*.").trim_end_matches(".*"),
+    ))
+}
+
+pub fn ca_certificate() -> Kind {
+    let schema = record(vec![
+        id(),
+        created_at(),
+        updated_at(),
+        field("cert", pem("CERTIFICATE").required()),
+        field("cert_digest", string().unique().server_managed()),
+        tags(),
+    ]);
+    Kind {
+        name: "ca_certificates",
+        admin_path: "ca_certificates",
+        nested_admin_path: "ca_certificates",
+        event_name: "ca-certificate",
+        file_key: Some("ca_certificates"),
+        schema,
+        endpoint_key: None,
+        endpoint_key_scoped: false,
+        identity: Identity::Fields(vec!["cert"]),
+        unique_together: vec![],
+        level: 1,
+        children: vec![],
+        shorthands: vec![],
+        subschema_key: None,
+        subschema_field: None,
+        timestamps: Timestamps::Seconds,
+    }
+}

@@ -1,0 +1,5 @@
+//! The `gwctl` binary: everything lives in the library; this only hands over the arguments.
+
+fn main() -> std::process::ExitCode {
+    gwctl::cli::main()
+}
