@@ -3,4 +3,5 @@
 pub mod admin_api;
 pub mod plugins;
 pub mod proxy;
+pub mod snapshot;
 pub mod store;
