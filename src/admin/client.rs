@@ -57,9 +57,8 @@ impl AdminClient {
             })?;
             let name = HeaderName::from_bytes(name.trim().as_bytes())
                 .map_err(|_| AdminError::Config(format!("invalid header name in '{raw}'")))?;
-            let mut value = HeaderValue::from_str(value.trim()).map_err(|_| {
-                AdminError::Config(format!("invalid header value for '{name}'"))
-            })?;
+            let mut value = HeaderValue::from_str(value.trim())
+                .map_err(|_| AdminError::Config(format!("invalid header value for '{name}'")))?;
             value.set_sensitive(true);
             headers.insert(name, value);
         }
@@ -77,7 +76,10 @@ impl AdminClient {
                 AdminError::Config(format!("cannot read --ca-cert {}: {e}", path.display()))
             })?;
             let cert = reqwest::Certificate::from_pem(&pem).map_err(|e| {
-                AdminError::Config(format!("--ca-cert {} is not a PEM certificate: {e}", path.display()))
+                AdminError::Config(format!(
+                    "--ca-cert {} is not a PEM certificate: {e}",
+                    path.display()
+                ))
             })?;
             builder = builder.add_root_certificate(cert);
         }
@@ -256,14 +258,15 @@ fn http_error(method: &Method, path: &str, status: StatusCode, body: Value) -> A
         .get("fields")
         .or_else(|| body.get("options"))
         .filter(|f| f.as_object().is_some_and(|m| !m.is_empty()))
-        .cloned();
+        .cloned()
+        .map(Box::new);
     AdminError::Http {
         method: method.to_string(),
         path: path.to_string(),
         status: status.as_u16(),
         message,
         fields,
-        body,
+        body: Box::new(body),
     }
 }
 

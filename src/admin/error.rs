@@ -19,8 +19,8 @@ pub enum AdminError {
         path: String,
         status: u16,
         message: String,
-        fields: Option<Value>,
-        body: Value,
+        fields: Option<Box<Value>>,
+        body: Box<Value>,
     },
     #[error("{method} {path}: the gateway's answer is not the JSON expected: {detail}")]
     Decode {
@@ -48,8 +48,8 @@ impl AdminError {
 }
 
 /// Kong's field errors flattened to `; a.b: msg` so nothing the gateway said is dropped.
-fn render_fields(fields: &Option<Value>) -> String {
-    let Some(Value::Object(map)) = fields else {
+fn render_fields(fields: &Option<Box<Value>>) -> String {
+    let Some(Value::Object(map)) = fields.as_deref() else {
         return String::new();
     };
     let mut lines = Vec::new();
@@ -76,7 +76,11 @@ fn flatten(prefix: &str, value: &Value, out: &mut Vec<String>) {
         Value::Array(items) => {
             let parts: Vec<String> = items
                 .iter()
-                .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
                 .collect();
             out.push(format!("{prefix}: {}", parts.join(", ")));
         }

@@ -228,7 +228,11 @@ fn order(changes: &mut [Change]) {
 fn link_dependencies(changes: &mut [Change]) {
     let registry = registry();
     let reference = |c: &Change, field: &str| -> Option<String> {
-        let body = if c.op == Op::Delete { c.old.as_ref() } else { c.new.as_ref() }?;
+        let body = if c.op == Op::Delete {
+            c.old.as_ref()
+        } else {
+            c.new.as_ref()
+        }?;
         Some(body.get(field)?.get("id")?.as_str()?.to_string())
     };
     let mut writes: HashMap<(String, String), usize> = HashMap::new();
@@ -249,26 +253,33 @@ fn link_dependencies(changes: &mut [Change]) {
             writes.insert((c.kind.clone(), c.id.clone()), i);
         }
     }
-    for i in 0..changes.len() {
-        let kind = registry.kind(&changes[i].kind).expect("registry kind");
-        let mut deps: Vec<usize> = match changes[i].op {
-            Op::Create | Op::Update => registry
-                .foreign_fields(kind)
-                .iter()
-                .filter_map(|f| {
-                    let pid = reference(&changes[i], f.field)?;
-                    writes.get(&(f.kind.to_string(), pid)).copied()
-                })
-                .collect(),
-            Op::Delete => referencing_deletes
-                .get(&(changes[i].kind.clone(), changes[i].id.clone()))
-                .cloned()
-                .unwrap_or_default(),
-        };
-        // Only earlier steps can be waited for.
-        deps.retain(|&j| j < i);
-        deps.sort_unstable();
-        deps.dedup();
-        changes[i].depends_on = deps;
+    let all_deps: Vec<Vec<usize>> = changes
+        .iter()
+        .enumerate()
+        .map(|(i, change)| {
+            let kind = registry.kind(&change.kind).expect("registry kind");
+            let mut deps: Vec<usize> = match change.op {
+                Op::Create | Op::Update => registry
+                    .foreign_fields(kind)
+                    .iter()
+                    .filter_map(|f| {
+                        let pid = reference(change, f.field)?;
+                        writes.get(&(f.kind.to_string(), pid)).copied()
+                    })
+                    .collect(),
+                Op::Delete => referencing_deletes
+                    .get(&(change.kind.clone(), change.id.clone()))
+                    .cloned()
+                    .unwrap_or_default(),
+            };
+            // Only earlier steps can be waited for.
+            deps.retain(|&j| j < i);
+            deps.sort_unstable();
+            deps.dedup();
+            deps
+        })
+        .collect();
+    for (change, deps) in changes.iter_mut().zip(all_deps) {
+        change.depends_on = deps;
     }
 }

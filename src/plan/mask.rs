@@ -109,8 +109,12 @@ pub fn mask_strings(value: &mut Value, secret_values: &[String]) {
                 *s = masked;
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| mask_strings(v, secret_values)),
-        Value::Object(map) => map.values_mut().for_each(|v| mask_strings(v, secret_values)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| mask_strings(v, secret_values)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| mask_strings(v, secret_values)),
         _ => {}
     }
 }
@@ -138,7 +142,8 @@ mod tests {
         let out = masked_body("keyauth_credentials", cred.as_object().unwrap(), &[], &[]);
         assert_eq!(out["key"], MASK);
 
-        let tagged = json!({"name": "s", "host": "internal.example", "tags": ["at internal.example"]});
+        let tagged =
+            json!({"name": "s", "host": "internal.example", "tags": ["at internal.example"]});
         let out = masked_body(
             "services",
             tagged.as_object().unwrap(),

@@ -225,13 +225,15 @@ pub fn resolve(
             }
             merge_tags(&mut entity.body, select_tags);
             if entity.id().is_none() {
-                let matched = identity_keys(kind, &entity.body).into_iter().find_map(|key| {
-                    current_index
-                        .by_identity
-                        .get(&(kind.name, key))
-                        .filter(|id| !claimed.contains_key(&(kind.name, (*id).clone())))
-                        .cloned()
-                });
+                let matched = identity_keys(kind, &entity.body)
+                    .into_iter()
+                    .find_map(|key| {
+                        current_index
+                            .by_identity
+                            .get(&(kind.name, key))
+                            .filter(|id| !claimed.contains_key(&(kind.name, (*id).clone())))
+                            .cloned()
+                    });
                 let id = matched.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
                 entity.body.insert("id".into(), Value::String(id));
             }

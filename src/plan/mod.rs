@@ -13,6 +13,7 @@ pub mod model;
 pub mod names;
 pub mod normalise;
 pub mod render;
+pub mod saved;
 
 pub use diff::{DiffOptions, plan};
 pub use matching::MatchError;

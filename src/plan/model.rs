@@ -85,7 +85,8 @@ impl Plan {
 
     pub fn summary(&self) -> Summary {
         let count = |op| self.changes.iter().filter(|c| c.op == op).count();
-        let (creating, updating, deleting) = (count(Op::Create), count(Op::Update), count(Op::Delete));
+        let (creating, updating, deleting) =
+            (count(Op::Create), count(Op::Update), count(Op::Delete));
         Summary {
             creating,
             updating,
@@ -119,9 +120,13 @@ impl Plan {
 pub enum Status {
     Applied,
     /// The gateway refused it; the message is the gateway's own (secrets masked).
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
     /// Not attempted: something it depends on failed (or the atomic batch was refused).
-    Skipped { because: String },
+    Skipped {
+        because: String,
+    },
 }
 
 /// The result of applying a plan: one status per change, in plan order.

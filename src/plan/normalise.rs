@@ -75,7 +75,9 @@ fn canonical_value(schema: &FieldSchema, value: &Value) -> Option<Value> {
         (Type::Record, Value::Object(map)) if !schema.fields.is_empty() => {
             let mut out = Map::new();
             for field in &schema.fields {
-                if let Some(v) = map.get(field.name).and_then(|v| canonical_value(&field.schema, v))
+                if let Some(v) = map
+                    .get(field.name)
+                    .and_then(|v| canonical_value(&field.schema, v))
                 {
                     out.insert(field.name.to_string(), v);
                 }
@@ -176,7 +178,10 @@ mod tests {
         let pem = "-----BEGIN CERTIFICATE-----x";
         let key = "-----BEGIN PRIVATE KEY-----x";
         assert_eq!(
-            canon("certificates", json!({"cert": pem, "key": key, "snis": ["a.com"]})),
+            canon(
+                "certificates",
+                json!({"cert": pem, "key": key, "snis": ["a.com"]})
+            ),
             canon("certificates", json!({"cert": pem, "key": key}))
         );
     }

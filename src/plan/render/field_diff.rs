@@ -157,11 +157,7 @@ mod tests {
     fn a_masked_change_is_still_visible_as_a_change() {
         let c = change(json!({"key": "old-secret"}), json!({"key": "new-secret"}));
         let masked = json!({"key": MASK});
-        let lines = update_lines(
-            &c,
-            masked.as_object().unwrap(),
-            masked.as_object().unwrap(),
-        );
+        let lines = update_lines(&c, masked.as_object().unwrap(), masked.as_object().unwrap());
         let all: String = lines.iter().map(|l| l.text.clone()).collect();
         assert!(all.contains("[masked] (changed)"), "{all}");
         assert!(!all.contains("secret"), "{all}");

@@ -35,8 +35,10 @@ pub fn document(
                 continue;
             }
             Some(Status::Failed { error }) => {
-                failed.push(json!({"name": change.name, "kind": event_name(&change.kind),
-                    "op": change.op, "error": error}));
+                failed.push(
+                    json!({"name": change.name, "kind": event_name(&change.kind),
+                    "op": change.op, "error": error}),
+                );
                 continue;
             }
             _ => {}
