@@ -24,7 +24,16 @@ pub fn error(message: impl std::fmt::Display) -> CliError {
     CliError(miette::miette!("{message}"))
 }
 
+/// Error reports without line wrapping: "cannot reach the Admin API …" stays one line in
+/// logs whatever the terminal width. (A hook can only be set once; a second call is a no-op.)
+fn unwrapped_reports() {
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
+}
+
 pub fn connect(global: &Global, args: &ClientArgs) -> Result<AdminClient, CliError> {
+    unwrapped_reports();
     let mut config = ClientConfig::new(global.addr.clone());
     config.headers = global.headers.clone();
     config.timeout = global.timeout();
