@@ -174,14 +174,15 @@ async fn handle(
     reply(status, answer)
 }
 
-/// Resolves `/a/b/c/d` into (kind, parent filter, id).
-fn resolve(
-    path: &str,
-) -> Option<(
+/// A request path resolved: the kind, the parent it is nested under, the entity id.
+type Target = (
     &'static Kind,
     Option<(&'static str, String)>,
     Option<String>,
-)> {
+);
+
+/// Resolves `/a/b/c/d` into (kind, parent filter, id).
+fn resolve(path: &str) -> Option<Target> {
     let r = registry();
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match segs.as_slice() {
