@@ -45,6 +45,8 @@ pub fn own_name(kind: &Kind, body: &Map<String, Value>, id: &str) -> String {
             match value {
                 Value::Null => None,
                 _ if secret => Some(MASK.to_string()),
+                // A PEM block is an identity, not a name: such kinds are named by id.
+                Value::String(s) if s.contains('\n') || s.len() > 80 => None,
                 Value::String(s) => Some(s.clone()),
                 other => Some(other.to_string()),
             }
@@ -55,7 +57,9 @@ pub fn own_name(kind: &Kind, body: &Map<String, Value>, id: &str) -> String {
         crate::kinds::Identity::FirstOf(_) => own.into_iter().take(1).collect(),
         _ => own,
     };
-    if own.is_empty() {
+    // Only a masked secret left (a certificate's key once its PEM is dropped): name by id.
+    let only_masked = own.iter().all(|o| o == MASK) && kind.identity_fields().len() > own.len();
+    if own.is_empty() || only_masked {
         id.to_string()
     } else {
         own.join(" ")
