@@ -1,33 +1,45 @@
 //! The whole plan as one all-or-nothing transaction, for targets that advertise gwctl's batch
-//! endpoint in `GET /`. The body lists the requests in plan order:
-//! `{"operations": [{"method": "PUT", "path": "/services/<id>", "body": {…}}, …]}`; the
-//! gateway applies all of them or none and answers 200, or an error naming the failing
-//! operation (`{"message": …, "index": N, "fields": …}`).
+//! endpoint in `GET /` (see the bundled gateway's docs/README-serve.md). The body lists the
+//! operations in plan order — `{"if_revision": N, "operations": [{"op": "put", "kind":
+//! "services", "key": "<id>", "body": {…}}, …]}` — and the gateway applies all of them or
+//! none: 200, or the failing operation's status with `failed_operation.index`, or 412 when the
+//! revision moved.
 
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::executor::ApplyOptions;
-use super::request::request_for;
 use crate::admin::AdminClient;
 use crate::admin::error::AdminError;
-use crate::plan::model::{Outcome, Plan, Status};
+use crate::admin::paths::create_by_post;
+use crate::kinds::registry;
+use crate::plan::model::{Change, Op, Outcome, Plan, Status};
 use crate::state::model::mask_text;
 
-pub fn batch_body(plan: &Plan) -> Value {
-    let operations: Vec<Value> = plan
-        .changes
-        .iter()
-        .map(|change| {
-            let r = request_for(change);
-            let mut op = json!({"method": r.method.as_str(), "path": r.path});
-            if let Some(body) = r.body {
-                op["body"] = body;
+fn operation(change: &Change) -> Value {
+    match change.op {
+        Op::Delete => json!({"op": "delete", "kind": change.kind, "key": change.id}),
+        Op::Create | Op::Update => {
+            let mut body = serde_json::Map::new();
+            body.insert("id".into(), Value::String(change.id.clone()));
+            body.extend(change.new.clone().unwrap_or_default());
+            let creating = change.op == Op::Create || change.recreate;
+            let by_post = registry().kind(&change.kind).is_some_and(create_by_post);
+            if creating && by_post {
+                json!({"op": "create", "kind": change.kind, "body": body})
+            } else {
+                json!({"op": "put", "kind": change.kind, "key": change.id, "body": body})
             }
-            op
-        })
-        .collect();
-    json!({ "operations": operations })
+        }
+    }
+}
+
+pub fn batch_body(plan: &Plan, expected_revision: Option<&str>) -> Value {
+    let operations: Vec<Value> = plan.changes.iter().map(operation).collect();
+    let mut body = json!({ "operations": operations });
+    if let Some(revision) = expected_revision.and_then(|r| r.parse::<u64>().ok()) {
+        body["if_revision"] = json!(revision);
+    }
+    body
 }
 
 pub async fn apply_batch(
@@ -36,19 +48,18 @@ pub async fn apply_batch(
     plan: &Plan,
     options: &ApplyOptions,
 ) -> Outcome {
-    let body = batch_body(plan);
-    let headers: Vec<(&str, String)> = options
-        .expected_revision
-        .iter()
-        .map(|r| ("If-Match", format!("\"{r}\"")))
-        .collect();
-    let result = client.send(Method::POST, path, Some(&body), &headers).await;
+    let body = batch_body(plan, options.expected_revision.as_deref());
+    let result = client
+        .send(reqwest::Method::POST, path, Some(&body), &[])
+        .await;
     let statuses = match result {
         Ok(_) => vec![Status::Applied; plan.changes.len()],
         Err(error) => {
             let failing = match &error {
                 AdminError::Http { body, .. } => body
-                    .get("index")
+                    .get("failed_operation")
+                    .and_then(|f| f.get("index"))
+                    .or_else(|| body.get("index"))
                     .and_then(Value::as_u64)
                     .map(|i| i as usize),
                 _ => None,

@@ -157,13 +157,27 @@ async fn handle(
             revision: inner.store.revision,
         };
         for (i, op) in ops.iter().enumerate() {
-            let m: Method = op["method"].as_str().unwrap_or("GET").parse().unwrap();
-            let p = op["path"].as_str().unwrap_or("").to_string();
-            let (status, answer) = route(&mut copy, &m, &p, "", op.get("body").cloned());
+            let Some(kind) = op["kind"].as_str().and_then(|k| registry().kind(k)) else {
+                return reply(StatusCode::BAD_REQUEST, json!({"message": "unknown kind"}));
+            };
+            let key = op["key"].as_str().map(str::to_string);
+            let body = op.get("body").cloned().unwrap_or(json!({}));
+            let (status, answer) = match (op["op"].as_str().unwrap_or(""), key) {
+                ("create", _) => write(&mut copy, kind, None, None, body),
+                ("put", Some(key)) => write(&mut copy, kind, None, Some(key), body),
+                ("delete", Some(key)) => delete(&mut copy, kind, &key),
+                _ => (StatusCode::BAD_REQUEST, json!({"message": "bad operation"})),
+            };
             if !status.is_success() {
-                let mut answer = answer;
-                answer["index"] = json!(i);
-                return reply(status, answer);
+                let message = format!(
+                    "batch operation {i} failed: {}",
+                    answer["message"].as_str().unwrap_or("")
+                );
+                return reply(
+                    status,
+                    json!({"message": message, "revision": inner.store.revision,
+                           "failed_operation": {"index": i, "status": status.as_u16(), "error": answer}}),
+                );
             }
         }
         inner.store = copy;
