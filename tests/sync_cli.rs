@@ -358,3 +358,28 @@ fn an_unreachable_gateway_fails_with_one_line() {
     )), "{}", r.stderr);
     assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
 }
+
+#[test]
+fn a_kong_targets_own_schema_defaults_do_not_show_as_changes() {
+    let gw = start(false);
+    gw.fake.0.lock().unwrap().schemas.insert(
+        "plugins/x-custom".into(),
+        serde_json::json!({"fields": [{"config": {"type": "record", "required": true,
+            "fields": [{"limit": {"type": "integer"}}, {"mode": {"type": "string", "default": "fast"}}]}}]}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "x.yaml",
+        "_format_version: \"3.0\"\nplugins:\n  - name: x-custom\n    config:\n      limit: 5\n",
+    );
+    assert_eq!(run(&gw, &["sync", &file], &[]).code, 0);
+    assert_eq!(gw.entities("plugins")[0]["config"]["mode"], "fast");
+    let diff = run(&gw, &["diff", "--exit-code", &file], &[]);
+    assert_eq!(diff.code, 0, "{}", diff.stdout);
+    assert!(
+        gw.requests()
+            .iter()
+            .any(|r| r.uri == "/schemas/plugins/x-custom")
+    );
+}

@@ -14,6 +14,7 @@ pub mod info;
 pub mod paths;
 pub mod rate;
 pub mod read;
+pub mod schemas;
 
 pub use client::AdminClient;
 pub use config::ClientConfig;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::output::{Report, print};
-use super::sync::common::{ClientArgs, connect, error, runtime, select_tags};
+use super::sync::common::{ClientArgs, connect, error, remote_schemas, runtime, select_tags};
 use super::sync::input;
 use super::{CliResult, Exit, Global};
 use crate::admin::{ReadOptions, read_gateway};
@@ -40,10 +40,12 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         )
         .await
         .map_err(error)?;
+        let remote = remote_schemas(&client, &snapshot.info, &target).await;
         let plan = plan(
             &snapshot.state,
             &target,
             &DiffOptions {
+                remote,
                 no_deletes: args.no_deletes,
                 select_tags: tags.clone(),
             },

@@ -39,6 +39,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         &DiffOptions {
             no_deletes: false,
             select_tags: tags.clone(),
+            remote: None,
         },
     )
     .map_err(error)?;

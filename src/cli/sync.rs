@@ -6,7 +6,7 @@ pub mod input;
 
 use std::path::PathBuf;
 
-use common::{ClientArgs, connect, error, runtime, select_tags};
+use common::{ClientArgs, connect, error, remote_schemas, runtime, select_tags};
 
 use super::output::{Report, print};
 use super::{CliResult, Exit, Global};
@@ -84,10 +84,12 @@ fn reconcile(
                 snapshot.state.len()
             )));
         }
+        let remote = remote_schemas(&client, &snapshot.info, &target).await;
         let plan = plan(
             &snapshot.state,
             &target,
             &DiffOptions {
+                remote,
                 no_deletes,
                 select_tags: tags,
             },

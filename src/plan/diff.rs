@@ -19,6 +19,8 @@ pub struct DiffOptions {
     /// Only entities carrying all these tags are managed (the current side was read with
     /// them); created entities get them.
     pub select_tags: Vec<String>,
+    /// The target's own schema defaults (gateways other than gwctl's).
+    pub remote: Option<std::sync::Arc<super::remote::RemoteSchemas>>,
 }
 
 /// Computes what must change for the gateway (`current`) to equal the files (`target`).
@@ -44,7 +46,19 @@ pub fn plan(current: &State, target: &State, options: &DiffOptions) -> Result<Pl
         for entity in target.of_kind(kind.name) {
             let id = entity.id().expect("resolve assigns ids").to_string();
             target_ids.insert((kind.name, id.clone()));
-            let new = canonical(kind, &entity.body);
+            let new = match &options.remote {
+                Some(remote) => {
+                    let mut body = entity.body.clone();
+                    let sub = kind
+                        .subschema_key
+                        .and_then(|k| body.get(k))
+                        .and_then(Value::as_str)
+                        .map(str::to_string);
+                    remote.fill(kind.name, sub.as_deref(), &mut body);
+                    canonical(kind, &body)
+                }
+                None => canonical(kind, &entity.body),
+            };
             let old = current_index
                 .by_id
                 .get(&(kind.name, id.clone()))

@@ -12,6 +12,7 @@ pub mod matching;
 pub mod model;
 pub mod names;
 pub mod normalise;
+pub mod remote;
 pub mod render;
 pub mod saved;
 

@@ -36,6 +36,9 @@ pub struct Inner {
     pub batch: bool,
     /// Answer the next N requests with 429 (Retry-After: 0).
     pub throttle: usize,
+    /// Schemas served at `/schemas/...` (path without `/schemas/`), whose defaults the fake
+    /// fills into plugins it does not know, as a newer Kong would.
+    pub schemas: BTreeMap<String, Value>,
 }
 
 #[derive(Clone, Default)]
@@ -183,7 +186,27 @@ async fn handle(
         inner.store = copy;
         return reply(StatusCode::OK, json!({"revision": inner.store.revision}));
     }
+    if let Some(name) = path.strip_prefix("/schemas/") {
+        return match inner.schemas.get(name) {
+            Some(schema) => reply(StatusCode::OK, schema.clone()),
+            None => reply(
+                StatusCode::NOT_FOUND,
+                json!({"message": format!("No entity named '{name}'")}),
+            ),
+        };
+    }
     let query = uri.query().unwrap_or("").to_string();
+    let body = body.map(|mut b| {
+        if let Some(name) = b.get("name").and_then(Value::as_str).map(str::to_string)
+            && let Some(schema) = inner.schemas.get(&format!("plugins/{name}"))
+            && let Some(map) = b.as_object_mut()
+        {
+            let mut remote = gwctl::plan::remote::RemoteSchemas::default();
+            remote.insert("plugins", Some(&name), schema.clone());
+            remote.fill("plugins", Some(&name), map);
+        }
+        b
+    });
     let (status, answer) = route(&mut inner.store, &method, &path, &query, body);
     reply(status, answer)
 }

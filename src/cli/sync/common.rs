@@ -1,8 +1,12 @@
 //! What every online command shares: the client options, the connection, select tags and the
 //! async runtime.
 
-use crate::admin::{AdminClient, ClientConfig};
+use std::sync::Arc;
+
+use crate::admin::schemas::fetch_schemas;
+use crate::admin::{AdminClient, ClientConfig, GatewayInfo};
 use crate::cli::{CliError, Global};
+use crate::plan::remote::RemoteSchemas;
 use crate::state::State;
 
 /// Client options beyond the global ones.
@@ -69,4 +73,18 @@ pub fn select_tags(global: &Global, state: Option<&State>) -> Result<Vec<String>
         (false, _) => Ok(flag),
         _ => Ok(file),
     }
+}
+
+/// For a gateway other than gwctl's, its own schema defaults for what the files hold; gwctl's
+/// gateway shares the registry, so nothing needs fetching.
+pub async fn remote_schemas(
+    client: &AdminClient,
+    info: &GatewayInfo,
+    target: &State,
+) -> Option<Arc<RemoteSchemas>> {
+    if info.bundled {
+        return None;
+    }
+    let schemas = fetch_schemas(client, target).await;
+    (!schemas.is_empty()).then(|| Arc::new(schemas))
 }

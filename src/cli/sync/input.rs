@@ -122,7 +122,8 @@ fn add(
     )?;
     let options = Options {
         check_required: true,
-        unknown_subschema: UnknownSubschema::Reject,
+        // Unknown plugins are the target's business (a real Kong may have them).
+        unknown_subschema: UnknownSubschema::Skip,
         ..Options::default()
     };
     let violations = process_entity(registry(), kind, &mut body, options);
