@@ -332,32 +332,7 @@ fn value_secrets(schema: &FieldSchema, value: &Value, path: &mut Path, out: &mut
 
 fn header_secrets(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
     match value {
-        Value::Object(map) => {
-            let named = map
-                .get("header_name")
-                .and_then(Value::as_str)
-                .is_some_and(is_secret_header);
-            for (key, item) in map {
-                path.push(Seg::Key(key.clone()));
-                let literal = |v: &Value| v.as_str().is_some_and(|s| !is_reference(s));
-                if (is_secret_header(key) || (named && key == "header_value")) && literal(item) {
-                    out.push(path.clone());
-                } else if is_secret_header(key)
-                    && let Value::Array(items) = item
-                {
-                    for (i, v) in items.iter().enumerate() {
-                        if literal(v) {
-                            path.push(Seg::Index(i));
-                            out.push(path.clone());
-                            path.pop();
-                        }
-                    }
-                } else {
-                    header_secrets(item, path, out);
-                }
-                path.pop();
-            }
-        }
+        Value::Object(map) => header_secrets_in(map, path, out),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 path.push(Seg::Index(i));
@@ -375,5 +350,32 @@ fn header_secrets(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
             }
         }
         _ => {}
+    }
+}
+
+fn header_secrets_in(map: &Map<String, Value>, path: &mut Path, out: &mut Vec<Path>) {
+    let named = map
+        .get("header_name")
+        .and_then(Value::as_str)
+        .is_some_and(is_secret_header);
+    let literal = |v: &Value| v.as_str().is_some_and(|s| !is_reference(s));
+    for (key, item) in map {
+        path.push(Seg::Key(key.clone()));
+        if (is_secret_header(key) || (named && key == "header_value")) && literal(item) {
+            out.push(path.clone());
+        } else if is_secret_header(key)
+            && let Value::Array(items) = item
+        {
+            for (i, v) in items.iter().enumerate() {
+                if literal(v) {
+                    path.push(Seg::Index(i));
+                    out.push(path.clone());
+                    path.pop();
+                }
+            }
+        } else {
+            header_secrets(item, path, out);
+        }
+        path.pop();
     }
 }

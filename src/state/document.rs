@@ -5,15 +5,13 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::convert::{Converted, Converter};
+use super::convert::{Substitution, substitute};
 use super::envsubst::Lookup;
-use super::locate::{place, place_at};
 use super::problem::Problem;
-use super::yaml::{Node, Tree};
-use crate::kinds::validate::{Path, Seg, closest, pointer};
+use crate::kinds::validate::{Path, Seg, closest};
 use crate::kinds::{Identity, Kind, Registry};
 
-/// An entity as written, before defaults and checks.
+/// An entity as written (env vars substituted), before defaults and checks.
 #[derive(Debug)]
 pub struct RawEntity {
     pub kind: &'static Kind,
@@ -24,8 +22,8 @@ pub struct RawEntity {
     pub path: Path,
     pub secret_paths: Vec<Path>,
     pub whole_paths: Vec<Path>,
-    /// The foreign field filled in from nesting, if any.
-    pub nested_under: Option<&'static str>,
+    /// Paths whose env substitution failed (already reported; not checked again).
+    pub failed_paths: Vec<Path>,
 }
 
 /// What a file's `_info` says.
@@ -55,6 +53,21 @@ const META_KEYS: [&str; 7] = [
     "_comment",
 ];
 
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn did_you_mean(suggestion: Option<String>) -> Option<String> {
+    suggestion.map(|s| format!("did you mean '{s}'?"))
+}
+
 pub struct Reader<'a> {
     pub registry: &'static Registry,
     pub env: &'a dyn Lookup,
@@ -66,89 +79,88 @@ pub struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn error_at(
-        &mut self,
-        node: &Node,
-        path: &[Seg],
-        code: &'static str,
-        message: String,
-    ) -> &mut Problem {
-        self.problems.push(
-            Problem::error(code, message)
+    fn error(&mut self, path: &[Seg], on_key: bool, message: String, help: Option<String>) {
+        let mut p = Problem::error("format", message)
+            .in_file(self.file)
+            .anchored(path, on_key);
+        p.help = help;
+        self.problems.push(p);
+    }
+
+    fn schema_error(&mut self, path: &[Seg], on_key: bool, message: String, help: Option<String>) {
+        self.error(path, on_key, message, help);
+        if let Some(p) = self.problems.last_mut() {
+            p.code = "schema";
+        }
+    }
+
+    /// Substitutes env vars in `value` (a node at `base`), reporting unset variables.
+    fn substitute(&mut self, value: &mut Value, base: &[Seg], skip: &[&str]) -> Substitution {
+        let mut out = Substitution::default();
+        substitute(value, self.env, skip, &mut out);
+        for e in out.errors.drain(..) {
+            out.failed_paths.push(e.path.clone());
+            let mut path = base.to_vec();
+            path.extend(e.path);
+            let mut p = Problem::error("env", e.message)
                 .in_file(self.file)
-                .at(place(node.referenced))
-                .pointer(pointer(path)),
-        );
-        self.problems.last_mut().expect("just pushed")
+                .anchored(&path, false)
+                .help(e.help)
+                .label("referenced here");
+            if let Some(anchor) = &mut p.anchor {
+                anchor.within = Some(e.within);
+            }
+            self.problems.push(p);
+        }
+        self.secret_values.append(&mut out.secret_values);
+        out
     }
 
-    fn convert(&mut self, node: &Node, base: &[Seg], skip: &[&str]) -> (Value, Converted) {
-        let converter = Converter {
-            env: self.env,
-            file: self.file,
-            base,
-        };
-        let mut out = Converted::default();
-        let value = converter.convert(node, skip, &mut out);
-        self.problems.append(&mut out.problems);
-        self.secret_values.extend(out.secret_values.iter().cloned());
-        (value, out)
-    }
-
-    /// Reads one file's root node. Returns its `_info`.
-    pub fn read(&mut self, root: &Node) -> Info {
+    /// Reads one file's root value. Returns its `_info`.
+    pub fn read(&mut self, root: Value) -> Info {
         let mut info = Info::default();
-        let Tree::Map(entries) = &root.value else {
-            self.error_at(
-                root,
+        let Value::Object(entries) = root else {
+            self.error(
                 &[],
-                "format",
+                false,
                 format!(
                     "a state file is a mapping of keys, found {}",
-                    root.value.type_name()
+                    type_name(&root)
                 ),
-            )
-            .help = Some("start the file with `_format_version: \"3.0\"`".into());
+                Some("start the file with `_format_version: \"3.0\"`".into()),
+            );
             return info;
         };
-        self.format_version(root);
+        self.format_version(&entries);
         for (key, value) in entries {
-            let path = vec![Seg::Key(key.value.clone())];
-            match key.value.as_str() {
+            let path = vec![Seg::Key(key.clone())];
+            match key.as_str() {
                 "_format_version" | "_comment" => {}
                 "_info" => info = self.info(value, &path),
                 "_transform" => {
-                    if value.value != Tree::Bool(true) {
-                        self.error_at(
-                            value,
+                    if value != Value::Bool(true) {
+                        self.error(
                             &path,
-                            "format",
+                            false,
                             "_transform: false is not supported".into(),
+                            None,
                         );
                     }
                 }
-                "_workspace" | "_konnect" => {
-                    let p = Problem::warning(
+                "_workspace" | "_konnect" => self.problems.push(
+                    Problem::warning(
                         "format",
-                        format!(
-                            "{} is ignored: gwctl manages one gateway without workspaces",
-                            key.value
-                        ),
+                        format!("{key} is ignored: gwctl manages one gateway without workspaces"),
                     )
                     .in_file(self.file)
-                    .at(place(key.referenced))
-                    .pointer(pointer(&path));
-                    self.problems.push(p);
-                }
-                "_plugin_configs" => {
-                    self.error_at(
-                        value,
-                        &path,
-                        "format",
-                        "_plugin_configs is not supported yet: write each plugin's config in full"
-                            .into(),
-                    );
-                }
+                    .anchored(&path, true),
+                ),
+                "_plugin_configs" => self.error(
+                    &path,
+                    true,
+                    "_plugin_configs is not supported yet".into(),
+                    Some("write each plugin's config in full".into()),
+                ),
                 name => match self.registry.kind_by_file_key(name) {
                     Some(kind) => self.collection(kind, value, path, None),
                     None => {
@@ -158,16 +170,13 @@ impl Reader<'_> {
                             .iter()
                             .filter_map(|k| k.file_key)
                             .chain(META_KEYS);
-                        let suggestion = closest(name, known);
-                        let p = Problem::error("schema", format!("unknown top-level key '{name}'"))
-                            .in_file(self.file)
-                            .at(place(key.referenced))
-                            .pointer(pointer(&path))
-                            .label("unknown key");
-                        self.problems.push(match suggestion {
-                            Some(s) => p.help(format!("did you mean '{s}'?")),
-                            None => p,
-                        });
+                        let help = did_you_mean(closest(name, known));
+                        self.schema_error(
+                            &path,
+                            true,
+                            format!("unknown top-level key '{name}'"),
+                            help,
+                        );
                     }
                 },
             }
@@ -175,125 +184,116 @@ impl Reader<'_> {
         info
     }
 
-    fn format_version(&mut self, root: &Node) {
-        let help = "gwctl reads decK's 3.0 format: add `_format_version: \"3.0\"` at the top";
-        let Some(node) = root.value.get("_format_version") else {
-            self.error_at(root, &[], "format", "missing _format_version".into())
-                .help = Some(help.into());
+    fn format_version(&mut self, root: &Map<String, Value>) {
+        let help = "gwctl reads decK's 3.0 format: put `_format_version: \"3.0\"` at the top";
+        let Some(node) = root.get("_format_version") else {
+            self.error(
+                &[],
+                false,
+                "missing _format_version".into(),
+                Some(help.into()),
+            );
             return;
         };
         let path = [Seg::Key("_format_version".into())];
-        let version = match &node.value {
-            Tree::String(s) => s.clone(),
-            Tree::Float(f) => format!("{f:.1}"),
-            Tree::Int(i) => i.to_string(),
-            other => other.type_name().to_string(),
+        let version = match node {
+            Value::String(s) => s.clone(),
+            Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+                format!("{:.1}", n.as_f64().unwrap_or_default())
+            }
+            other => other.to_string(),
         };
         match version.as_str() {
             "3.0" => {}
-            "1.1" | "1.0" => {
-                self.error_at(node, &path, "format", format!("_format_version \"{version}\" is the Kong 2.x format")).help = Some(
-                    "convert it with `deck file convert --from kong-gateway-2.x --to kong-gateway-3.x` (regex paths gain a `~` prefix), then set `_format_version: \"3.0\"`".into(),
-                );
-            }
-            other => {
-                self.error_at(
-                    node,
-                    &path,
-                    "format",
-                    format!("unsupported _format_version \"{other}\""),
-                )
-                .help = Some(help.into());
-            }
+            "1.1" | "1.0" => self.error(
+                &path,
+                false,
+                format!("_format_version \"{version}\" is the Kong 2.x format"),
+                Some("convert it with `deck file convert --from kong-gateway-2.x --to kong-gateway-3.x` (regex paths gain a `~` prefix), then set `_format_version: \"3.0\"`".into()),
+            ),
+            other => self.error(
+                &path,
+                false,
+                format!("unsupported _format_version \"{other}\""),
+                Some(help.into()),
+            ),
         }
     }
 
-    fn info(&mut self, node: &Node, path: &[Seg]) -> Info {
+    fn info(&mut self, mut value: Value, path: &[Seg]) -> Info {
         let mut info = Info::default();
-        let (value, _) = self.convert(node, path, &[]);
+        self.substitute(&mut value, path, &[]);
         let Value::Object(map) = value else {
-            self.error_at(node, path, "schema", "_info must be a mapping".into());
+            self.schema_error(path, false, "_info must be a mapping".into(), None);
             return info;
         };
         for (key, value) in map {
             let mut sub = path.to_vec();
             sub.push(Seg::Key(key.clone()));
-            let at = super::locate::find(node, &sub[path.len()..]).node;
             match key.as_str() {
                 "select_tags" => match serde_json::from_value::<Vec<String>>(value) {
                     Ok(tags) => info.select_tags = Some(tags),
-                    Err(_) => {
-                        self.error_at(
-                            at,
-                            &sub,
-                            "schema",
-                            "_info.select_tags must be a list of strings".into(),
-                        );
-                    }
-                },
-                "defaults" => self.defaults(node, value, &sub, &mut info),
-                "default_lookup_tags" => {
-                    self.error_at(
-                        at,
+                    Err(_) => self.schema_error(
                         &sub,
-                        "schema",
-                        "_info.default_lookup_tags is not supported for offline validation".into(),
-                    );
-                }
+                        false,
+                        "_info.select_tags must be a list of strings".into(),
+                        None,
+                    ),
+                },
+                "defaults" => self.defaults(value, &sub, &mut info),
+                "default_lookup_tags" => self.schema_error(
+                    &sub,
+                    true,
+                    "_info.default_lookup_tags is not supported for offline validation".into(),
+                    None,
+                ),
                 other => {
                     let known = ["select_tags", "defaults", "default_lookup_tags"];
-                    let message = format!("unknown field '_info.{other}'");
-                    let suggestion = closest(other, known.into_iter());
-                    let p = self.error_at(at, &sub, "schema", message);
-                    p.help = suggestion.map(|s| format!("did you mean '{s}'?"));
+                    let help = did_you_mean(closest(other, known.into_iter()));
+                    self.schema_error(&sub, true, format!("unknown field '_info.{other}'"), help);
                 }
             }
         }
         info
     }
 
-    fn defaults(&mut self, info_node: &Node, value: Value, path: &[Seg], info: &mut Info) {
-        let at = |sub: &[Seg]| super::locate::find(info_node, &sub[path.len() - 1..]).node;
+    fn defaults(&mut self, value: Value, path: &[Seg], info: &mut Info) {
         let Value::Object(map) = value else {
-            let node = at(path);
-            self.error_at(
-                node,
-                path,
-                "schema",
-                "_info.defaults must be a mapping".into(),
-            );
+            self.schema_error(path, false, "_info.defaults must be a mapping".into(), None);
             return;
         };
         for (key, value) in map {
             let mut sub = path.to_vec();
             sub.push(Seg::Key(key.clone()));
-            let node = at(&sub);
             let Some((_, restricted)) = DEFAULTS.iter().find(|(k, _)| *k == key) else {
-                let suggestion = closest(&key, DEFAULTS.iter().map(|(k, _)| *k));
-                let p = self.error_at(
-                    node,
+                let help = did_you_mean(closest(&key, DEFAULTS.iter().map(|(k, _)| *k)));
+                self.schema_error(
                     &sub,
-                    "schema",
+                    true,
                     format!("unknown field '_info.defaults.{key}'"),
+                    help,
                 );
-                p.help = suggestion.map(|s| format!("did you mean '{s}'?"));
                 continue;
             };
             let Value::Object(fields) = value else {
-                self.error_at(
-                    node,
+                self.schema_error(
                     &sub,
-                    "schema",
+                    false,
                     format!("_info.defaults.{key} must be a mapping"),
+                    None,
                 );
                 continue;
             };
             for field in restricted.iter().filter(|f| fields.contains_key(**f)) {
-                self.error_at(
-                    node,
-                    &sub,
-                    "schema",
+                let mut at = sub.clone();
+                at.push(Seg::Key(field.to_string()));
+                self.schema_error(
+                    &at,
+                    true,
                     format!("_info.defaults.{key} may not set '{field}'"),
+                    Some(
+                        "defaults apply to many entities; identity fields cannot be shared".into(),
+                    ),
                 );
             }
             info.defaults.insert(key, Value::Object(fields));
@@ -304,86 +304,72 @@ impl Reader<'_> {
     fn collection(
         &mut self,
         kind: &'static Kind,
-        node: &Node,
+        value: Value,
         path: Path,
-        parent: Option<(&'static str, Value)>,
+        parent: Option<(&'static str, &Value)>,
     ) {
-        let Tree::Seq(items) = &node.value else {
-            if node.value == Tree::Null {
+        let items = match value {
+            Value::Array(items) => items,
+            Value::Null => return,
+            other => {
+                let message = format!("{} must be a list, found {}", kind.name, type_name(&other));
+                self.schema_error(&path, false, message, None);
                 return;
             }
-            self.error_at(
-                node,
-                &path,
-                "schema",
-                format!(
-                    "{} must be a list, found {}",
-                    kind.name,
-                    node.value.type_name()
-                ),
-            );
-            return;
         };
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in items.into_iter().enumerate() {
             let mut item_path = path.clone();
             item_path.push(Seg::Index(i));
-            self.entity(kind, item, item_path, parent.clone());
+            self.entity(kind, item, item_path, parent);
         }
     }
 
     fn entity(
         &mut self,
         kind: &'static Kind,
-        node: &Node,
+        mut value: Value,
         path: Path,
-        parent: Option<(&'static str, Value)>,
+        parent: Option<(&'static str, &Value)>,
     ) {
-        if !matches!(node.value, Tree::Map(_)) {
-            self.error_at(
-                node,
-                &path,
-                "schema",
-                format!(
-                    "expected a mapping for an entity of {}, found {}",
-                    kind.name,
-                    node.value.type_name()
-                ),
+        if !value.is_object() {
+            let message = format!(
+                "expected a mapping for an entity of {}, found {}",
+                kind.name,
+                type_name(&value)
             );
+            self.schema_error(&path, false, message, None);
             return;
         }
         let child_keys: Vec<&str> = kind.children.iter().map(|c| c.key).collect();
-        let (value, converted) = self.convert(node, &path, &child_keys);
+        let substitution = self.substitute(&mut value, &path, &child_keys);
         let Value::Object(mut body) = value else {
-            unreachable!("a mapping converts to an object")
+            unreachable!("checked above")
         };
-        let nested_under = match parent {
-            Some((field, reference)) => {
-                if body.get(field).is_some_and(|v| !v.is_null()) {
-                    let mut at = path.clone();
-                    at.push(Seg::Key(field.to_string()));
-                    let here = place_at(node, &at[path.len()..], true);
-                    self.problems.push(
-                        Problem::error(
-                            "schema",
-                            format!("'{field}' is set on an entity nested under its {field}"),
-                        )
-                        .in_file(self.file)
-                        .at(here)
-                        .pointer(pointer(&at))
-                        .help(format!("remove '{field}' here: nesting already sets it")),
-                    );
-                }
-                body.insert(field.to_string(), reference);
-                Some(field)
-            }
-            None => None,
-        };
-        let children: Vec<_> = kind
+        let children: Vec<(&'static str, &'static str, &'static str, Value)> = kind
             .children
             .iter()
-            .filter_map(|c| node.value.get(c.key).map(|n| (c, n)))
+            .filter_map(|c| {
+                body.remove(c.key)
+                    .map(|v| (c.key, c.kind, c.foreign_field, v))
+            })
             .collect();
-        if !children.is_empty() && parent_reference(kind, &body).is_none() {
+        if let Some((field, reference)) = parent {
+            if body.get(field).is_some_and(|v| !v.is_null()) {
+                let mut at = path.clone();
+                at.push(Seg::Key(field.to_string()));
+                self.schema_error(
+                    &at,
+                    true,
+                    format!("'{field}' is set on an entity nested under its {field}"),
+                    Some(format!("remove '{field}' here: nesting already sets it")),
+                );
+            }
+            body.insert(field.to_string(), reference.clone());
+        }
+        if !children.is_empty()
+            && !body.contains_key("id")
+            && parent_reference(kind, &body).is_none()
+        {
             // A parent known by neither id nor natural key: give it an id so children can
             // point at it (decK does the same).
             body.insert("id".into(), Value::String(uuid::Uuid::new_v4().to_string()));
@@ -394,23 +380,20 @@ impl Reader<'_> {
             body,
             file: self.file_index,
             path: path.clone(),
-            secret_paths: converted.secret_paths,
-            whole_paths: converted.whole_paths,
-            nested_under,
+            secret_paths: substitution.secret_paths,
+            whole_paths: substitution.whole_paths,
+            failed_paths: substitution.failed_paths,
         });
-        for (nesting, child) in children {
-            let Some(child_kind) = self.registry.kind(nesting.kind) else {
+        let Some(reference) = reference else {
+            return;
+        };
+        for (key, child_kind, field, child) in children {
+            let Some(child_kind) = self.registry.kind(child_kind) else {
                 continue;
             };
             let mut child_path = path.clone();
-            child_path.push(Seg::Key(nesting.key.to_string()));
-            let reference = reference.clone().expect("an id was given above");
-            self.collection(
-                child_kind,
-                child,
-                child_path,
-                Some((nesting.foreign_field, reference)),
-            );
+            child_path.push(Seg::Key(key.to_string()));
+            self.collection(child_kind, child, child_path, Some((field, &reference)));
         }
     }
 }

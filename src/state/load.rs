@@ -1,11 +1,12 @@
-//! The loading pipeline: read → parse → collect entities → substitute → default and check
-//! each entity → check across entities → one flat [`State`] or every problem found.
+//! The loading pipeline: read → parse → collect entities and substitute env vars → default and
+//! check each entity → check across entities → one flat [`State`] or every problem found.
+//! Line and column are looked up at the end, and only for files that have problems.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::checks::{self, Finding};
 use super::document::{Info, RawEntity, Reader};
@@ -13,57 +14,43 @@ use super::envsubst::Lookup;
 use super::index::RefIndex;
 use super::locate::{place, place_at};
 use super::model::{Entity, Origin, State, mask_text};
-use super::problem::{LoadFailure, Problem, Severity, Sources};
+use super::problem::{LoadFailure, Place, Problem, Severity, Sources};
 use super::source::read_inputs;
-use super::yaml::{self, Node};
+use super::yaml;
 use super::{Env, LoadOptions, Loaded};
 use crate::kinds::entities::typedefs::is_uuid;
 use crate::kinds::validate::{
     Coerce, Options, Path, Seg, UnknownSubschema, Violation, closest, dotted, pointer,
     process_entity,
 };
-use crate::kinds::{Kind, Registry, registry};
+use crate::kinds::{Identity, Kind, Registry, registry};
 
-struct File {
-    name: Arc<str>,
-    root: Option<Node>,
-}
-
-/// Where each entity of the state was written, parallel to `State::entities`.
+/// Where each entity of the state was written (file index, path), parallel to
+/// `State::entities`.
 type Places = HashMap<&'static str, Vec<(usize, Path)>>;
 
 pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFailure> {
     let registry = registry();
     let (texts, mut problems) = read_inputs(inputs, options.max_file_bytes);
     let mut sources = Sources::default();
-    let mut files = Vec::with_capacity(texts.len());
-    for input in &texts {
-        sources.add(input.name.clone(), input.text.clone());
-        let root = match yaml::parse(&input.text, options.limits) {
-            Ok(root) => Some(root),
-            Err(e) => {
-                problems.push(parse_problem(&e, &input.name));
-                None
-            }
-        };
-        files.push(File {
-            name: input.name.clone(),
-            root,
-        });
-    }
     let env = EnvLookup(&options.env);
     let mut secret_values = Vec::new();
     let mut raw = Vec::new();
-    let mut infos = Vec::with_capacity(files.len());
-    for (i, file) in files.iter().enumerate() {
-        let Some(root) = &file.root else {
-            infos.push(Info::default());
-            continue;
+    let mut infos = Vec::with_capacity(texts.len());
+    for (i, input) in texts.iter().enumerate() {
+        sources.add(input.name.clone(), input.text.clone());
+        let root = match yaml::parse_value(&input.text, options.limits) {
+            Ok(root) => root,
+            Err(e) => {
+                problems.push(parse_problem(&e, &input.name));
+                infos.push(Info::default());
+                continue;
+            }
         };
         let mut reader = Reader {
             registry,
             env: &env,
-            file: &file.name,
+            file: &input.name,
             file_index: i,
             problems: &mut problems,
             secret_values: &mut secret_values,
@@ -71,7 +58,8 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         };
         infos.push(reader.read(root));
     }
-    let select_tags = select_tags(&files, &infos, options, &mut problems);
+    let names: Vec<Arc<str>> = texts.iter().map(|t| t.name.clone()).collect();
+    let select_tags = select_tags(&names, &infos, options, &mut problems);
 
     let mut state = State {
         select_tags: select_tags.clone(),
@@ -79,56 +67,58 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
     };
     let mut places: Places = HashMap::new();
     for entity in raw {
-        let file = &files[entity.file];
-        let root = file.root.as_ref().expect("entities come from parsed files");
-        let file_index = entity.file;
+        let file = entity.file;
         let (kind, path, mut entity, found) =
             process(registry, entity, &infos, &select_tags, options);
-        for problem in found {
-            problems.push(locate(problem, &file.name, root, path.clone()));
+        for local in found {
+            problems.push(local.into_problem(&names[file], &path));
         }
         entity.origin = Some(Origin {
-            file: file.name.clone(),
+            file: names[file].clone(),
             pointer: pointer(&path),
         });
-        places.entry(kind).or_default().push((file_index, path));
+        places.entry(kind).or_default().push((file, path));
         state.push(kind, entity);
     }
 
     let index = RefIndex::build(registry, &state);
     let mut findings = checks::references(registry, &state, &index);
     findings.extend(checks::duplicates(registry, &state, &index));
-    let secrets = checks::literal_secrets(registry, &state);
-    for finding in &secrets {
-        // Blank the literal out of the text diagnostics show, so no output repeats it.
-        let (file, path) = &places[finding.kind][finding.index];
-        if let Some(root) = &files[*file].root {
-            let mut full = path.clone();
-            full.extend(finding.path.iter().cloned());
-            if let Some(p) = place_at(root, &full, false) {
-                sources.blank(&files[*file].name, &[(p.offset, p.len)]);
-            }
-        }
-    }
-    findings.extend(secrets);
+    findings.extend(checks::literal_secrets(registry, &state));
+    let mut first_places = Vec::new();
     for finding in findings {
-        problems.push(finding_problem(finding, &files, &places));
+        let (file, path) = &places[finding.kind][finding.index];
+        let first = finding.first.map(|(kind, i)| places[kind][i].clone());
+        let secret = finding.code == "secret";
+        let mut problem = finding_problem(finding, &names[*file], path);
+        if secret && let Some(anchor) = &mut problem.anchor {
+            // Marks the value to blank out of the text diagnostics show.
+            anchor.within = Some((usize::MAX, 0));
+        }
+        if let Some(first) = first {
+            first_places.push((problems.len(), first));
+        }
+        problems.push(problem);
     }
 
     state.secret_values = secret_values;
     state.secret_values.sort();
     state.secret_values.dedup();
+    resolve_places(
+        &mut problems,
+        &first_places,
+        &texts,
+        &names,
+        &mut sources,
+        options,
+    );
     for problem in &mut problems {
         problem.message = mask_text(&state.secret_values, &problem.message);
         if let Some(help) = &problem.help {
             problem.help = Some(mask_text(&state.secret_values, help));
         }
     }
-    let order: HashMap<&str, usize> = files
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (&*f.name, i))
-        .collect();
+    let order: HashMap<&str, usize> = names.iter().enumerate().map(|(i, f)| (&**f, i)).collect();
     problems.sort_by_key(|p| {
         (
             p.file.as_deref().and_then(|f| order.get(f)).copied(),
@@ -136,7 +126,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
             p.column,
         )
     });
-    if problems.iter().any(|p| p.severity == Severity::Error) {
+    if problems.iter().any(Problem::is_error) {
         return Err(LoadFailure::new(problems, sources));
     }
     Ok(Loaded {
@@ -158,7 +148,6 @@ impl Lookup for EnvLookup<'_> {
 }
 
 fn parse_problem(e: &serde_saphyr::Error, file: &Arc<str>) -> Problem {
-    let location = e.location();
     let message = e.without_snippet().to_string();
     // The parser appends " at line L column C"; the position is shown separately.
     let message = match message.find(" at line ") {
@@ -167,13 +156,89 @@ fn parse_problem(e: &serde_saphyr::Error, file: &Arc<str>) -> Problem {
     };
     Problem::error("yaml", format!("invalid YAML: {message}"))
         .in_file(file)
-        .at(location.and_then(place))
+        .at(e.location().and_then(place))
         .label("here")
+}
+
+/// Looks up line and column for every anchored problem, parsing (with positions) only the
+/// files that have some; blanks literal secrets out of the texts diagnostics show.
+fn resolve_places(
+    problems: &mut [Problem],
+    first_places: &[(usize, (usize, Path))],
+    texts: &[super::source::Input],
+    names: &[Arc<str>],
+    sources: &mut Sources,
+    options: &LoadOptions,
+) {
+    let file_index = |name: &str| names.iter().position(|n| &**n == name);
+    let mut needed: Vec<usize> = problems
+        .iter()
+        .filter(|p| p.anchor.is_some())
+        .filter_map(|p| p.file.as_deref().and_then(file_index))
+        .chain(first_places.iter().map(|(_, (file, _))| *file))
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let trees: HashMap<usize, yaml::Node> = needed
+        .into_iter()
+        .filter_map(|i| Some((i, yaml::parse(&texts[i].text, options.limits).ok()?)))
+        .collect();
+    let tree = |i: usize| trees.get(&i);
+    let mut blanks: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+    for problem in problems.iter_mut() {
+        let (Some(anchor), Some(i)) = (
+            &problem.anchor,
+            problem.file.as_deref().and_then(file_index),
+        ) else {
+            continue;
+        };
+        let Some(root) = tree(i) else { continue };
+        let mut at = place_at(root, &anchor.path, anchor.on_key);
+        match (anchor.within, at) {
+            (Some((usize::MAX, _)), Some(p)) => {
+                blanks.entry(i).or_default().push((p.offset, p.len))
+            }
+            (Some((offset, len)), Some(p)) => at = Some(narrow(p, &texts[i].text, offset, len)),
+            _ => {}
+        }
+        *problem = problem.clone().at(at);
+    }
+    for (problem, (file, path)) in first_places {
+        if let Some(root) = tree(*file)
+            && let Some(p) = place_at(root, path, false)
+        {
+            let at = format!("{}:{}:{}", names[*file], p.line, p.column);
+            let help = problems[*problem].help.take().unwrap_or_default();
+            problems[*problem].help = Some(format!("the first is at {at}; {help}"));
+        }
+    }
+    for (i, ranges) in blanks {
+        sources.blank(&names[i], &ranges);
+    }
+}
+
+/// Narrows a scalar's place to a byte range of its value, when the scalar is written plainly
+/// (its source text is its value) so the range is the same in the file.
+fn narrow(p: Place, text: &str, offset: usize, len: usize) -> Place {
+    let written = text.get(p.offset..p.offset + p.len).unwrap_or("");
+    // A quoted scalar's value starts one byte in.
+    let quoted = written.len() >= 2 && (written.starts_with('"') || written.starts_with('\''));
+    let start = offset + usize::from(quoted);
+    let reference = written.get(start..start + len).unwrap_or("");
+    if !reference.starts_with('$') {
+        return p;
+    }
+    Place {
+        column: p.column + written[..start].chars().count() as u64,
+        offset: p.offset + start,
+        len,
+        ..p
+    }
 }
 
 /// The select tags in force: the command line's, or the files' (which must agree).
 fn select_tags(
-    files: &[File],
+    names: &[Arc<str>],
     infos: &[Info],
     options: &LoadOptions,
     problems: &mut Vec<Problem>,
@@ -182,19 +247,21 @@ fn select_tags(
         return options.select_tags.clone();
     }
     let mut chosen: Option<(&Arc<str>, &Vec<String>)> = None;
-    for (file, info) in files.iter().zip(infos) {
+    for (name, info) in names.iter().zip(infos) {
         let Some(tags) = &info.select_tags else {
             continue;
         };
         match chosen {
-            None => chosen = Some((&file.name, tags)),
+            None => chosen = Some((name, tags)),
             Some((first, theirs)) if theirs != tags => problems.push(
                 Problem::error(
                     "format",
-                    format!("_info.select_tags differ from those in {first}: all files must declare the same"),
+                    format!(
+                        "_info.select_tags differ from those in {first}: all files must declare the same"
+                    ),
                 )
-                .in_file(&file.name)
-                .pointer("/_info/select_tags"),
+                .in_file(name)
+                .anchored(&[Seg::Key("_info".into()), Seg::Key("select_tags".into())], false),
             ),
             Some(_) => {}
         }
@@ -202,10 +269,7 @@ fn select_tags(
     chosen.map(|(_, t)| t.clone()).unwrap_or_default()
 }
 
-/// An entity checked and defaulted: its kind, its path in its file, and what was found.
-type Processed = (&'static str, Path, Entity, Vec<Local>);
-
-/// A problem found in one entity, before it is located in the source.
+/// A problem found in one entity, its path relative to the entity.
 struct Local {
     path: Path,
     severity: Severity,
@@ -214,6 +278,24 @@ struct Local {
     help: Option<String>,
     on_key: bool,
 }
+
+impl Local {
+    fn into_problem(self, file: &Arc<str>, entity_path: &[Seg]) -> Problem {
+        let mut full = entity_path.to_vec();
+        full.extend(self.path);
+        let mut p = match self.severity {
+            Severity::Error => Problem::error(self.code, self.message),
+            Severity::Warning => Problem::warning(self.code, self.message),
+        }
+        .in_file(file)
+        .anchored(&full, self.on_key);
+        p.help = self.help;
+        p
+    }
+}
+
+/// An entity checked and defaulted: its kind, its path in its file, and what was found.
+type Processed = (&'static str, Path, Entity, Vec<Local>);
 
 fn process(
     registry: &'static Registry,
@@ -229,7 +311,7 @@ fn process(
         path,
         secret_paths,
         whole_paths,
-        nested_under: _,
+        failed_paths,
     } = raw;
     let mut found = Vec::new();
     if let Some(Value::Object(defaults)) = infos[file].defaults.get(kind.event_name) {
@@ -241,38 +323,10 @@ fn process(
     }
     normalize_references(registry, kind, &mut body, &mut found);
     if !select_tags.is_empty() && kind.schema.field("tags").is_some() {
-        let tags = body
-            .entry("tags")
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(list) = tags {
-            for tag in select_tags {
-                if !list.iter().any(|t| t.as_str() == Some(tag)) {
-                    list.push(Value::String(tag.clone()));
-                }
-            }
-        }
+        merge_tags(&mut body, select_tags);
     }
-    if let Some(key) = kind.subschema_key
-        && let Some(name) = body.get(key).and_then(Value::as_str)
-        && registry.subschema(kind.name, name).is_none()
-    {
-        let names = registry.plugins().iter().map(|p| p.name);
-        let suggestion = closest(name, names);
-        found.push(Local {
-            path: vec![Seg::Key(key.to_string())],
-            severity: if options.unknown_plugins_are_warnings {
-                Severity::Warning
-            } else {
-                Severity::Error
-            },
-            code: "plugin",
-            message: format!("unknown plugin '{name}': its config cannot be checked offline"),
-            help: Some(match suggestion {
-                Some(s) => format!("did you mean '{s}'?"),
-                None => "check the name; gwctl knows ai-proxy, key-auth, jwt, acl, rate-limiting and cors".into(),
-            }),
-            on_key: false,
-        });
+    if let Some(unknown) = unknown_plugin(registry, kind, &body, options) {
+        found.push(unknown);
     }
     let whole = |p: &[Seg]| whole_paths.iter().any(|w| w == p);
     let violations = process_entity(
@@ -287,13 +341,65 @@ fn process(
             check_required: true,
         },
     );
-    found.extend(violations.into_iter().map(violation));
+    found.extend(
+        violations
+            .into_iter()
+            .filter(|v| !failed_paths.iter().any(|f| v.path.starts_with(f)))
+            .map(violation),
+    );
     let entity = Entity {
         body,
         origin: None,
         secret_paths,
     };
     (kind.name, path, entity, found)
+}
+
+/// decK's select-tag semantics: every entity of the file carries the select tags.
+fn merge_tags(body: &mut Map<String, Value>, select_tags: &[String]) {
+    let tags = body
+        .entry("tags")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if tags.is_null() {
+        *tags = Value::Array(Vec::new());
+    }
+    if let Value::Array(list) = tags {
+        for tag in select_tags {
+            if !list.iter().any(|t| t.as_str() == Some(tag)) {
+                list.push(Value::String(tag.clone()));
+            }
+        }
+    }
+}
+
+fn unknown_plugin(
+    registry: &Registry,
+    kind: &Kind,
+    body: &Map<String, Value>,
+    options: &LoadOptions,
+) -> Option<Local> {
+    let key = kind.subschema_key?;
+    let name = body.get(key)?.as_str()?;
+    if registry.subschema(kind.name, name).is_some() {
+        return None;
+    }
+    let suggestion = closest(name, registry.plugins().iter().map(|p| p.name));
+    let known: Vec<&str> = registry.plugins().iter().map(|p| p.name).collect();
+    Some(Local {
+        path: vec![Seg::Key(key.to_string())],
+        severity: if options.unknown_plugins_are_warnings {
+            Severity::Warning
+        } else {
+            Severity::Error
+        },
+        code: "plugin",
+        message: format!("unknown plugin '{name}': its config cannot be checked offline"),
+        help: Some(match suggestion {
+            Some(s) => format!("did you mean '{s}'?"),
+            None => format!("gwctl knows: {}", known.join(", ")),
+        }),
+        on_key: false,
+    })
 }
 
 fn violation(v: Violation) -> Local {
@@ -328,7 +434,7 @@ fn last_key(path: &[Seg]) -> String {
 fn normalize_references(
     registry: &Registry,
     kind: &Kind,
-    body: &mut serde_json::Map<String, Value>,
+    body: &mut Map<String, Value>,
     found: &mut Vec<Local>,
 ) {
     for ff in registry.foreign_fields(kind) {
@@ -341,12 +447,9 @@ fn normalize_references(
             continue;
         }
         let target = registry.kind(ff.kind).expect("foreign kinds exist");
-        match target.identity_fields() {
-            [field] => {
+        match (target.identity_fields(), &target.identity) {
+            ([field], _) | ([field, ..], Identity::FirstOf(_)) => {
                 body.insert(ff.field.into(), serde_json::json!({ *field: text }));
-            }
-            [first, ..] if matches!(target.identity, crate::kinds::Identity::FirstOf(_)) => {
-                body.insert(ff.field.into(), serde_json::json!({ *first: text }));
             }
             _ => found.push(Local {
                 path: vec![Seg::Key(ff.field.to_string())],
@@ -363,46 +466,14 @@ fn normalize_references(
     }
 }
 
-fn locate(local: Local, file: &Arc<str>, root: &Node, entity_path: Path) -> Problem {
-    let mut full = entity_path;
-    full.extend(local.path.iter().cloned());
-    let place = place_at(root, &full, local.on_key);
-    let mut p = match local.severity {
-        Severity::Error => Problem::error(local.code, local.message),
-        Severity::Warning => Problem::warning(local.code, local.message),
-    }
-    .in_file(file)
-    .at(place)
-    .pointer(pointer(&full));
-    p.help = local.help;
-    p
-}
-
-fn finding_problem(finding: Finding, files: &[File], places: &Places) -> Problem {
-    let (file, path) = &places[finding.kind][finding.index];
-    let file = &files[*file];
-    let root = file.root.as_ref().expect("entities come from parsed files");
-    let mut help = finding.help.clone();
-    if let Some((kind, first)) = finding.first {
-        let (f, p) = &places[kind][first];
-        let at = files[*f]
-            .root
-            .as_ref()
-            .and_then(|r| place_at(r, p, false))
-            .map(|pl| format!("{}:{}:{}", files[*f].name, pl.line, pl.column))
-            .unwrap_or_else(|| files[*f].name.to_string());
-        help = Some(format!(
-            "the first is at {at}; {}",
-            help.unwrap_or_default()
-        ));
-    }
-    let local = Local {
+fn finding_problem(finding: Finding, file: &Arc<str>, entity_path: &[Seg]) -> Problem {
+    Local {
         path: finding.path,
         severity: finding.severity,
         code: finding.code,
         message: finding.message,
-        help,
+        help: finding.help,
         on_key: false,
-    };
-    locate(local, &file.name, root, path.clone())
+    }
+    .into_problem(file, entity_path)
 }

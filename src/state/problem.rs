@@ -8,6 +8,8 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 use serde::Serialize;
 
+use crate::kinds::validate::{Path, Seg, pointer};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -23,6 +25,17 @@ pub struct Place {
     pub column: u64,
     pub offset: usize,
     pub len: usize,
+}
+
+/// Where a problem sits before its line and column are known: a path inside its file. Places
+/// are looked up only when there are problems to show, so valid files parse once, fast.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    pub path: Path,
+    /// Point at the key rather than the value (unknown fields).
+    pub on_key: bool,
+    /// A byte range inside the string scalar (an env reference), when it can be narrowed.
+    pub within: Option<(usize, usize)>,
 }
 
 /// One problem in the state files.
@@ -47,6 +60,8 @@ pub struct Problem {
     /// The short text under the underlined span.
     #[serde(skip)]
     pub label: Option<String>,
+    #[serde(skip)]
+    pub anchor: Option<Anchor>,
 }
 
 fn file_name<S: serde::Serializer>(file: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
@@ -66,6 +81,7 @@ impl Problem {
             help: None,
             place: None,
             label: None,
+            anchor: None,
         }
     }
 
@@ -92,6 +108,17 @@ impl Problem {
 
     pub fn pointer(mut self, pointer: impl Into<String>) -> Self {
         self.path = pointer.into();
+        self
+    }
+
+    /// Sets the JSON pointer and remembers the path, to find line and column later.
+    pub fn anchored(mut self, path: &[Seg], on_key: bool) -> Self {
+        self.path = pointer(path);
+        self.anchor = Some(Anchor {
+            path: path.to_vec(),
+            on_key,
+            within: None,
+        });
         self
     }
 

@@ -184,8 +184,21 @@ impl Default for Limits {
     }
 }
 
-/// Parses one document (YAML or JSON text) into a located tree.
+/// Parses one document (YAML or JSON text) into a located tree (slower; used to point at
+/// problems once some are found).
 pub fn parse(text: &str, limits: Limits) -> Result<Node, serde_saphyr::Error> {
+    parse_as(text, limits)
+}
+
+/// Parses one document straight into JSON values (the fast path every load takes).
+pub fn parse_value(text: &str, limits: Limits) -> Result<serde_json::Value, serde_saphyr::Error> {
+    parse_as(text, limits)
+}
+
+fn parse_as<T: serde::de::DeserializeOwned>(
+    text: &str,
+    limits: Limits,
+) -> Result<T, serde_saphyr::Error> {
     let budget = serde_saphyr::budget! {
         max_depth: limits.max_depth,
         max_nodes: limits.max_nodes,
@@ -205,7 +218,7 @@ pub fn parse(text: &str, limits: Limits) -> Result<Node, serde_saphyr::Error> {
         underscored_numbers_as_strings: true,
         null_as_string: true,
     };
-    serde_saphyr::from_str_with_options::<Node>(text, options)
+    serde_saphyr::from_str_with_options::<T>(text, options)
 }
 
 /// A location that is `Location::UNKNOWN` carries no position.
@@ -250,6 +263,17 @@ mod tests {
             root.value.get("1").unwrap().value,
             Tree::String("0755".into())
         );
+    }
+
+    #[test]
+    fn both_parses_agree_on_values() {
+        let text = "a: &x {b: [1, 2.5, yes, ~]}\nc:\n  <<: *x\n  d: \"$E\"\n7: true\n";
+        let value = parse_value(text, Limits::default()).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"a": {"b": [1, 2.5, "yes", null]}, "c": {"b": [1, 2.5, "yes", null], "d": "$E"}, "7": true})
+        );
+        assert!(parse(text, Limits::default()).is_ok());
     }
 
     #[test]
