@@ -81,13 +81,16 @@ pub struct RunningGateway {
 }
 
 impl RunningGateway {
-    /// Stops accepting requests, lets in-flight ones finish, and stops the publisher.
+    /// Stops accepting requests, lets in-flight ones finish, stops the publisher, and closes the
+    /// database (once the caller drops its own clones of `store`).
     pub async fn shutdown(mut self) {
         if let Some(signal) = self.shutdown.take() {
             let _ = signal.send(());
         }
         let _ = (&mut self.server).await;
         self.publisher.abort();
+        // Wait for the publisher to let go of the store, so the database closes when we return.
+        let _ = (&mut self.publisher).await;
     }
 
     /// Waits until the server stops on its own (it only does when shut down or on I/O error).

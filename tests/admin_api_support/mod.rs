@@ -1,6 +1,8 @@
 //! Shared by the `admin_api_*` tests: a real gateway on an ephemeral port and a small client.
 #![allow(dead_code)]
 
+pub mod process;
+
 use gwctl::gateway::server::{RunningGateway, ServeOptions, start};
 use http::HeaderMap;
 use reqwest::Method;
