@@ -28,7 +28,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> CliResult {
-    let target = input::load_files(&args.files, &global.select_tags).map_err(error)?;
+    let input = input::load_files(&args.files, &global.select_tags)?;
+    let target = input.state;
     let tags = select_tags(global, Some(&target))?;
     let client = connect(global, &args.client)?;
     runtime()?.block_on(async {
@@ -56,7 +57,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             &Report {
                 plan: &plan,
                 outcome: None,
-                warnings: &snapshot.warnings,
+                warnings: &[input.warnings.clone(), snapshot.warnings.clone()].concat(),
                 errors: &[],
                 addr: client.addr(),
                 changes: true,

@@ -65,7 +65,8 @@ fn reconcile(
     no_deletes: bool,
     global: &Global,
 ) -> CliResult {
-    let target = input::load_files(files, &global.select_tags).map_err(error)?;
+    let input = input::load_files(files, &global.select_tags)?;
+    let target = input.state;
     let tags = select_tags(global, Some(&target))?;
     let client = connect(global, &write.client)?;
     runtime()?.block_on(async {
@@ -107,7 +108,7 @@ fn reconcile(
             &Report {
                 plan: &plan,
                 outcome: Some(&outcome),
-                warnings: &snapshot.warnings,
+                warnings: &[input.warnings.clone(), snapshot.warnings.clone()].concat(),
                 errors: &[],
                 addr: client.addr(),
                 changes: true,
