@@ -1,6 +1,7 @@
-//! The real `gwctl` binary against an Admin API on an ephemeral port: every online command,
-//! every output format, exit codes, masking, idempotence, partial failure, atomic rollback and
-//! saved plans.
+//! The real `gwctl` binary against the real bundled gateway on an ephemeral port: every online
+//! command, every output format, exit codes, masking, idempotence, partial failure, atomic
+//! rollback and saved plans. Behaviours only a Kong has (its own schema defaults) run against
+//! the fake Admin API.
 
 mod sync_support;
 
@@ -8,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use sync_support::cli::{Run, gwctl};
-use sync_support::fake_gateway::{Running, start};
+use sync_support::fake_gateway::start;
+use sync_support::gateway::{Target, start_gateway};
 
 const KEY_A: &str = "sk-first-secret-0123456789";
 const KEY_B: &str = "sk-second-secret-9876543210";
@@ -19,7 +21,7 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn run(gw: &Running, args: &[&str], env: &[(&str, &str)]) -> Run {
+fn run(gw: &dyn Target, args: &[&str], env: &[(&str, &str)]) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let url = gw.url();
     let mut all = vec!["--addr", url.as_str()];
@@ -51,7 +53,7 @@ fn assert_no_secret(run: &Run, secrets: &[&str]) {
 
 #[test]
 fn diff_then_sync_then_diff_is_clean() {
-    let gw = start(false);
+    let gw = start_gateway();
     let env = [("OPENAI_API_KEY", KEY_A)];
     let diff = run(&gw, &["diff", "--exit-code", &ai()], &env);
     assert_eq!(diff.code, 2, "{}", diff.stderr);
@@ -73,7 +75,7 @@ fn diff_then_sync_then_diff_is_clean() {
 
 #[test]
 fn json_and_markdown_outputs_are_printed_even_with_exit_code_2() {
-    let gw = start(false);
+    let gw = start_gateway();
     let env = [("OPENAI_API_KEY", KEY_A)];
     let json = run(
         &gw,
@@ -111,7 +113,7 @@ fn json_and_markdown_outputs_are_printed_even_with_exit_code_2() {
 
 #[test]
 fn a_changed_secret_is_masked_old_and_new_in_every_format() {
-    let gw = start(false);
+    let gw = start_gateway();
     assert_eq!(
         run(&gw, &["sync", &ai()], &[("OPENAI_API_KEY", KEY_A)]).code,
         0
@@ -134,7 +136,7 @@ fn a_changed_secret_is_masked_old_and_new_in_every_format() {
 
 #[test]
 fn dump_then_sync_is_a_no_op_and_the_file_is_private() {
-    let gw = start(false);
+    let gw = start_gateway();
     let env = [("OPENAI_API_KEY", KEY_A)];
     assert_eq!(run(&gw, &["sync", &ai()], &env).code, 0);
     let dir = tempfile::tempdir().unwrap();
@@ -172,6 +174,10 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
+/// `taken` already exists on the gateway outside the `team-a` scope, so creating it within the
+/// scope fails with the gateway's 409; its route and plugin depend on it.
+const TAKEN: &str =
+    "_format_version: \"3.0\"\nservices:\n  - name: taken\n    host: other.example\n";
 const WITH_FAILURE: &str = r#"_format_version: "3.0"
 services:
   - name: good
@@ -179,9 +185,8 @@ services:
     routes:
       - name: good-route
         paths: [/good]
-  - name: bad
+  - name: taken
     host: bad.example
-    tags: [fail]
     routes:
       - name: bad-route
         paths: [/bad]
@@ -191,20 +196,33 @@ services:
 
 #[test]
 fn a_failure_skips_its_dependents_and_reports_the_gateways_message() {
-    let gw = start(false);
+    let gw = start_gateway();
     let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        run(&gw, &["sync", &write(dir.path(), "t.yaml", TAKEN)], &[]).code,
+        0
+    );
     let file = write(dir.path(), "f.yaml", WITH_FAILURE);
-    let sync = run(&gw, &["sync", &file], &[]);
-    assert_eq!(sync.code, 1);
+    let sync = run(
+        &gw,
+        &["sync", "--no-atomic", "--select-tag", "team-a", &file],
+        &[],
+    );
+    assert_eq!(sync.code, 1, "{}\n{}", sync.stdout, sync.stderr);
     assert!(
         sync.stderr
-            .contains("failed: creating service bad: PUT /services/"),
+            .contains("failed: creating service taken: PUT /services/"),
         "{}",
         sync.stderr
     );
-    assert!(sync.stderr.contains("HTTP 400: schema violation (tags: the fake gateway refuses 'fail') [tags: the fake gateway refuses 'fail']"), "{}", sync.stderr);
     assert!(
-        sync.stderr.contains("skipped: creating route bad-route: it needs creating service bad, which did not succeed"),
+        sync.stderr
+            .contains("HTTP 409: UNIQUE violation detected on '{name=\"taken\"}'"),
+        "{}",
+        sync.stderr
+    );
+    assert!(
+        sync.stderr.contains("skipped: creating route bad-route: it needs creating service taken, which did not succeed"),
         "{}",
         sync.stderr
     );
@@ -215,68 +233,77 @@ fn a_failure_skips_its_dependents_and_reports_the_gateways_message() {
         sync.stderr
     );
     assert!(sync.stdout.contains("  Created: 2\n"), "{}", sync.stdout);
-    assert_eq!(gw.entities("services").len(), 1);
+    assert!(
+        sync.stdout.contains("  Failed: 1\n  Skipped: 2\n"),
+        "{}",
+        sync.stdout
+    );
+    assert_eq!(gw.entities("services").len(), 2);
     assert_eq!(gw.entities("routes").len(), 1);
 }
 
 #[test]
 fn atomic_batch_failure_leaves_the_gateway_unchanged() {
-    let gw = start(true);
+    let gw = start_gateway();
     let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        run(&gw, &["sync", &write(dir.path(), "t.yaml", TAKEN)], &[]).code,
+        0
+    );
     let file = write(dir.path(), "f.yaml", WITH_FAILURE);
-    let sync = run(&gw, &["sync", "--format", "json", &file], &[]);
+    let sync = run(
+        &gw,
+        &["sync", "--select-tag", "team-a", "--format", "json", &file],
+        &[],
+    );
     assert_eq!(sync.code, 1);
-    assert_eq!(gw.count(), 0);
+    assert_eq!(gw.count(), 1, "only the pre-existing service");
     let doc: Value = serde_json::from_str(&sync.stdout).unwrap();
     assert_eq!(doc["summary"]["total"], 0);
     assert!(
         doc["errors"][0]
             .as_str()
             .unwrap()
-            .contains("refuses 'fail'"),
+            .contains("UNIQUE violation"),
         "{doc}"
     );
     assert!(sync.stderr.contains("rolled back"), "{}", sync.stderr);
-    // With the extension opted out, the good half goes in.
-    let per_entity = run(&gw, &["sync", "--no-atomic", &file], &[]);
-    assert_eq!(per_entity.code, 1);
-    assert_eq!(gw.entities("services").len(), 1);
-    // And a clean plan goes in as one batch request.
+    // A clean plan goes in as one batch request.
     let good = write(
         dir.path(),
         "g.yaml",
         "_format_version: \"3.0\"\nservices:\n  - name: s2\n    host: s2.example\n",
     );
-    gw.clear_requests();
-    assert_eq!(run(&gw, &["apply", &good], &[]).code, 0);
-    let writes: Vec<_> = gw
-        .requests()
-        .into_iter()
-        .filter(|r| r.method != "GET")
-        .collect();
-    assert_eq!(writes.len(), 1);
-    assert_eq!(writes[0].uri, "/batch");
+    let apply = run(&gw, &["apply", "-v", &good], &[]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert_eq!(gw.count(), 2);
 }
 
 #[test]
 fn saved_plans_apply_exactly_and_are_refused_when_stale() {
+    // The fake has no revisions (fingerprint check); the bundled gateway has (revision check).
     for batch in [false, true] {
-        let gw = start(batch);
+        let gw: Box<dyn Target> = if batch {
+            Box::new(start_gateway())
+        } else {
+            Box::new(start(false))
+        };
+        let gw = gw.as_ref();
         let dir = tempfile::tempdir().unwrap();
         let plan = dir.path().join("plan.json");
         let env = [("OPENAI_API_KEY", KEY_A)];
-        let diff = run(&gw, &["diff", "--out", plan.to_str().unwrap(), &ai()], &env);
+        let diff = run(gw, &["diff", "--out", plan.to_str().unwrap(), &ai()], &env);
         assert_eq!(diff.code, 0, "{}", diff.stderr);
         let text = std::fs::read_to_string(&plan).unwrap();
         assert!(!text.contains(KEY_A));
         assert!(text.contains("${OPENAI_API_KEY}"), "{text}");
-        let sync = run(&gw, &["sync", "--plan", plan.to_str().unwrap()], &env);
+        let sync = run(gw, &["sync", "--plan", plan.to_str().unwrap()], &env);
         assert_eq!(sync.code, 0, "{}", sync.stderr);
         assert_eq!(gw.count(), 3);
-        let clean = run(&gw, &["diff", "--exit-code", &ai()], &env);
+        let clean = run(gw, &["diff", "--exit-code", &ai()], &env);
         assert_eq!(clean.code, 0, "{}", clean.stdout);
         // Applying it again: the gateway moved on since the plan was made.
-        let stale = run(&gw, &["sync", "--plan", plan.to_str().unwrap()], &env);
+        let stale = run(gw, &["sync", "--plan", plan.to_str().unwrap()], &env);
         assert_eq!(stale.code, 1);
         assert!(
             stale.stderr.contains("changed since the plan was made"),
@@ -289,7 +316,7 @@ fn saved_plans_apply_exactly_and_are_refused_when_stale() {
 
 #[test]
 fn empty_state_is_refused_unless_allowed_and_apply_never_deletes() {
-    let gw = start(false);
+    let gw = start_gateway();
     let env = [("OPENAI_API_KEY", KEY_A)];
     assert_eq!(run(&gw, &["sync", &ai()], &env).code, 0);
     let dir = tempfile::tempdir().unwrap();
@@ -312,7 +339,7 @@ fn empty_state_is_refused_unless_allowed_and_apply_never_deletes() {
 
 #[test]
 fn reset_needs_yes_off_a_terminal_and_respects_select_tags() {
-    let gw = start(false);
+    let gw = start_gateway();
     let dir = tempfile::tempdir().unwrap();
     let file = write(
         dir.path(),
@@ -333,11 +360,16 @@ fn reset_needs_yes_off_a_terminal_and_respects_select_tags() {
 
 #[test]
 fn ping_prints_address_version_and_round_trip() {
-    let gw = start(false);
+    let gw = start_gateway();
     let ping = run(&gw, &["ping"], &[]);
     assert_eq!(ping.code, 0);
     assert_eq!(
         normalise(&ping.stdout),
+        "Reached gwctl gateway 3.9.1 (community) at http://127.0.0.1:[port] in [n] ms\n"
+    );
+    let kong = start(false);
+    assert_eq!(
+        normalise(&run(&kong, &["ping"], &[]).stdout),
         "Reached Kong 3.9.1 (community) at http://127.0.0.1:[port] in [n] ms\n"
     );
     let json = run(&gw, &["ping", "--format", "json"], &[]);

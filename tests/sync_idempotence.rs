@@ -8,9 +8,10 @@ use std::path::{Path, PathBuf};
 
 use gwctl::kinds::registry;
 use sync_support::cli::gwctl;
-use sync_support::fake_gateway::{Running, start};
+use sync_support::fake_gateway::start;
+use sync_support::gateway::{Target, start_gateway};
 
-fn run(gw: &Running, args: &[&str], env: &[(String, String)]) -> sync_support::cli::Run {
+fn run(gw: &dyn Target, args: &[&str], env: &[(String, String)]) -> sync_support::cli::Run {
     let dir = tempfile::tempdir().unwrap();
     let url = gw.url();
     let mut all = vec!["--addr", url.as_str()];
@@ -33,17 +34,23 @@ fn round_trip(file: &Path) {
     let text = std::fs::read_to_string(file).unwrap();
     let env = env_for(&text);
     let path = file.display().to_string();
-    for batch in [false, true] {
-        let gw = start(batch);
-        let sync = run(&gw, &["sync", &path], &env);
+    // A Kong-like target (per-entity writes) and the bundled gateway (one atomic batch).
+    for bundled in [false, true] {
+        let gw: Box<dyn Target> = if bundled {
+            Box::new(start_gateway())
+        } else {
+            Box::new(start(false))
+        };
+        let gw = gw.as_ref();
+        let sync = run(gw, &["sync", &path], &env);
         assert_eq!(sync.code, 0, "{path}: {}\n{}", sync.stdout, sync.stderr);
-        let diff = run(&gw, &["diff", "--exit-code", &path], &env);
+        let diff = run(gw, &["diff", "--exit-code", &path], &env);
         assert_eq!(diff.code, 0, "{path}: sync then diff:\n{}", diff.stdout);
         let dir = tempfile::tempdir().unwrap();
         let dumped = dir.path().join("dump.yaml");
-        let dump = run(&gw, &["dump", "-o", dumped.to_str().unwrap()], &[]);
+        let dump = run(gw, &["dump", "-o", dumped.to_str().unwrap()], &[]);
         assert_eq!(dump.code, 0, "{}", dump.stderr);
-        let diff = run(&gw, &["diff", "--exit-code", dumped.to_str().unwrap()], &[]);
+        let diff = run(gw, &["diff", "--exit-code", dumped.to_str().unwrap()], &[]);
         assert_eq!(
             diff.code,
             0,
@@ -53,10 +60,10 @@ fn round_trip(file: &Path) {
         );
         let json = dir.path().join("dump.json");
         assert_eq!(
-            run(&gw, &["dump", "-o", json.to_str().unwrap()], &[]).code,
+            run(gw, &["dump", "-o", json.to_str().unwrap()], &[]).code,
             0
         );
-        let diff = run(&gw, &["diff", "--exit-code", json.to_str().unwrap()], &[]);
+        let diff = run(gw, &["diff", "--exit-code", json.to_str().unwrap()], &[]);
         assert_eq!(
             diff.code, 0,
             "{path}: json dump then diff:\n{}",
@@ -68,7 +75,7 @@ fn round_trip(file: &Path) {
 #[test]
 fn every_kind_syncs_and_dumps_without_spurious_diffs() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sync_support/every_kind.yaml");
-    let gw = start(false);
+    let gw = start_gateway();
     let path = file.display().to_string();
     assert_eq!(run(&gw, &["sync", &path], &[]).code, 0);
     for kind in registry().kinds() {
