@@ -38,6 +38,8 @@ fn generate(n: usize) -> String {
 
 struct Measured {
     wall: Duration,
+    /// Reading the gateway, planning, applying.
+    phases: [Duration; 3],
     requests: usize,
     changes: usize,
     ok: bool,
@@ -47,14 +49,26 @@ struct Measured {
 async fn sync(url: &str, target: &State, options: Option<ApplyOptions>) -> Measured {
     let started = Instant::now();
     let client = AdminClient::new(ClientConfig::new(url)).unwrap();
-    let snapshot = read_gateway(&client, &ReadOptions::default()).await.unwrap();
-    let p = plan(&snapshot.state, target, &DiffOptions::default()).unwrap();
+    let snapshot = read_gateway(&client, &ReadOptions::default())
+        .await
+        .unwrap();
+    let read = started.elapsed();
+    let options_diff = DiffOptions {
+        current_complete: snapshot.info.bundled,
+        ..DiffOptions::default()
+    };
+    let p = plan(&snapshot.state, target, &options_diff).unwrap();
+    let planned = started.elapsed();
     let ok = match options {
-        Some(options) => apply(&client, &snapshot.info, &p, &options).await.is_success(),
+        Some(options) => apply(&client, &snapshot.info, &p, &options)
+            .await
+            .is_success(),
         None => true,
     };
+    let wall = started.elapsed();
     Measured {
-        wall: started.elapsed(),
+        wall,
+        phases: [read, planned - read, wall - planned],
         requests: client.request_count(),
         changes: p.changes.len(),
         ok,
@@ -63,8 +77,11 @@ async fn sync(url: &str, target: &State, options: Option<ApplyOptions>) -> Measu
 
 fn report(label: &str, m: &Measured, target: Duration) {
     println!(
-        "{label:<38} {:>8.3} s  {:>6} requests  {:>6} changes  {}  (target < {:.0} s)",
+        "{label:<40} {:>6.3} s  (read {:.3} + plan {:.3} + apply {:.3})  {:>6} requests  {:>6} changes  {}  (target < {:.0} s)",
         m.wall.as_secs_f64(),
+        m.phases[0].as_secs_f64(),
+        m.phases[1].as_secs_f64(),
+        m.phases[2].as_secs_f64(),
         m.requests,
         m.changes,
         if !m.ok {

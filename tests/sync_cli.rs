@@ -389,6 +389,22 @@ fn an_unreachable_gateway_fails_with_one_line() {
         "cannot reach the Admin API at {addr}: connection refused — is the gateway running? `gwctl serve` starts one"
     )), "{}", r.stderr);
     assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    // JSON mode still prints one document, with the error in it.
+    let file = fixture("kong-ai.yaml").display().to_string();
+    let r = gwctl(
+        &["--addr", &addr, "diff", "--format", "json", &file],
+        &[("OPENAI_API_KEY", KEY_A)],
+        dir.path(),
+    );
+    assert_eq!(r.code, 1);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        doc["errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot reach the Admin API")
+    );
+    assert_eq!(doc["summary"]["total"], 0);
 }
 
 #[test]

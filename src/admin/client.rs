@@ -132,7 +132,20 @@ impl AdminClient {
                 request = request.json(body);
             }
             self.requests.fetch_add(1, Ordering::Relaxed);
-            let response = match request.send().await {
+            let started = std::time::Instant::now();
+            let response = request.send().await;
+            if self.config.verbose {
+                // Paths and statuses only: bodies can hold secrets.
+                let status = response
+                    .as_ref()
+                    .map(|r| r.status().as_u16().to_string())
+                    .unwrap_or_else(|_| "no answer".into());
+                eprintln!(
+                    "{method} {path} → {status} ({:.1} ms)",
+                    started.elapsed().as_secs_f64() * 1000.0
+                );
+            }
+            let response = match response {
                 Ok(response) => response,
                 Err(error) => return Err(self.transport_error(path, error)),
             };

@@ -17,6 +17,8 @@ pub struct ClientConfig {
     pub rps: Option<f64>,
     /// How many times a 429 or 5xx answer is retried before giving up.
     pub max_retries: u32,
+    /// Print each request and its status to stderr (`-v`).
+    pub verbose: bool,
 }
 
 impl ClientConfig {
@@ -29,6 +31,7 @@ impl ClientConfig {
             ca_cert: None,
             rps: None,
             max_retries: 4,
+            verbose: false,
         }
     }
 }

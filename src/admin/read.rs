@@ -139,19 +139,28 @@ pub async fn list_all(
             path.push_str(&encode(offset));
         }
         let answer = client.get(&path).await?;
-        let data = answer
-            .body
-            .get("data")
-            .and_then(Value::as_array)
-            .ok_or_else(|| AdminError::Decode {
-                method: "GET".into(),
-                path: path.clone(),
-                detail: "expected an object with a `data` array".into(),
-            })?;
-        out.extend(data.iter().filter_map(|v| v.as_object().cloned()));
-        match answer.body.get("offset").and_then(Value::as_str) {
-            Some(next) if !next.is_empty() && !data.is_empty() => offset = Some(next.to_string()),
+        let Value::Object(mut page) = answer.body else {
+            return Err(not_a_page(&path));
+        };
+        let Some(Value::Array(data)) = page.remove("data") else {
+            return Err(not_a_page(&path));
+        };
+        let empty = data.is_empty();
+        out.extend(data.into_iter().filter_map(|v| match v {
+            Value::Object(map) => Some(map),
+            _ => None,
+        }));
+        match page.get("offset").and_then(Value::as_str) {
+            Some(next) if !next.is_empty() && !empty => offset = Some(next.to_string()),
             _ => return Ok(out),
         }
+    }
+}
+
+fn not_a_page(path: &str) -> AdminError {
+    AdminError::Decode {
+        method: "GET".into(),
+        path: path.to_string(),
+        detail: "expected an object with a `data` array".into(),
     }
 }

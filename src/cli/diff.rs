@@ -28,6 +28,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> CliResult {
+    super::output::with_json_errors(global, || diff(args, global))
+}
+
+fn diff(args: Args, global: &Global) -> CliResult {
     let input = input::load_files(&args.files, &global.select_tags)?;
     let target = input.state;
     let tags = select_tags(global, Some(&target))?;
@@ -47,6 +51,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             &target,
             &DiffOptions {
                 remote,
+                current_complete: snapshot.info.bundled,
                 no_deletes: args.no_deletes,
                 select_tags: tags.clone(),
             },

@@ -3,8 +3,8 @@
 
 use std::io::{IsTerminal, Write};
 
-use super::Global;
 use super::global::Format;
+use super::{CliResult, Global};
 use crate::plan::model::{Outcome, Plan};
 use crate::plan::render::{human, json, markdown};
 
@@ -25,7 +25,13 @@ pub struct Report<'a> {
     pub changes: bool,
 }
 
+thread_local! {
+    /// Whether a report was printed during this command (see [`with_json_errors`]).
+    static PRINTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 pub fn print(global: &Global, report: &Report) {
+    PRINTED.with(|p| p.set(true));
     let mut stdout = std::io::stdout().lock();
     let style = style(global);
     match global.format {
@@ -72,4 +78,19 @@ pub fn print_warnings(global: &Global, warnings: &[String]) {
     for w in warnings {
         eprintln!("warning: {w}");
     }
+}
+
+/// Runs a command; in JSON mode, an error before any report was printed still yields one
+/// document on stdout (no changes, the error under `errors`), so CI parsers always get JSON.
+pub fn with_json_errors(global: &Global, command: impl FnOnce() -> CliResult) -> CliResult {
+    PRINTED.with(|p| p.set(false));
+    let result = command();
+    if let Err(error) = &result
+        && global.format == Format::Json
+        && !PRINTED.with(|p| p.get())
+    {
+        let doc = json::document(&Plan::default(), None, &[], &[format!("{}", error.0)]);
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    result
 }

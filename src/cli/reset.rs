@@ -40,6 +40,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             no_deletes: false,
             select_tags: tags.clone(),
             remote: None,
+            current_complete: snapshot.info.bundled,
         },
     )
     .map_err(error)?;

@@ -48,14 +48,16 @@ pub struct WriteArgs {
 }
 
 pub fn run(args: Args, global: &Global) -> CliResult {
-    match &args.plan {
+    super::output::with_json_errors(global, || match &args.plan {
         Some(path) => run_saved(path, &args.write, global),
         None => reconcile(&args.files, &args.write, args.allow_empty, false, global),
-    }
+    })
 }
 
 pub fn run_apply(args: ApplyArgs, global: &Global) -> CliResult {
-    reconcile(&args.files, &args.write, true, true, global)
+    super::output::with_json_errors(global, || {
+        reconcile(&args.files, &args.write, true, true, global)
+    })
 }
 
 fn reconcile(
@@ -91,6 +93,7 @@ fn reconcile(
             &target,
             &DiffOptions {
                 remote,
+                current_complete: snapshot.info.bundled,
                 no_deletes,
                 select_tags: tags,
             },

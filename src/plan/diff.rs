@@ -4,13 +4,14 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
+use super::mask::Masker;
 use super::matching::{MatchError, identity_keys, index_of, resolve};
 use super::model::{Change, Op, Phase, Plan};
 use super::names::{Names, console_name, own_name};
-use super::normalise::canonical;
+use super::normalise::{canonical, canonical_filled};
 use crate::kinds::schema::OnDelete;
 use crate::kinds::{Kind, registry};
-use crate::state::State;
+use crate::state::{Entity, State};
 
 #[derive(Debug, Clone, Default)]
 pub struct DiffOptions {
@@ -21,6 +22,9 @@ pub struct DiffOptions {
     pub select_tags: Vec<String>,
     /// The target's own schema defaults (gateways other than gwctl's).
     pub remote: Option<std::sync::Arc<super::remote::RemoteSchemas>>,
+    /// The gateway renders every field with the registry's defaults (gwctl's own gateway), so
+    /// its side needs no defaulting before comparison.
+    pub current_complete: bool,
 }
 
 /// Computes what must change for the gateway (`current`) to equal the files (`target`).
@@ -40,48 +44,57 @@ pub fn plan(current: &State, target: &State, options: &DiffOptions) -> Result<Pl
         }
     }
 
-    let mut changes: Vec<Change> = Vec::new();
-    let mut target_ids: HashSet<(&'static str, String)> = HashSet::new();
-    for kind in registry.kinds() {
-        for entity in target.of_kind(kind.name) {
-            let id = entity.id().expect("resolve assigns ids").to_string();
-            target_ids.insert((kind.name, id.clone()));
-            let new = match &options.remote {
-                Some(remote) => {
-                    let mut body = entity.body.clone();
-                    let sub = kind
-                        .subschema_key
-                        .and_then(|k| body.get(k))
-                        .and_then(Value::as_str)
-                        .map(str::to_string);
-                    remote.fill(kind.name, sub.as_deref(), &mut body);
-                    canonical(kind, &body)
-                }
-                None => canonical(kind, &entity.body),
-            };
+    // The canonical forms of both sides, computed on two threads (the expensive part).
+    let pairs: Vec<(&'static Kind, &Entity, Option<&Entity>)> = registry
+        .kinds()
+        .iter()
+        .flat_map(|kind| target.of_kind(kind.name).iter().map(move |e| (kind, e)))
+        .map(|(kind, entity)| {
+            let id = entity.id().expect("resolve assigns ids");
             let old = current_index
                 .by_id
-                .get(&(kind.name, id.clone()))
-                .map(|&pos| canonical(kind, &current.of_kind(kind.name)[pos].body));
-            let op = match &old {
-                None => Op::Create,
-                Some(old) if *old != new => Op::Update,
-                Some(_) => continue,
-            };
-            changes.push(Change {
-                op,
-                kind: kind.name.to_string(),
-                name: target.mask_text(&console_name(kind, &entity.body, &id, &names)),
-                id,
-                old,
-                new: Some(new),
-                secret_paths: entity.secret_paths.clone(),
-                phase: Phase::Write,
-                level: kind.level,
-                recreate: false,
-                depends_on: vec![],
-            });
-        }
+                .get(&(kind.name, id.to_string()))
+                .map(|&pos| &current.of_kind(kind.name)[pos]);
+            (kind, entity, old)
+        })
+        .collect();
+    let (news, olds) = std::thread::scope(|scope| {
+        let news = scope.spawn(|| {
+            pairs
+                .iter()
+                .map(|(kind, entity, _)| target_canonical(kind, entity, options))
+                .collect::<Vec<_>>()
+        });
+        let olds: Vec<Option<Map<String, Value>>> = pairs
+            .iter()
+            .map(|(kind, _, old)| old.map(|o| current_canonical(kind, &o.body, options)))
+            .collect();
+        (news.join().expect("canonical forms"), olds)
+    });
+    let masker = Masker::new(&target.secret_values);
+    let mut changes: Vec<Change> = Vec::new();
+    let mut target_ids: HashSet<(&'static str, String)> = HashSet::new();
+    for (((kind, entity, _), new), old) in pairs.iter().zip(news).zip(olds) {
+        let id = entity.id().expect("resolve assigns ids").to_string();
+        target_ids.insert((kind.name, id.clone()));
+        let op = match &old {
+            None => Op::Create,
+            Some(old) if *old != new => Op::Update,
+            Some(_) => continue,
+        };
+        changes.push(Change {
+            op,
+            kind: kind.name.to_string(),
+            name: masker.mask(&console_name(kind, &entity.body, &id, &names)),
+            id,
+            old,
+            new: Some(new),
+            secret_paths: entity.secret_paths.clone(),
+            phase: Phase::Write,
+            level: kind.level,
+            recreate: false,
+            depends_on: vec![],
+        });
     }
     if !options.no_deletes {
         for kind in registry.kinds() {
@@ -93,9 +106,9 @@ pub fn plan(current: &State, target: &State, options: &DiffOptions) -> Result<Pl
                 changes.push(Change {
                     op: Op::Delete,
                     kind: kind.name.to_string(),
-                    name: target.mask_text(&console_name(kind, &entity.body, id, &names)),
+                    name: masker.mask(&console_name(kind, &entity.body, id, &names)),
                     id: id.to_string(),
-                    old: Some(canonical(kind, &entity.body)),
+                    old: Some(current_canonical(kind, &entity.body, options)),
                     new: None,
                     secret_paths: vec![],
                     phase: Phase::Delete,
@@ -114,6 +127,34 @@ pub fn plan(current: &State, target: &State, options: &DiffOptions) -> Result<Pl
         warnings: Vec::new(),
         secret_values: target.secret_values.clone(),
     })
+}
+
+fn target_canonical(kind: &Kind, entity: &Entity, options: &DiffOptions) -> Map<String, Value> {
+    match &options.remote {
+        Some(remote) => {
+            let mut body = entity.body.clone();
+            let sub = kind
+                .subschema_key
+                .and_then(|k| body.get(k))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            remote.fill(kind.name, sub.as_deref(), &mut body);
+            canonical(kind, &body)
+        }
+        None => canonical(kind, &entity.body),
+    }
+}
+
+fn current_canonical(
+    kind: &Kind,
+    body: &Map<String, Value>,
+    options: &DiffOptions,
+) -> Map<String, Value> {
+    if options.current_complete {
+        canonical_filled(kind, body)
+    } else {
+        canonical(kind, body)
+    }
 }
 
 /// Every value that must be unique per kind: natural keys, `unique` fields, composite keys.

@@ -11,6 +11,33 @@ use crate::kinds::{Kind, registry};
 use crate::state::MASK;
 use crate::state::model::mask_text;
 
+/// Masks secret values inside free text; the secrets are sorted once (longest first) for the
+/// many names and messages of a plan.
+#[derive(Debug, Clone)]
+pub struct Masker {
+    sorted: Vec<String>,
+}
+
+impl Masker {
+    pub fn new(secrets: &[String]) -> Self {
+        // Values shorter than 4 characters are skipped, as `state::model::mask_text` does.
+        let mut sorted: Vec<String> = secrets.iter().filter(|s| s.len() >= 4).cloned().collect();
+        sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        sorted.dedup();
+        Masker { sorted }
+    }
+
+    pub fn mask(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for secret in &self.sorted {
+            if out.len() >= secret.len() && out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), MASK);
+            }
+        }
+        out
+    }
+}
+
 /// A copy of `body` safe to print.
 pub fn masked_body(
     kind_name: &str,

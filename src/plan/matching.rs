@@ -193,9 +193,12 @@ pub fn resolve(
         let mut resolved = Vec::new();
         for entity in target.of_kind(kind.name) {
             let mut entity = entity.clone();
-            // Idempotent: expands shorthands and normalises (targets to host:port) so natural
-            // keys compare as the gateway stores them.
-            super::normalise::fill_defaults(kind, &mut entity.body);
+            // Expands shorthands and normalises (targets to host:port) so natural keys compare
+            // as the gateway stores them. Loaded states are already defaulted; this is only
+            // needed (and only paid) where the identity depends on it.
+            if super::normalise::needs_filling_for_identity(kind, &entity.body) {
+                super::normalise::fill_defaults(kind, &mut entity.body);
+            }
             for foreign in registry.foreign_fields(kind) {
                 let Some(reference) = entity
                     .body

@@ -47,7 +47,25 @@ pub fn fill_defaults(kind: &Kind, body: &mut Map<String, Value>) {
 pub fn canonical(kind: &Kind, body: &Map<String, Value>) -> Map<String, Value> {
     let mut body = body.clone();
     fill_defaults(kind, &mut body);
-    let fields = effective_fields(kind, &body);
+    canonical_filled(kind, &body)
+}
+
+/// Whether an entity must be defaulted before its natural key can be read: a shorthand is
+/// present (`url`), or an identity field is normalised (a target's `host` → `host:port`).
+pub fn needs_filling_for_identity(kind: &Kind, body: &Map<String, Value>) -> bool {
+    kind.shorthands
+        .iter()
+        .any(|(key, _)| body.contains_key(*key))
+        || kind
+            .identity_fields()
+            .iter()
+            .any(|f| kind.schema.field(f).is_some_and(|s| s.normalize.is_some()))
+}
+
+/// The canonical form of a body whose defaults are already filled (a gateway that renders
+/// every field, sharing the registry).
+pub fn canonical_filled(kind: &Kind, body: &Map<String, Value>) -> Map<String, Value> {
+    let fields = effective_fields(kind, body);
     let mut out = Map::new();
     for field in fields {
         let schema = &field.schema;

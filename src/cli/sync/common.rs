@@ -44,6 +44,7 @@ pub fn connect(global: &Global, args: &ClientArgs) -> Result<AdminClient, CliErr
     config.tls_skip_verify = global.tls_skip_verify;
     config.ca_cert = global.ca_cert.clone();
     config.rps = args.rps;
+    config.verbose = global.verbose > 0;
     AdminClient::new(config).map_err(error)
 }
 
