@@ -12,8 +12,8 @@ use crate::admin::AdminClient;
 use crate::admin::error::AdminError;
 use crate::admin::paths::create_by_post;
 use crate::kinds::registry;
+use crate::plan::mask::Masker;
 use crate::plan::model::{Change, Op, Outcome, Plan, Status};
-use crate::state::model::mask_text;
 
 fn operation(change: &Change) -> Value {
     match change.op {
@@ -64,7 +64,7 @@ pub async fn apply_batch(
                     .map(|i| i as usize),
                 _ => None,
             };
-            let message = mask_text(&plan.secret_values, &error.to_string());
+            let message = Masker::new(&plan.secret_values).mask(&error.to_string());
             (0..plan.changes.len())
                 .map(|i| match failing {
                     Some(f) if f == i => Status::Failed {

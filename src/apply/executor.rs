@@ -9,9 +9,9 @@ use super::batch;
 use super::progress::bar;
 use super::request::request_for;
 use crate::admin::{AdminClient, GatewayInfo};
+use crate::plan::mask::Masker;
 use crate::plan::model::{Outcome, Plan, Status};
 use crate::plan::render::event_name;
-use crate::state::model::mask_text;
 
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -55,6 +55,7 @@ pub async fn apply(
 
 async fn per_entity(client: &AdminClient, plan: &Plan, options: &ApplyOptions) -> Outcome {
     let progress = bar(plan.changes.len(), options.progress);
+    let masker = Masker::new(&plan.secret_values);
     let mut statuses: Vec<Option<Status>> = vec![None; plan.changes.len()];
     for step in plan.steps() {
         let mut runnable = Vec::new();
@@ -84,6 +85,7 @@ async fn per_entity(client: &AdminClient, plan: &Plan, options: &ApplyOptions) -
             .map(|i| {
                 let request = request_for(&plan.changes[i]);
                 let client = client.clone();
+                let masker = &masker;
                 async move {
                     let result = client
                         .send(request.method, &request.path, request.body.as_ref(), &[])
@@ -91,7 +93,7 @@ async fn per_entity(client: &AdminClient, plan: &Plan, options: &ApplyOptions) -
                     let status = match result {
                         Ok(_) => Status::Applied,
                         Err(e) => Status::Failed {
-                            error: mask_text(&plan.secret_values, &e.to_string()),
+                            error: masker.mask(&e.to_string()),
                         },
                     };
                     (i, status)

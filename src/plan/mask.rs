@@ -9,25 +9,47 @@ use crate::kinds::schema::{FieldSchema, Type};
 use crate::kinds::validate::Seg;
 use crate::kinds::{Kind, registry};
 use crate::state::MASK;
-use crate::state::model::mask_text;
 
 /// Masks secret values inside free text; the secrets are sorted once (longest first) for the
 /// many names and messages of a plan.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Masker {
     sorted: Vec<String>,
+    /// With many secrets (thousands of credentials), one alternation matched in a single pass
+    /// (the regex engine's literal prefilter) instead of a scan per secret.
+    many: Option<regex::Regex>,
 }
+
+/// Above this many secrets, a single regex beats one substring scan per secret.
+const REGEX_THRESHOLD: usize = 16;
 
 impl Masker {
     pub fn new(secrets: &[String]) -> Self {
         // Values shorter than 4 characters are skipped, as `state::model::mask_text` does.
         let mut sorted: Vec<String> = secrets.iter().filter(|s| s.len() >= 4).cloned().collect();
-        sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        // Longest first, so a secret containing another is masked whole.
+        sorted.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         sorted.dedup();
-        Masker { sorted }
+        let many = (sorted.len() > REGEX_THRESHOLD)
+            .then(|| {
+                let pattern = sorted
+                    .iter()
+                    .map(|s| regex::escape(s))
+                    .collect::<Vec<_>>()
+                    .join("|");
+                regex::RegexBuilder::new(&pattern)
+                    .size_limit(256 * 1024 * 1024)
+                    .build()
+                    .ok()
+            })
+            .flatten();
+        Masker { sorted, many }
     }
 
     pub fn mask(&self, text: &str) -> String {
+        if let Some(re) = &self.many {
+            return re.replace_all(text, MASK).into_owned();
+        }
         let mut out = text.to_string();
         for secret in &self.sorted {
             if out.len() >= secret.len() && out.contains(secret.as_str()) {
@@ -43,7 +65,7 @@ pub fn masked_body(
     kind_name: &str,
     body: &Map<String, Value>,
     secret_paths: &[Vec<Seg>],
-    secret_values: &[String],
+    masker: &Masker,
 ) -> Map<String, Value> {
     let mut out = body.clone();
     for path in secret_paths {
@@ -53,7 +75,7 @@ pub fn masked_body(
         mask_schema_secrets(kind, &mut out);
     }
     let mut value = Value::Object(out);
-    mask_strings(&mut value, secret_values);
+    mask_strings(&mut value, masker);
     match value {
         Value::Object(map) => map,
         _ => unreachable!("an object stays an object"),
@@ -125,23 +147,19 @@ fn mask_value(schema: &FieldSchema, value: &mut Value) {
 }
 
 /// Env-derived values inside any string (a header `Bearer sk-…` built from `$KEY`).
-pub fn mask_strings(value: &mut Value, secret_values: &[String]) {
-    if secret_values.is_empty() {
+pub fn mask_strings(value: &mut Value, masker: &Masker) {
+    if masker.sorted.is_empty() {
         return;
     }
     match value {
         Value::String(s) => {
-            let masked = mask_text(secret_values, s);
+            let masked = masker.mask(s);
             if masked != *s {
                 *s = masked;
             }
         }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|v| mask_strings(v, secret_values)),
-        Value::Object(map) => map
-            .values_mut()
-            .for_each(|v| mask_strings(v, secret_values)),
+        Value::Array(items) => items.iter_mut().for_each(|v| mask_strings(v, masker)),
+        Value::Object(map) => map.values_mut().for_each(|v| mask_strings(v, masker)),
         _ => {}
     }
 }
@@ -161,12 +179,22 @@ mod tests {
             Seg::Key("auth".into()),
             Seg::Key("header_value".into()),
         ];
-        let out = masked_body("plugins", body.as_object().unwrap(), &[path], &[]);
+        let out = masked_body(
+            "plugins",
+            body.as_object().unwrap(),
+            &[path],
+            &Masker::default(),
+        );
         assert_eq!(out["config"]["auth"]["header_value"], MASK);
         assert_eq!(out["config"]["auth"]["header_name"], "Authorization");
 
         let cred = json!({"key": "abc123secret", "consumer": {"id": "c"}});
-        let out = masked_body("keyauth_credentials", cred.as_object().unwrap(), &[], &[]);
+        let out = masked_body(
+            "keyauth_credentials",
+            cred.as_object().unwrap(),
+            &[],
+            &Masker::default(),
+        );
         assert_eq!(out["key"], MASK);
 
         let tagged =
@@ -175,9 +203,21 @@ mod tests {
             "services",
             tagged.as_object().unwrap(),
             &[],
-            &["internal.example".into()],
+            &Masker::new(&["internal.example".into()]),
         );
         assert_eq!(out["host"], MASK);
         assert_eq!(out["tags"][0], "at [masked]");
+    }
+
+    #[test]
+    fn many_secrets_mask_longest_first() {
+        let mut secrets: Vec<String> = (0..100).map(|i| format!("key-{i:03}-value")).collect();
+        secrets.push("key-007-value-extended".into());
+        let masker = Masker::new(&secrets);
+        assert!(masker.many.is_some());
+        assert_eq!(
+            masker.mask("a key-007-value-extended and key-042-value; key-1"),
+            "a [masked] and [masked]; key-1"
+        );
     }
 }

@@ -86,6 +86,7 @@ pub fn save(
         .collect();
     secrets.sort_by_key(|(v, _)| std::cmp::Reverse(v.len()));
     secrets.dedup();
+    let masker = super::mask::Masker::new(&plan.secret_values);
     let mut saved = plan.clone();
     let mut templates = Vec::new();
     let mut used = Vec::new();
@@ -106,7 +107,7 @@ pub fn save(
                 &change.kind,
                 old,
                 &change.secret_paths,
-                &plan.secret_values,
+                &masker,
             ));
         }
     }

@@ -6,6 +6,7 @@ use similar::ChangeTag;
 
 use super::field_diff::update_lines;
 use super::{event_name, shown_bodies};
+use crate::plan::mask::Masker;
 use crate::plan::model::{Op, Outcome, Plan, Status};
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -29,6 +30,7 @@ impl Style {
 
 /// The event lines and diffs of a plan (what `diff` prints, and `sync` before applying).
 pub fn render_changes(plan: &Plan, style: Style) -> String {
+    let masker = Masker::new(&plan.secret_values);
     let mut out = String::new();
     for change in &plan.changes {
         let line = format!(
@@ -40,7 +42,7 @@ pub fn render_changes(plan: &Plan, style: Style) -> String {
         out.push_str(&style.paint(&line, Some(change.op)));
         out.push('\n');
         if change.op == Op::Update {
-            let (old, new) = shown_bodies(change, plan);
+            let (old, new) = shown_bodies(change, &masker);
             let (old, new) = (old.unwrap_or_default(), new.unwrap_or_default());
             for l in update_lines(change, &old, &new) {
                 let (sign, op) = match l.tag {

@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{event_name, shown_bodies};
+use crate::plan::mask::Masker;
 use crate::plan::model::{Op, Outcome, Plan, Status};
 
 pub fn document(
@@ -12,13 +13,14 @@ pub fn document(
     warnings: &[String],
     errors: &[String],
 ) -> Value {
+    let masker = Masker::new(&plan.secret_values);
     let mut creating = Vec::new();
     let mut updating = Vec::new();
     let mut deleting = Vec::new();
     let mut failed = Vec::new();
     let mut dropped = (Vec::new(), Vec::new(), Vec::new());
     for (i, change) in plan.changes.iter().enumerate() {
-        let (old, new) = shown_bodies(change, plan);
+        let (old, new) = shown_bodies(change, &masker);
         let item = json!({
             "name": change.name,
             "kind": event_name(&change.kind),

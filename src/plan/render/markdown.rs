@@ -5,9 +5,11 @@ use similar::ChangeTag;
 
 use super::field_diff::update_lines;
 use super::{event_name, shown_bodies};
+use crate::plan::mask::Masker;
 use crate::plan::model::{Op, Plan};
 
 pub fn document(plan: &Plan, addr: &str) -> String {
+    let masker = Masker::new(&plan.secret_values);
     let summary = plan.summary();
     let mut out = String::new();
     out.push_str(&format!("### gwctl diff against `{addr}`\n\n"));
@@ -34,7 +36,7 @@ pub fn document(plan: &Plan, addr: &str) -> String {
         ));
     }
     for change in plan.changes.iter().filter(|c| c.op == Op::Update) {
-        let (old, new) = shown_bodies(change, plan);
+        let (old, new) = shown_bodies(change, &masker);
         let lines = update_lines(change, &old.unwrap_or_default(), &new.unwrap_or_default());
         out.push_str(&format!(
             "\n<details><summary>updating {} <code>{}</code></summary>\n\n```diff\n",

@@ -8,23 +8,17 @@ pub mod markdown;
 
 use serde_json::{Map, Value};
 
-use super::mask::masked_body;
-use super::model::{Change, Plan};
+use super::mask::{Masker, masked_body};
+use super::model::Change;
 
 /// A change's (old, new) bodies.
 pub type Bodies = (Option<Map<String, Value>>, Option<Map<String, Value>>);
 
 /// The old and new bodies of a change as they may be printed: secrets masked with the
 /// target's secret paths applied to both sides (the gateway's old secret is masked too).
-pub fn shown_bodies(change: &Change, plan: &Plan) -> Bodies {
-    let mask = |body: &Map<String, Value>| {
-        masked_body(
-            &change.kind,
-            body,
-            &change.secret_paths,
-            &plan.secret_values,
-        )
-    };
+pub fn shown_bodies(change: &Change, masker: &Masker) -> Bodies {
+    let mask =
+        |body: &Map<String, Value>| masked_body(&change.kind, body, &change.secret_paths, masker);
     (change.old.as_ref().map(mask), change.new.as_ref().map(mask))
 }
 
