@@ -229,3 +229,34 @@ fn an_unreachable_gateway_is_one_clear_line() {
         )
     );
 }
+
+#[test]
+fn kinds_a_target_lacks_read_as_empty_with_a_warning() {
+    let gw = start(false);
+    let c = client(&gw.url());
+    let mut state = State::default();
+    state.push("consumers", entity(json!({"username": "alice"})));
+    state.push(
+        "jwt_secrets",
+        entity(json!({"key": "iss-1", "secret": "s3cret-123", "consumer": {"username": "alice"}})),
+    );
+    let empty = rt()
+        .block_on(read_gateway(&c, &ReadOptions::default()))
+        .unwrap();
+    let p = plan(&empty.state, &state, &DiffOptions::default()).unwrap();
+    assert!(
+        rt().block_on(apply(&c, &empty.info, &p, &ApplyOptions::default()))
+            .is_success()
+    );
+    // An older gateway: no vaults at all, and JWTs only under their consumer.
+    gw.fake.0.lock().unwrap().missing = vec!["vaults".into(), "jwts".into()];
+    let snapshot = rt()
+        .block_on(read_gateway(&c, &ReadOptions::default()))
+        .unwrap();
+    assert!(snapshot.state.of_kind("vaults").is_empty());
+    assert_eq!(snapshot.state.of_kind("jwt_secrets").len(), 1);
+    assert_eq!(
+        snapshot.warnings,
+        vec!["the gateway has no /vaults endpoint; vaults are not managed there"]
+    );
+}

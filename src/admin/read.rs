@@ -88,8 +88,19 @@ pub async fn read_gateway(
         }))
         .await;
         let mut entities = Vec::new();
+        let mut absent = false;
         for list in lists {
-            entities.extend(list?.into_iter().map(Entity::new));
+            match list {
+                Ok(items) => entities.extend(items.into_iter().map(Entity::new)),
+                Err(e) if e.is_not_found() => absent = true,
+                Err(e) => return Err(e),
+            }
+        }
+        if absent {
+            warnings.push(format!(
+                "the gateway has no /{} endpoint; {} are not managed there",
+                kind.admin_path, kind.name
+            ));
         }
         state.entities.insert(kind.name, entities);
     }

@@ -39,6 +39,8 @@ pub struct Inner {
     /// Schemas served at `/schemas/...` (path without `/schemas/`), whose defaults the fake
     /// fills into plugins it does not know, as a newer Kong would.
     pub schemas: BTreeMap<String, Value>,
+    /// Collections this "older gateway" does not have (404, like Kong without a plugin's DAO).
+    pub missing: Vec<String>,
 }
 
 #[derive(Clone, Default)]
@@ -140,6 +142,10 @@ async fn handle(
         return r;
     }
     let path = uri.path().trim_end_matches('/').to_string();
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    if inner.missing.iter().any(|m| m == first) {
+        return reply(StatusCode::NOT_FOUND, json!({"message": "Not found"}));
+    }
     if path.is_empty() && method == Method::GET {
         let mut root =
             json!({"version": "3.9.1", "edition": "community", "tagline": "Welcome to kong"});
