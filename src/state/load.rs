@@ -66,10 +66,9 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         ..State::default()
     };
     let mut places: Places = HashMap::new();
-    for entity in raw {
-        let file = entity.file;
-        let (kind, path, mut entity, found) =
-            process(registry, entity, &infos, &select_tags, options);
+    for (file, (kind, path, mut entity, found)) in
+        process_all(registry, raw, &infos, &select_tags, options)
+    {
         for local in found {
             problems.push(local.into_problem(&names[file], &path));
         }
@@ -82,9 +81,15 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
     }
 
     let index = RefIndex::build(registry, &state);
-    let mut findings = checks::references(registry, &state, &index);
-    findings.extend(checks::duplicates(registry, &state, &index));
-    findings.extend(checks::literal_secrets(registry, &state));
+    // The checks only read the state: secrets on one core, references and duplicates on
+    // another.
+    let findings = std::thread::scope(|scope| {
+        let secrets = scope.spawn(|| checks::literal_secrets(registry, &state));
+        let mut findings = checks::references(registry, &state, &index);
+        findings.extend(checks::duplicates(registry, &state, &index));
+        findings.extend(secrets.join().expect("the secret lint does not panic"));
+        findings
+    });
     let mut first_places = Vec::new();
     for finding in findings {
         let (file, path) = &places[finding.kind][finding.index];
@@ -267,6 +272,52 @@ fn select_tags(
         }
     }
     chosen.map(|(_, t)| t.clone()).unwrap_or_default()
+}
+
+/// Below this many entities, threads cost more than they save.
+const PARALLEL_THRESHOLD: usize = 2_000;
+
+/// Processes every entity, on all cores for large states, keeping file order. Returns each
+/// entity with the index of its file.
+fn process_all(
+    registry: &'static Registry,
+    raw: Vec<RawEntity>,
+    infos: &[Info],
+    select_tags: &[String],
+    options: &LoadOptions,
+) -> Vec<(usize, Processed)> {
+    let one = |entity: RawEntity| {
+        (
+            entity.file,
+            process(registry, entity, infos, select_tags, options),
+        )
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || raw.len() < PARALLEL_THRESHOLD {
+        return raw.into_iter().map(one).collect();
+    }
+    let chunk = raw.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<RawEntity>> = Vec::with_capacity(threads);
+    let mut rest = raw.into_iter();
+    loop {
+        let part: Vec<RawEntity> = rest.by_ref().take(chunk).collect();
+        if part.is_empty() {
+            break;
+        }
+        chunks.push(part);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|part| scope.spawn(move || part.into_iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("entity processing does not panic"))
+            .collect()
+    })
 }
 
 /// A problem found in one entity, its path relative to the entity.
