@@ -159,10 +159,22 @@ fn parse_problem(e: &serde_saphyr::Error, file: &Arc<str>) -> Problem {
         Some(i) => message[..i].to_string(),
         None => message,
     };
-    Problem::error("yaml", format!("invalid YAML: {message}"))
+    let lower = message.to_lowercase();
+    let help = if lower.contains("recursion") || lower.contains("depth") {
+        Some("state files may nest at most 64 levels deep")
+    } else if lower.contains("alias") || lower.contains("budget") {
+        Some("the file expands too many aliases or nodes; write the values out, or split the file")
+    } else if lower.contains("duplicate") {
+        Some("each key may appear once in a mapping; remove one of them")
+    } else {
+        None
+    };
+    let mut p = Problem::error("yaml", format!("invalid YAML: {message}"))
         .in_file(file)
         .at(e.location().and_then(place))
-        .label("here")
+        .label("here");
+    p.help = help.map(str::to_string);
+    p
 }
 
 /// Looks up line and column for every anchored problem, parsing (with positions) only the
