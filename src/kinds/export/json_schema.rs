@@ -115,6 +115,17 @@ fn number(n: f64) -> Value {
     }
 }
 
+/// Whether a file must spell a field out: required, with no default to fill it, not a
+/// reference (nesting sets those), and not a record whose own fields all fill themselves.
+fn must_be_written(schema: &FieldSchema) -> bool {
+    let fills_itself = schema.ty == Type::Record
+        && schema
+            .fields
+            .iter()
+            .all(|c| !c.schema.required || c.schema.default.is_some());
+    schema.required && schema.default.is_none() && schema.ty != Type::Foreign && !fills_itself
+}
+
 /// A closed object with the given fields; `extra` adds properties (nested children, shorthands).
 fn record_schema<'a>(
     fields: impl Iterator<Item = &'a Field>,
@@ -127,16 +138,8 @@ fn record_schema<'a>(
             continue;
         }
         properties.insert(f.name.to_string(), field_schema(&f.schema));
-        // Fields with defaults are filled in; references are often set by nesting.
-        if f.schema.required && f.schema.default.is_none() && f.schema.ty != Type::Foreign {
-            if !(f.schema.ty == Type::Record
-                && f.schema
-                    .fields
-                    .iter()
-                    .all(|c| !c.schema.required || c.schema.default.is_some()))
-            {
-                required.push(json!(f.name));
-            }
+        if must_be_written(&f.schema) {
+            required.push(json!(f.name));
         }
     }
     for (name, schema) in extra {
