@@ -29,7 +29,24 @@ use crate::kinds::{Identity, Kind, Registry, registry};
 /// `State::entities`.
 type Places = HashMap<&'static str, Vec<(usize, Path)>>;
 
+/// Phase timings on stderr when `GWCTL_TIMINGS` is set (for the benchmark and profiling).
+struct Stopwatch(Option<std::time::Instant>);
+
+impl Stopwatch {
+    fn start() -> Self {
+        Stopwatch(std::env::var_os("GWCTL_TIMINGS").map(|_| std::time::Instant::now()))
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if let Some(start) = &mut self.0 {
+            eprintln!("gwctl timing: {phase:<10} {:>8.2} ms", start.elapsed().as_secs_f64() * 1e3);
+            *start = std::time::Instant::now();
+        }
+    }
+}
+
 pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFailure> {
+    let mut stopwatch = Stopwatch::start();
     let registry = registry();
     let (texts, mut problems) = read_inputs(inputs, options.max_file_bytes);
     let mut sources = Sources::default();
@@ -39,6 +56,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
     let mut infos = Vec::with_capacity(texts.len());
     for (i, input) in texts.iter().enumerate() {
         sources.add(input.name.clone(), input.text.clone());
+        stopwatch.lap("read");
         let root = match yaml::parse_value(&input.text, options.limits) {
             Ok(root) => root,
             Err(e) => {
@@ -56,7 +74,9 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
             secret_values: &mut secret_values,
             entities: &mut raw,
         };
+        stopwatch.lap("parse");
         infos.push(reader.read(root));
+        stopwatch.lap("collect");
     }
     let names: Vec<Arc<str>> = texts.iter().map(|t| t.name.clone()).collect();
     let select_tags = select_tags(&names, &infos, options, &mut problems);
@@ -80,6 +100,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         state.push(kind, entity);
     }
 
+    stopwatch.lap("entities");
     let index = RefIndex::build(registry, &state);
     // The checks only read the state: secrets on one core, references and duplicates on
     // another.
@@ -90,6 +111,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         findings.extend(secrets.join().expect("the secret lint does not panic"));
         findings
     });
+    stopwatch.lap("checks");
     let mut first_places = Vec::new();
     for finding in findings {
         let (file, path) = &places[finding.kind][finding.index];
@@ -131,6 +153,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
             p.column,
         )
     });
+    stopwatch.lap("report");
     if problems.iter().any(Problem::is_error) {
         return Err(LoadFailure::new(problems, sources));
     }
