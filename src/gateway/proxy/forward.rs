@@ -53,9 +53,17 @@ pub struct Upstreamed {
 #[derive(Debug)]
 pub enum ForwardError {
     /// 502: refused, reset, or an invalid answer.
-    Failed { target: String, reason: String },
+    Failed {
+        target: String,
+        reason: String,
+        tries: u32,
+    },
     /// 504: no answer in time.
-    TimedOut { target: String, reason: String },
+    TimedOut {
+        target: String,
+        reason: String,
+        tries: u32,
+    },
     /// 503: the upstream has no usable target.
     NoTarget,
 }
@@ -81,6 +89,7 @@ pub async fn send(
             return Err(ForwardError::Failed {
                 target: authority,
                 reason: "request body already sent; cannot retry".into(),
+                tries,
             });
         };
         let request = match build_request(plan.target, head, &authority, host, port, attempt_body) {
@@ -89,6 +98,7 @@ pub async fn send(
                 return Err(ForwardError::Failed {
                     target: authority,
                     reason,
+                    tries,
                 });
             }
         };
@@ -115,11 +125,13 @@ pub async fn send(
                     ForwardError::TimedOut {
                         target: authority,
                         reason,
+                        tries,
                     }
                 } else {
                     ForwardError::Failed {
                         target: authority,
                         reason,
+                        tries,
                     }
                 });
             }
@@ -130,6 +142,7 @@ pub async fn send(
                         "no response within read_timeout ({} ms)",
                         plan.read_timeout.as_millis()
                     ),
+                    tries,
                 });
             }
         }

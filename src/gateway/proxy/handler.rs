@@ -321,27 +321,39 @@ async fn proxy(
             Response::from_parts(head, body)
         }
         Err(e) => {
-            let (status, message, target, reason) = match e {
-                ForwardError::Failed { target, reason } => (
+            let (status, message, target, reason, tries) = match e {
+                ForwardError::Failed {
+                    target,
+                    reason,
+                    tries,
+                } => (
                     StatusCode::BAD_GATEWAY,
                     "An invalid response was received from the upstream server",
                     Some(target),
                     reason,
+                    tries,
                 ),
-                ForwardError::TimedOut { target, reason } => (
+                ForwardError::TimedOut {
+                    target,
+                    reason,
+                    tries,
+                } => (
                     StatusCode::GATEWAY_TIMEOUT,
                     "The upstream server is timed out",
                     Some(target),
                     reason,
+                    tries,
                 ),
                 ForwardError::NoTarget => (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "failure to get a peer from the ring-balancer",
                     None,
                     "the upstream has no target with a weight above 0".to_string(),
+                    0,
                 ),
             };
             outcome.target = target;
+            outcome.tries = tries;
             outcome.error = Some(reason);
             ctx.error_response(status, message)
         }
