@@ -51,7 +51,7 @@ impl Entities {
         Entities::default()
     }
 
-    /// Adds an entity of `kind`; `name_for_id` (if the entity has no `id`) names its id.
+    /// Adds an entity of `kind`, with an id when it has none.
     pub fn add(mut self, kind: &'static str, body: Value) -> Entities {
         let registry = kinds::registry();
         let k = registry
@@ -59,8 +59,11 @@ impl Entities {
             .unwrap_or_else(|| panic!("unknown kind {kind}"));
         let mut map = body.as_object().expect("entity is an object").clone();
         if !map.contains_key("id") {
-            let seed = ["name", "username", "key", "target", "group"]
+            // Entities with unique names get an id from it, so tests can use `fk(name)`.
+            let unique_name = ["services", "routes", "upstreams", "consumers"].contains(&kind);
+            let seed = ["name", "username"]
                 .iter()
+                .filter(|_| unique_name)
                 .find_map(|f| map.get(*f).and_then(Value::as_str))
                 .map(str::to_string)
                 .unwrap_or_else(|| format!("{kind}-{}", self.created));
