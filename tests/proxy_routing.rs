@@ -66,7 +66,8 @@ async fn priority_follows_kongs_order() {
         );
     let mut gw = Gateway::start(&routes).await;
     let route_of = |log: serde_json::Value| log["route"]["name"].as_str().unwrap().to_string();
-    let cases: [(&str, &str, &[(&str, &str)], &str); 9] = [
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case<'_>; 9] = [
         ("GET", "/x", &[], "root"),
         ("GET", "/apifoo", &[], "api"),
         ("GET", "/api/v1/abc", &[], "api-v1"),
