@@ -16,6 +16,7 @@ use super::locate::{place, place_at};
 use super::model::{Entity, Origin, State, mask_text};
 use super::problem::{LoadFailure, Place, Problem, Severity, Sources};
 use super::source::read_inputs;
+use super::split::parse_value_split;
 use super::yaml;
 use super::{Env, LoadOptions, Loaded};
 use crate::kinds::entities::typedefs::is_uuid;
@@ -39,7 +40,10 @@ impl Stopwatch {
 
     fn lap(&mut self, phase: &str) {
         if let Some(start) = &mut self.0 {
-            eprintln!("gwctl timing: {phase:<10} {:>8.2} ms", start.elapsed().as_secs_f64() * 1e3);
+            eprintln!(
+                "gwctl timing: {phase:<10} {:>8.2} ms",
+                start.elapsed().as_secs_f64() * 1e3
+            );
             *start = std::time::Instant::now();
         }
     }
@@ -57,7 +61,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
     for (i, input) in texts.iter().enumerate() {
         sources.add(input.name.clone(), input.text.clone());
         stopwatch.lap("read");
-        let root = match yaml::parse_value(&input.text, options.limits) {
+        let root = match parse_value_split(&input.text, options.limits, threads()) {
             Ok(root) => root,
             Err(e) => {
                 problems.push(parse_problem(&e, &input.name));
@@ -309,6 +313,13 @@ fn select_tags(
     chosen.map(|(_, t)| t.clone()).unwrap_or_default()
 }
 
+/// How many cores to use for parsing and checking large states.
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+}
+
 /// Below this many entities, threads cost more than they save.
 const PARALLEL_THRESHOLD: usize = 2_000;
 
@@ -523,22 +534,27 @@ fn normalize_references(
     body: &mut Map<String, Value>,
     found: &mut Vec<Local>,
 ) {
-    for ff in registry.foreign_fields(kind) {
-        let Some(Value::String(text)) = body.get(ff.field) else {
+    let foreign = kind
+        .schema
+        .fields
+        .iter()
+        .filter_map(|f| Some((f.name, f.schema.reference?)));
+    for (field, target) in foreign {
+        let Some(Value::String(text)) = body.get(field) else {
             continue;
         };
         let text = text.clone();
         if is_uuid(&text) {
-            body.insert(ff.field.into(), serde_json::json!({ "id": text }));
+            body.insert(field.into(), serde_json::json!({ "id": text }));
             continue;
         }
-        let target = registry.kind(ff.kind).expect("foreign kinds exist");
+        let target = registry.kind(target).expect("foreign kinds exist");
         match (target.identity_fields(), &target.identity) {
-            ([field], _) | ([field, ..], Identity::FirstOf(_)) => {
-                body.insert(ff.field.into(), serde_json::json!({ *field: text }));
+            ([key], _) | ([key, ..], Identity::FirstOf(_)) => {
+                body.insert(field.into(), serde_json::json!({ *key: text }));
             }
             _ => found.push(Local {
-                path: vec![Seg::Key(ff.field.to_string())],
+                path: vec![Seg::Key(field.to_string())],
                 severity: Severity::Error,
                 code: "reference",
                 message: format!("a {} can only be referred to by its id", target.event_name),
