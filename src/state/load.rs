@@ -12,7 +12,7 @@ use super::checks::{self, Finding};
 use super::document::{Info, RawEntity, Reader};
 use super::envsubst::Lookup;
 use super::index::RefIndex;
-use super::locate::{place, place_at};
+use super::locate::{place, place_at, pointer};
 use super::model::{Entity, Origin, State, mask_text};
 use super::problem::{LoadFailure, Place, Problem, Severity, Sources};
 use super::source::read_inputs;
@@ -21,8 +21,7 @@ use super::yaml;
 use super::{Env, LoadOptions, Loaded};
 use crate::kinds::entities::typedefs::is_uuid;
 use crate::kinds::validate::{
-    Coerce, Options, Path, Seg, UnknownSubschema, Violation, closest, dotted, pointer,
-    process_entity,
+    Coerce, Options, Path, Seg, UnknownSubschema, Violation, closest, dotted, process_entity,
 };
 use crate::kinds::{Identity, Kind, Registry, registry};
 

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 use serde::Serialize;
 
-use crate::kinds::validate::{Path, Seg, pointer};
+use super::locate::pointer;
+use crate::kinds::validate::{Path, Seg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn split_parse_equals_plain_parse() {
-        let text = big_file(5000);
+        let text = big_file(1700);
         assert!(text.len() > MIN_BYTES);
         let pieces = pieces(&text, 2).unwrap();
         assert!(pieces.len() > 3, "{}", pieces.len());
@@ -265,7 +265,7 @@ mod tests {
 
     #[test]
     fn errors_are_those_of_the_plain_parse() {
-        let mut text = big_file(5000);
+        let mut text = big_file(1700);
         text.push_str("services: []\n");
         let plain = parse_value(&text, Limits::default())
             .unwrap_err()
@@ -274,7 +274,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(plain, split);
-        let mut text = big_file(5000);
+        let mut text = big_file(1700);
         text.insert_str(text.len() / 2, "  - name: \"unterminated\n");
         assert!(parse_value_split(&text, Limits::default(), 2).is_err());
     }
