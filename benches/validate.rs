@@ -64,15 +64,13 @@ fn run_once(binary: &str, file: &Path) -> Run {
     let output = command.output().expect("run gwctl");
     let wall = start.elapsed();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let peak_kb = stderr
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Maximum resident set size (kbytes): ")
-        })
-        .and_then(|v| v.trim().parse().ok());
+    let peak_kb = field(&stderr, "Maximum resident set size (kbytes): ").map(|kb| kb as u64);
+    let cpu = field(&stderr, "User time (seconds): ")
+        .zip(field(&stderr, "System time (seconds): "))
+        .map(|(u, s)| u + s);
     Run {
         wall,
+        cpu,
         peak_kb,
         code: output.status.code().unwrap_or(-1),
     }
