@@ -207,3 +207,16 @@ fn a_load_failure_renders_every_problem_with_its_source_line() {
     assert!(out.contains("two.yaml:6:14"), "{out}");
     assert!(out.contains("value should be between 0 and 32767"), "{out}");
 }
+
+#[test]
+fn several_documents_in_one_file_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "multi.yaml",
+        b"---\n_format_version: \"3.0\"\n---\nservices: []\n",
+    );
+    let p = only_error(&[file]);
+    assert!(p.message.contains("several"), "{}", p.message);
+    assert_eq!(p.line, Some(3));
+}

@@ -186,6 +186,16 @@ fn parse_problem(e: &serde_saphyr::Error, file: &Arc<str>) -> Problem {
         None => message,
     };
     let lower = message.to_lowercase();
+    if lower.contains("documents") {
+        return Problem::error(
+            "yaml",
+            "a state file holds one YAML document, but this one has several (`---`)",
+        )
+        .in_file(file)
+        .at(e.location().and_then(place))
+        .label("a second document starts here")
+        .help("put each document in its own file; gwctl merges the files it is given");
+    }
     let help = if lower.contains("recursion") || lower.contains("depth") {
         Some("state files may nest at most 64 levels deep")
     } else if lower.contains("alias") || lower.contains("budget") {
