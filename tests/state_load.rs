@@ -300,3 +300,16 @@ fn every_problem_is_reported_at_once_in_file_order() {
         ]
     );
 }
+
+#[test]
+fn a_typo_of_a_nested_collection_is_suggested() {
+    let failure = load_text(
+        "_format_version: \"3.0\"\nservices:\n  - name: s\n    host: h\n    rotes:\n      - paths: [/]\n",
+        &[],
+    )
+    .unwrap_err();
+    let p = failure.errors().next().unwrap();
+    assert_eq!(p.message, "unknown field 'rotes'");
+    assert_eq!(p.help.as_deref(), Some("did you mean 'routes'?"));
+    assert_eq!((p.line, p.column), (Some(5), Some(5)));
+}

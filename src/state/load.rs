@@ -451,7 +451,7 @@ fn process(
         violations
             .into_iter()
             .filter(|v| !failed_paths.iter().any(|f| v.path.starts_with(f)))
-            .map(violation),
+            .map(|v| violation(kind, v)),
     );
     let entity = Entity {
         body,
@@ -508,8 +508,16 @@ fn unknown_plugin(
     })
 }
 
-fn violation(v: Violation) -> Local {
+fn violation(kind: &Kind, mut v: Violation) -> Local {
     let unknown = v.message == "unknown field";
+    if unknown && let [Seg::Key(name)] = &v.path[..] {
+        // At an entity's top level, nested collections (`routes`, `plugins`) and shorthands
+        // (`url`) are names a typo may have meant too.
+        let fields = kind.schema.fields.iter().map(|f| f.name);
+        let children = kind.children.iter().map(|c| c.key);
+        let shorthands = kind.shorthands.iter().map(|(n, _)| *n);
+        v.suggestion = closest(name, fields.chain(children).chain(shorthands));
+    }
     let message = if unknown {
         format!("unknown field '{}'", last_key(&v.path))
     } else if v.path.is_empty() {
