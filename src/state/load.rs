@@ -122,8 +122,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         let secret = finding.code == "secret";
         let mut problem = finding_problem(finding, &names[*file], path);
         if secret && let Some(anchor) = &mut problem.anchor {
-            // Marks the value to blank out of the text diagnostics show.
-            anchor.within = Some((usize::MAX, 0));
+            anchor.blank = true;
         }
         if let Some(first) = first {
             first_places.push((problems.len(), first));
@@ -247,14 +246,14 @@ fn resolve_places(
         };
         let Some(root) = tree(i) else { continue };
         let mut at = place_at(root, &anchor.path, anchor.on_key);
-        match (anchor.within, at) {
-            (Some((usize::MAX, _)), Some(p)) => {
-                blanks.entry(i).or_default().push((p.offset, p.len))
+        match (anchor.blank, anchor.within, at) {
+            (true, _, Some(p)) => blanks.entry(i).or_default().push((p.offset, p.len)),
+            (false, Some((offset, len)), Some(p)) => {
+                at = Some(narrow(p, &texts[i].text, offset, len));
             }
-            (Some((offset, len)), Some(p)) => at = Some(narrow(p, &texts[i].text, offset, len)),
             _ => {}
         }
-        *problem = problem.clone().at(at);
+        problem.set_place(at);
     }
     for (problem, (file, path)) in first_places {
         if let Some(root) = tree(*file)
