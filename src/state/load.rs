@@ -488,8 +488,13 @@ fn unknown_plugin(
     if registry.subschema(kind.name, name).is_some() {
         return None;
     }
-    let suggestion = closest(name, registry.plugins().iter().map(|p| p.name));
-    let known: Vec<&str> = registry.plugins().iter().map(|p| p.name).collect();
+    let known = registry.subschema_names(kind.name);
+    let suggestion = closest(name, known.iter().copied());
+    let (code, what) = if kind.name == "plugins" {
+        ("plugin", "plugin".to_string())
+    } else {
+        ("schema", format!("{} type", kind.event_name))
+    };
     Some(Local {
         path: vec![Seg::Key(key.to_string())],
         severity: if options.unknown_plugins_are_warnings {
@@ -497,8 +502,8 @@ fn unknown_plugin(
         } else {
             Severity::Error
         },
-        code: "plugin",
-        message: format!("unknown plugin '{name}': its config cannot be checked offline"),
+        code,
+        message: format!("unknown {what} '{name}': its config cannot be checked offline"),
         help: Some(match suggestion {
             Some(s) => format!("did you mean '{s}'?"),
             None => format!("gwctl knows: {}", known.join(", ")),
