@@ -237,9 +237,8 @@ const SECRET_HEADERS: [&str; 4] = [
 ];
 
 fn is_secret_header(name: &str) -> bool {
-    SECRET_HEADERS
-        .iter()
-        .any(|h| h.eq_ignore_ascii_case(name.trim()))
+    // Runs on every key of every entity: compare lengths before bytes.
+    (6..=19).contains(&name.len()) && SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// A value that names where a secret lives rather than being one (Kong vault references).
@@ -412,17 +411,19 @@ fn header_secrets<'a>(value: &'a Value, trail: &mut Vec<Step<'a>>, out: &mut Vec
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 trail.push(Step::Index(i));
-                header_secrets(item, trail, out);
+                match item {
+                    // `Authorization: Bearer sk-…` in a header list (request-transformer style).
+                    Value::String(s) => {
+                        if let Some((name, rest)) = s.split_once(':')
+                            && is_secret_header(name.trim())
+                            && !is_reference(rest)
+                        {
+                            out.push(owned(trail));
+                        }
+                    }
+                    other => header_secrets(other, trail, out),
+                }
                 trail.pop();
-            }
-        }
-        // `Authorization: Bearer sk-…` as one string (request-transformer style header lists).
-        Value::String(s) => {
-            if let Some((name, rest)) = s.split_once(':')
-                && is_secret_header(name)
-                && !is_reference(rest)
-            {
-                out.push(owned(trail));
             }
         }
         _ => {}
