@@ -359,7 +359,7 @@ impl Reader<'_> {
             .children
             .iter()
             .filter_map(|c| {
-                body.remove(c.key)
+                body.shift_remove(c.key)
                     .map(|v| (c.key, c.kind, c.foreign_field, v))
             })
             .collect();
