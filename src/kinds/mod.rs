@@ -178,6 +178,21 @@ impl Registry {
             .map(|(_, s)| s)
     }
 
+    /// The names a kind's subschema key may take: plugin names for plugins, vault types, ….
+    pub fn subschema_names(&self, kind: &str) -> Vec<&'static str> {
+        if kind == "plugins" {
+            return self.plugins.iter().map(|p| p.name).collect();
+        }
+        let mut names: Vec<&'static str> = self
+            .other_subschemas
+            .keys()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, v)| *v)
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
     /// The foreign fields of a kind: (field name, referenced kind, on_delete, required).
     pub fn foreign_fields(&self, kind: &Kind) -> Vec<ForeignField> {
         kind.schema
