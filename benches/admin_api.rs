@@ -26,7 +26,14 @@ impl Drop for Server {
 
 fn serve(db: &Path, sync: &str) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gwctl"))
-        .args(["serve", "--admin-listen", "127.0.0.1:0", "--sync", sync, "--db"])
+        .args([
+            "serve",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--sync",
+            sync,
+            "--db",
+        ])
         .arg(db)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -36,7 +43,13 @@ fn serve(db: &Path, sync: &str) -> Server {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let addr = line.split("http://").nth(1).unwrap().split_whitespace().next().unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
     Server {
         base: format!("http://{addr}"),
         child,
@@ -55,13 +68,22 @@ fn rss_mb(pid: u32) -> f64 {
 }
 
 fn services_batch(from: usize, count: usize) -> Value {
+    batch_of("services", from, count)
+}
+
+fn batch_of(kind: &str, from: usize, count: usize) -> Value {
     let ops: Vec<Value> = (from..from + count)
         .map(|i| {
-            json!({"op": "create", "kind": "services", "body": {
-                "name": format!("service-{i:06}"),
-                "url": format!("http://backend-{}.internal:8080/api", i % 50),
-                "tags": ["bench", format!("team-{}", i % 7)],
-            }})
+            let body = if kind == "services" {
+                json!({
+                    "name": format!("service-{i:06}"),
+                    "url": format!("http://backend-{}.internal:8080/api", i % 50),
+                    "tags": ["bench", format!("team-{}", i % 7)],
+                })
+            } else {
+                json!({"username": format!("user-{i:06}"), "custom_id": format!("c-{i}"), "tags": ["bench"]})
+            };
+            json!({"op": "create", "kind": kind, "body": body})
         })
         .collect();
     json!({ "operations": ops })
@@ -69,8 +91,18 @@ fn services_batch(from: usize, count: usize) -> Value {
 
 async fn post_batch(client: &reqwest::Client, base: &str, body: &Value) -> Duration {
     let started = Instant::now();
-    let reply = client.post(format!("{base}/batch")).json(body).send().await.unwrap();
-    assert_eq!(reply.status(), 200, "{}", reply.text().await.unwrap_or_default());
+    let reply = client
+        .post(format!("{base}/batch"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        reply.status(),
+        200,
+        "{}",
+        reply.text().await.unwrap_or_default()
+    );
     reply.bytes().await.unwrap();
     started.elapsed()
 }
@@ -115,7 +147,9 @@ async fn concurrent_puts(client: &reqwest::Client, sync: &str) {
         t.await.unwrap();
     }
     let rate = done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64();
-    println!("put: single PUTs from 10 concurrent clients, synchronous={sync}: {rate:.0} writes/s (target > 3000)");
+    println!(
+        "put: single PUTs from 10 concurrent clients, synchronous={sync}: {rate:.0} writes/s (target > 3000)"
+    );
 }
 
 async fn list_ten_thousand(client: &reqwest::Client) {
@@ -128,7 +162,14 @@ async fn list_ten_thousand(client: &reqwest::Client) {
         let mut path = "/services?size=1000".to_string();
         let mut seen = 0;
         loop {
-            let page: Value = client.get(format!("{}{path}", server.base)).send().await.unwrap().json().await.unwrap();
+            let page: Value = client
+                .get(format!("{}{path}", server.base))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             seen += page["data"].as_array().unwrap().len();
             match page["next"].as_str() {
                 Some(next) => path = next.to_string(),
@@ -138,27 +179,34 @@ async fn list_ten_thousand(client: &reqwest::Client) {
         assert_eq!(seen, 10_000);
         best = best.min(started.elapsed().as_secs_f64() * 1000.0);
     }
-    println!("list: all 10,000 services with size=1000 (10 pages): {best:.0} ms, best of 5 (target < 200 ms)");
+    println!(
+        "list: all 10,000 services with size=1000 (10 pages): {best:.0} ms, best of 5 (target < 200 ms)"
+    );
 }
 
-async fn memory_with_hundred_thousand(client: &reqwest::Client) {
+async fn memory_with_hundred_thousand(client: &reqwest::Client, kind: &str) {
     let dir = tempfile::tempdir().unwrap();
     let server = serve(&dir.path().join("m.db"), "normal");
     let idle = rss_mb(server.child.id());
     for chunk in 0..10 {
-        post_batch(client, &server.base, &services_batch(chunk * 10_000, 10_000)).await;
+        post_batch(
+            client,
+            &server.base,
+            &batch_of(kind, chunk * 10_000, 10_000),
+        )
+        .await;
     }
     // Let the snapshot publisher settle on the last revision.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let loaded = rss_mb(server.child.id());
     println!(
-        "memory: 100,000 services held (store, indexes and the proxy snapshot): {loaded:.0} MB RSS, {idle:.0} MB idle (target < 300 MB)"
+        "memory: 100,000 {kind} held (store, indexes and the proxy snapshot): {loaded:.0} MB RSS, {idle:.0} MB idle (target < 300 MB)"
     );
     drop(server);
     let restarted = serve(&dir.path().join("m.db"), "normal");
     tokio::time::sleep(Duration::from_secs(3)).await;
     println!(
-        "memory: the same 100,000 services after a restart (loaded from disk): {:.0} MB RSS",
+        "memory: the same 100,000 {kind} after a restart (loaded from disk): {:.0} MB RSS",
         rss_mb(restarted.child.id())
     );
 }
@@ -172,6 +220,7 @@ fn main() {
         concurrent_puts(&client, "normal").await;
         concurrent_puts(&client, "full").await;
         list_ten_thousand(&client).await;
-        memory_with_hundred_thousand(&client).await;
+        memory_with_hundred_thousand(&client, "services").await;
+        memory_with_hundred_thousand(&client, "consumers").await;
     });
 }
