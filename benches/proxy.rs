@@ -51,7 +51,11 @@ fn main() {
     println!("  gateway (10 routes)    {}", gateway.line());
     runtime.block_on(gw_small.proxy.shutdown());
 
-    let nginx_run = wrk_run(&wrk, &format!("http://127.0.0.1:{nginx_proxy_port}/r5/bench"), secs);
+    let nginx_run = wrk_run(
+        &wrk,
+        &format!("http://127.0.0.1:{nginx_proxy_port}/r5/bench"),
+        secs,
+    );
     println!("  nginx proxy_pass       {}", nginx_run.line());
 
     let build_started = Instant::now();
@@ -135,7 +139,11 @@ fn snapshot(upstream: &str, routes: usize) -> Snapshot {
         let mut map = body.as_object().unwrap().clone();
         let violations =
             validate::process_entity(registry, registry.kind(kind).unwrap(), &mut map, options);
-        assert!(violations.is_empty(), "{}", validate::kong_message(&violations));
+        assert!(
+            violations.is_empty(),
+            "{}",
+            validate::kong_message(&violations)
+        );
         map
     };
     let service_id = "00000000-0000-4000-8000-000000000001";
@@ -199,7 +207,10 @@ fn wrk_run(wrk: &Path, url: &str, secs: u64) -> WrkResult {
             .map(|v| to_ms(v.trim()))
             .unwrap_or(f64::NAN)
     };
-    if let Some(errors) = text.lines().find(|l| l.contains("Non-2xx") || l.contains("Socket errors")) {
+    if let Some(errors) = text
+        .lines()
+        .find(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+    {
         println!("  (wrk: {})", errors.trim());
     }
     WrkResult {

@@ -39,7 +39,10 @@ impl Stopwatch {
 
     fn lap(&mut self, phase: &str) {
         if let Some(start) = &mut self.0 {
-            eprintln!("gwctl timing: {phase:<10} {:>8.2} ms", start.elapsed().as_secs_f64() * 1e3);
+            eprintln!(
+                "gwctl timing: {phase:<10} {:>8.2} ms",
+                start.elapsed().as_secs_f64() * 1e3
+            );
             *start = std::time::Instant::now();
         }
     }
