@@ -6,11 +6,12 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 
-use super::{CliResult, Exit, Global};
+use super::{CliError, CliResult, Exit, Global, validate};
 use crate::gateway::admin_api::DEFAULT_BODY_LIMIT;
 use crate::gateway::proxy::{self, AccessLog};
 use crate::gateway::server::{self, ServeOptions};
 use crate::gateway::store::Durability;
+use crate::state::{LoadOptions, State, assign_ids, load};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SyncMode {
@@ -33,7 +34,7 @@ pub struct Args {
     /// SQLite database file (`:memory:` keeps everything in memory).
     #[arg(long, default_value = "gwctl.db", value_name = "PATH")]
     pub db: PathBuf,
-    /// A state file to load at start (created or replaced by id, in one transaction).
+    /// A state file to load at start; it replaces the stored configuration in one transaction.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Require this token in the `Kong-Admin-Token` header of every Admin API request.
@@ -90,13 +91,10 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         .map(|text| listen_addr("--proxy-listen", text))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| miette::miette!("{e}"))?;
-    if args.config.is_some() {
-        return Err(miette::miette!(
-            help = "start without --config and sync the file: `gwctl sync FILE`",
-            "--config needs the state loader, which this build does not have yet"
-        )
-        .into());
-    }
+    let initial_state = match &args.config {
+        Some(file) => Some(load_config(file, global)?),
+        None => None,
+    };
     if !admin_listen.ip().is_loopback() && args.admin_token.is_none() {
         eprintln!(
             "warning: the Admin API listens on {admin_listen}, beyond this machine, without --admin-token"
@@ -111,7 +109,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         },
         admin_token: args.admin_token.filter(|t| !t.is_empty()),
         body_limit: args.admin_body_limit,
-        initial_state: None,
+        initial_state,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -155,6 +153,44 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         Ok::<_, miette::Report>(())
     })?;
     Ok(Exit::Success)
+}
+
+/// Loads `--config` with the same loader and diagnostics as `gwctl validate`; unknown plugins
+/// are errors here, since the gateway would have to run them.
+fn load_config(file: &std::path::Path, global: &Global) -> Result<State, CliError> {
+    let options = LoadOptions {
+        unknown_plugins_are_warnings: false,
+        select_tags: global.select_tags.clone(),
+        ..LoadOptions::default()
+    };
+    match load(&[file.to_path_buf()], &options) {
+        Ok(loaded) => {
+            if !global.quiet {
+                for warning in &loaded.warnings {
+                    eprint!(
+                        "{}",
+                        validate::render(warning, &loaded.sources, global.no_color)
+                    );
+                }
+            }
+            let mut state = loaded.state;
+            assign_ids(&mut state);
+            Ok(state)
+        }
+        Err(failure) => {
+            for problem in &failure.problems {
+                eprint!(
+                    "{}",
+                    validate::render(problem, &failure.sources, global.no_color)
+                );
+            }
+            Err(miette::miette!(
+                "{}: the configuration is invalid; the gateway was not started",
+                file.display()
+            )
+            .into())
+        }
+    }
 }
 
 async fn wait_for_signal() {
