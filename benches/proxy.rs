@@ -34,10 +34,22 @@ fn main() {
     wait_for_port(static_port);
     wait_for_port(nginx_proxy_port);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = match std::env::var("PROXY_BENCH_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+    {
+        Some(0) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    }
+    .expect("tokio runtime");
     let upstream = format!("http://127.0.0.1:{static_port}");
 
     println!("proxy benchmark: wrk -t2 -c64 -d{secs}s, static upstream = nginx on :{static_port}");
@@ -51,7 +63,11 @@ fn main() {
     println!("  gateway (10 routes)    {}", gateway.line());
     runtime.block_on(gw_small.proxy.shutdown());
 
-    let nginx_run = wrk_run(&wrk, &format!("http://127.0.0.1:{nginx_proxy_port}/r5/bench"), secs);
+    let nginx_run = wrk_run(
+        &wrk,
+        &format!("http://127.0.0.1:{nginx_proxy_port}/r5/bench"),
+        secs,
+    );
     println!("  nginx proxy_pass       {}", nginx_run.line());
 
     let build_started = Instant::now();
@@ -135,7 +151,11 @@ fn snapshot(upstream: &str, routes: usize) -> Snapshot {
         let mut map = body.as_object().unwrap().clone();
         let violations =
             validate::process_entity(registry, registry.kind(kind).unwrap(), &mut map, options);
-        assert!(violations.is_empty(), "{}", validate::kong_message(&violations));
+        assert!(
+            violations.is_empty(),
+            "{}",
+            validate::kong_message(&violations)
+        );
         map
     };
     let service_id = "00000000-0000-4000-8000-000000000001";
@@ -199,7 +219,10 @@ fn wrk_run(wrk: &Path, url: &str, secs: u64) -> WrkResult {
             .map(|v| to_ms(v.trim()))
             .unwrap_or(f64::NAN)
     };
-    if let Some(errors) = text.lines().find(|l| l.contains("Non-2xx") || l.contains("Socket errors")) {
+    if let Some(errors) = text
+        .lines()
+        .find(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+    {
         println!("  (wrk: {})", errors.trim());
     }
     WrkResult {

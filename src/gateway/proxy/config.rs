@@ -13,7 +13,7 @@ use super::directory::Directory;
 use super::plugin_set::{Instance, NONE, PluginSet, Slot};
 use super::rate_counters::RateCounters;
 use super::router::{RouteSpec, Router};
-use super::upstream_client::{ClientCache, HttpClient};
+use super::upstream_client::{ClientKey, client_key};
 use crate::gateway::plugins::{self, BuildEnv};
 use crate::gateway::snapshot::{Snapshot, foreign_id};
 use crate::kinds;
@@ -47,7 +47,8 @@ pub struct ServiceEntry {
     /// Set when `host` names an upstream: its targets and optional `host_header`.
     pub balancer: Option<Arc<Balancer>>,
     pub upstream_host_header: Option<String>,
-    pub client: HttpClient,
+    /// Which (thread-local) client reaches it.
+    pub client: ClientKey,
 }
 
 pub struct ProxyConfig {
@@ -65,7 +66,6 @@ pub struct ProxyConfig {
 /// State that outlives configurations.
 #[derive(Default)]
 pub struct Persistent {
-    pub clients: ClientCache,
     pub counters: Arc<RateCounters>,
 }
 
@@ -127,7 +127,7 @@ impl ProxyConfig {
                 retries: s.get("retries").and_then(Value::as_u64).unwrap_or(5) as u32,
                 balancer,
                 upstream_host_header,
-                client: persistent.clients.get(connect_timeout, verify),
+                client: client_key(connect_timeout, verify),
                 entity: Arc::new(s.clone()),
             });
         }
