@@ -128,7 +128,7 @@ impl ProxyConfig {
                 balancer,
                 upstream_host_header,
                 client: client_key(connect_timeout, verify),
-                entity: Arc::new(s.clone()),
+                entity: compact(s),
             });
         }
         let disabled_services: std::collections::HashSet<&str> = snapshot
@@ -170,7 +170,7 @@ impl ProxyConfig {
                     .and_then(Value::as_u64)
                     .and_then(|c| u16::try_from(c).ok())
                     .unwrap_or(426),
-                entity: Arc::new(r.clone()),
+                entity: compact(r),
             });
         }
         let specs: Vec<RouteSpec<'_>> = routes
@@ -269,6 +269,18 @@ impl ProxyConfig {
             .copied()
             .unwrap_or(NONE)
     }
+}
+
+/// A copy of an entity without its null fields (absent and null read the same to plugins), so
+/// 10,000 routes rendered with every field present do not cost twice their size.
+fn compact(entity: &Map<String, Value>) -> Arc<Map<String, Value>> {
+    Arc::new(
+        entity
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
 }
 
 /// Upstream name → (balancer over its targets, its `host_header`).
