@@ -15,6 +15,8 @@ use http::{HeaderMap, Response};
 use http_body_util::combinators::BoxBody;
 use serde_json::{Map, Value};
 
+pub mod ai_proxy;
+
 /// Errors inside body streams.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -83,27 +85,34 @@ impl Ctx {
     /// for forwarding. Returns `Err` with a message when the body is larger than `limit`.
     pub async fn read_body(&mut self, limit: usize) -> Result<Bytes, String> {
         use http_body_util::BodyExt;
+        let too_large = || format!("request body is larger than {limit} bytes");
         if let Some(bytes) = &self.body_bytes {
             return if bytes.len() > limit {
-                Err(format!("request body is larger than {limit} bytes"))
+                Err(too_large())
             } else {
                 Ok(bytes.clone())
             };
         }
-        let Some(body) = self.body.take() else {
+        let Some(mut body) = self.body.take() else {
             let empty = Bytes::new();
             self.body_bytes = Some(empty.clone());
             return Ok(empty);
         };
-        let limited = http_body_util::Limited::new(body, limit);
-        match limited.collect().await {
-            Ok(collected) => {
-                let bytes = collected.to_bytes();
-                self.body_bytes = Some(bytes.clone());
-                Ok(bytes)
+        // A hand loop rather than `Limited` + `collect`: those make the future fail the
+        // higher-ranked `Send` check inside `#[async_trait]` hooks that call this.
+        let mut out = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| format!("request body could not be read: {e}"))?;
+            if let Ok(data) = frame.into_data() {
+                if out.len() + data.len() > limit {
+                    return Err(too_large());
+                }
+                out.extend_from_slice(&data);
             }
-            Err(_) => Err(format!("request body is larger than {limit} bytes")),
         }
+        let bytes = Bytes::from(out);
+        self.body_bytes = Some(bytes.clone());
+        Ok(bytes)
     }
 
     /// Replaces the body that will be forwarded.
@@ -134,6 +143,8 @@ pub trait PluginRuntime: Send + Sync {
 /// Builds the runtime of a plugin from its (validated, defaulted) `config`.
 /// `None` when gwctl has no runtime for that plugin name.
 pub fn build(name: &str, config: &Value) -> Option<Result<Arc<dyn PluginRuntime>, String>> {
-    let _ = (name, config);
-    None
+    match name {
+        "ai-proxy" => Some(ai_proxy::new(config)),
+        _ => None,
+    }
 }
