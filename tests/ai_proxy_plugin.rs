@@ -463,3 +463,42 @@ fn unsupported_configs_are_refused_clearly() {
     };
     assert!(message.contains("'gemini' is not supported"), "{message}");
 }
+
+/// `fixtures/kong-ai-local.yaml` with `${NAME:-default}` replaced by its default (the state
+/// loader's job in the real chain).
+fn local_fixture() -> Value {
+    let text = std::fs::read_to_string("fixtures/kong-ai-local.yaml").unwrap();
+    let substituted = regex::Regex::new(r"\$\{[A-Z_]+:-([^}]*)\}")
+        .unwrap()
+        .replace_all(&text, "$1");
+    serde_saphyr::from_str(&substituted).unwrap()
+}
+
+#[tokio::test]
+async fn local_fixture_routes_answer_through_the_mock() {
+    let mock = mock().await;
+    let fixture = local_fixture();
+    let mut served = Vec::new();
+    for service in fixture["services"].as_array().unwrap() {
+        for route in service["routes"].as_array().unwrap() {
+            let mut config = route["plugins"][0]["config"].clone();
+            assert_eq!(
+                config["model"]["options"]["upstream_url"],
+                "http://127.0.0.1:9999"
+            );
+            config["model"]["options"]["upstream_url"] = json!(mock.url());
+            let plugin = plugin(config);
+            let path = route["paths"][0].as_str().unwrap();
+            let (response, _) = exchange(&*plugin, post(path, hello())).await;
+            assert_eq!(response.status(), 200, "{path}");
+            let body = body_json(response).await;
+            assert_eq!(body["object"], "chat.completion", "{path}");
+            assert_eq!(
+                body["choices"][0]["message"]["content"],
+                "You said: hello there"
+            );
+            served.push(path.to_string());
+        }
+    }
+    assert_eq!(served, ["/ai/chat", "/ai/claude"]);
+}

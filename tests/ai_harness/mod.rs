@@ -21,9 +21,29 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
         .boxed()
 }
 
-/// The plugin built from a config, panicking with the error if it is refused.
+/// The config as the gateway stores it: checked against Kong's schema from the registry,
+/// defaults filled and unset fields `null`.
+pub fn stored_config(config: Value) -> Value {
+    use gwctl::kinds::validate::{Options, process_record};
+    let Value::Object(mut record) = config else {
+        panic!("config must be an object")
+    };
+    let definition = gwctl::kinds::registry().plugin("ai-proxy").unwrap();
+    let options = Options {
+        fill_nulls: true,
+        ..Options::default()
+    };
+    let violations = process_record(definition.config_schema().unwrap(), &mut record, options);
+    assert!(
+        violations.is_empty(),
+        "config rejected by the schema: {violations:?}"
+    );
+    Value::Object(record)
+}
+
+/// The plugin built from a (schema-checked) config, panicking if it is refused.
 pub fn plugin(config: Value) -> Arc<dyn PluginRuntime> {
-    gwctl::gateway::plugins::build("ai-proxy", &config)
+    gwctl::gateway::plugins::build("ai-proxy", &stored_config(config))
         .expect("ai-proxy is registered")
         .unwrap_or_else(|e| panic!("config refused: {e}"))
 }
