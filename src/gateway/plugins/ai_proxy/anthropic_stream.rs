@@ -5,6 +5,9 @@
 //! its usage), `message_stop` ends with `[DONE]`, and an `error` event becomes OpenAI's error
 //! shape. Every chunk has `id`, `created` and `model`.
 
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::anthropic_response::{finish_reason, usage_from_anthropic};
@@ -14,6 +17,9 @@ use super::stream::{Emit, EventTranslator};
 use super::usage::Usage;
 
 pub struct AnthropicEvents {
+    /// Text deltas may be written straight as OpenAI chat chunks (not when the chunks are to
+    /// be reshaped into text completions afterwards).
+    fast_text: bool,
     id: String,
     model: String,
     created: u64,
@@ -28,6 +34,7 @@ pub struct AnthropicEvents {
 impl AnthropicEvents {
     pub fn new(model: &str, include_usage: bool) -> AnthropicEvents {
         AnthropicEvents {
+            fast_text: true,
             id: new_id("chatcmpl"),
             model: model.to_string(),
             created: now_secs(),
@@ -36,6 +43,41 @@ impl AnthropicEvents {
             include_usage,
             stopped: false,
         }
+    }
+
+    /// Chunks go through the generic (slower) path so they can be reshaped later.
+    pub fn without_fast_text(mut self) -> AnthropicEvents {
+        self.fast_text = false;
+        self
+    }
+
+    /// The hot path: a text delta, read and written with typed serde (no `Value` trees).
+    /// `None` when the event is anything else.
+    fn fast_text_delta(&self, data: &str) -> Option<String> {
+        let event: TextDeltaEvent<'_> = serde_json::from_str(data).ok()?;
+        if event.kind != "content_block_delta" {
+            return None;
+        }
+        let delta = event.delta?;
+        if delta.kind.as_deref() != Some("text_delta") {
+            return None;
+        }
+        let chunk = TextChunk {
+            id: &self.id,
+            object: "chat.completion.chunk",
+            created: self.created,
+            model: &self.model,
+            system_fingerprint: None,
+            choices: [TextChoice {
+                index: 0,
+                delta: TextDelta {
+                    content: delta.text.as_deref().unwrap_or(""),
+                },
+                logprobs: None,
+                finish_reason: None,
+            }],
+        };
+        serde_json::to_string(&chunk).ok()
     }
 
     fn chunk(&self, delta: Value, finish: Option<&str>) -> Emit {
@@ -167,6 +209,12 @@ impl AnthropicEvents {
 
 impl EventTranslator for AnthropicEvents {
     fn event(&mut self, event: SseEvent, out: &mut Vec<Emit>) {
+        if self.fast_text
+            && let Some(chunk) = self.fast_text_delta(&event.data)
+        {
+            out.push(Emit::Verbatim(chunk));
+            return;
+        }
         let Ok(data) = serde_json::from_str::<Value>(&event.data) else {
             return; // not JSON: nothing a client could use
         };
@@ -216,6 +264,47 @@ impl EventTranslator for AnthropicEvents {
     fn model(&self) -> Option<&str> {
         Some(&self.model)
     }
+}
+
+/// The fields of a `content_block_delta` event the hot path needs.
+#[derive(Deserialize)]
+struct TextDeltaEvent<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    delta: Option<TextDeltaIn<'a>>,
+}
+
+#[derive(Deserialize)]
+struct TextDeltaIn<'a> {
+    #[serde(rename = "type", default, borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    text: Option<Cow<'a, str>>,
+}
+
+/// A chat chunk carrying text, field for field what [`AnthropicEvents::chunk`] writes.
+#[derive(Serialize)]
+struct TextChunk<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    system_fingerprint: Option<()>,
+    choices: [TextChoice<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct TextChoice<'a> {
+    index: u32,
+    delta: TextDelta<'a>,
+    logprobs: Option<()>,
+    finish_reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct TextDelta<'a> {
+    content: &'a str,
 }
 
 #[cfg(test)]
@@ -319,6 +408,20 @@ mod tests {
                 })
             );
         }
+    }
+
+    #[test]
+    fn the_fast_path_writes_what_the_generic_path_writes() {
+        let mut events = AnthropicEvents::new("m", false);
+        let data = json!({"type": "content_block_delta", "index": 0,
+            "delta": {"type": "text_delta", "text": "a \"quoted\" é\n"}})
+        .to_string();
+        let fast: Value = serde_json::from_str(&events.fast_text_delta(&data).unwrap()).unwrap();
+        let mut out = Vec::new();
+        events.fast_text = false;
+        events.event(SseEvent { event: None, data }, &mut out);
+        assert_eq!(out, vec![Emit::Chunk(fast.clone())]);
+        assert_eq!(fast["choices"][0]["delta"]["content"], "a \"quoted\" é\n");
     }
 
     #[test]

@@ -77,10 +77,14 @@ fn translate_stream(
 ) -> Response<Body> {
     let via_chat = plugin.completions_via_chat();
     let events: Box<dyn EventTranslator> = match plugin.provider() {
-        Provider::Anthropic => Box::new(AnthropicEvents::new(
-            &exchange.request_model,
-            exchange.client_wants_usage,
-        )),
+        Provider::Anthropic => {
+            let events = AnthropicEvents::new(&exchange.request_model, exchange.client_wants_usage);
+            Box::new(if via_chat {
+                events.without_fast_text()
+            } else {
+                events
+            })
+        }
         _ => Box::new(OpenAiEvents::new(!exchange.client_wants_usage, via_chat)),
     };
     let translator = SseTranslator::new(events, via_chat);

@@ -37,7 +37,16 @@ impl SseParser {
         }
         while let Some(end) = rest.iter().position(|&b| b == b'\n' || b == b'\r') {
             let line_end = rest[end];
-            self.line.extend_from_slice(&rest[..end]);
+            if self.line.is_empty() {
+                // The whole line is in this chunk: no copy.
+                self.line_done(&rest[..end], out);
+            } else {
+                self.line.extend_from_slice(&rest[..end]);
+                let line = std::mem::take(&mut self.line);
+                self.line_done(&line, out);
+                self.line = line;
+                self.line.clear(); // keep the allocation for the next split line
+            }
             rest = &rest[end + 1..];
             if line_end == b'\r' {
                 match rest.first() {
@@ -46,8 +55,6 @@ impl SseParser {
                     _ => {}
                 }
             }
-            let line = std::mem::take(&mut self.line);
-            self.line_done(&line, out);
         }
         self.line.extend_from_slice(rest);
     }
@@ -69,7 +76,10 @@ impl SseParser {
         if line[0] == b':' {
             return; // comment, e.g. a keep-alive
         }
-        let text = String::from_utf8_lossy(line);
+        let text = match std::str::from_utf8(line) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(line),
+        };
         let (field, value) = match text.split_once(':') {
             Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
             None => (text.as_ref(), ""),

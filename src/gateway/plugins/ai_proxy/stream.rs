@@ -99,20 +99,24 @@ impl SseTranslator {
             return Bytes::new();
         }
         let mut out = Vec::new();
-        for event in std::mem::take(&mut self.events) {
+        // Taken and put back so the buffer's allocation is reused for the next chunk.
+        let mut events = std::mem::take(&mut self.events);
+        for event in events.drain(..) {
             if self.done {
-                break;
+                continue;
             }
             self.inner.event(event, &mut self.emits);
             self.write_emits(&mut out);
         }
+        self.events = events;
         Bytes::from(out)
     }
 
     fn write_emits(&mut self, out: &mut Vec<u8>) {
-        for emit in std::mem::take(&mut self.emits) {
+        let mut emits = std::mem::take(&mut self.emits);
+        for emit in emits.drain(..) {
             if self.done {
-                break;
+                continue;
             }
             match emit {
                 Emit::Chunk(chunk) => {
@@ -127,6 +131,7 @@ impl SseTranslator {
                 Emit::Done => self.write_done(out),
             }
         }
+        self.emits = emits;
     }
 
     fn write_done(&mut self, out: &mut Vec<u8>) {
