@@ -3,5 +3,6 @@
 pub mod admin_api;
 pub mod plugins;
 pub mod proxy;
+pub mod server;
 pub mod snapshot;
 pub mod store;

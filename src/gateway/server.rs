@@ -1,0 +1,190 @@
+//! Starting and stopping the bundled gateway in-process: the store, the snapshot publisher and
+//! the Admin API listener. `gwctl serve` and integration tests both start it through
+//! [`start`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+use crate::gateway::admin_api::{self, AdminOptions, AdminState, DEFAULT_BODY_LIMIT};
+use crate::gateway::snapshot::Snapshot;
+use crate::gateway::store::{
+    Action, Committed, Durability, Key, Op, SqliteStore, Store, WriteError, spawn_publisher,
+};
+use crate::kinds::registry;
+use crate::state::State;
+
+/// How to run the gateway.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub admin_listen: SocketAddr,
+    /// The SQLite file, or `:memory:`.
+    pub db: PathBuf,
+    pub durability: Durability,
+    pub admin_token: Option<String>,
+    pub body_limit: usize,
+    /// A state to load at start, in one transaction (entities are created or replaced by id).
+    pub initial_state: Option<State>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 8001)),
+            db: PathBuf::from("gwctl.db"),
+            durability: Durability::Normal,
+            admin_token: None,
+            body_limit: DEFAULT_BODY_LIMIT,
+            initial_state: None,
+        }
+    }
+}
+
+impl ServeOptions {
+    /// In memory on an ephemeral loopback port: what tests want.
+    pub fn ephemeral() -> Self {
+        ServeOptions {
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            db: PathBuf::from(":memory:"),
+            ..ServeOptions::default()
+        }
+    }
+}
+
+/// Why the gateway did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{0}")]
+    Store(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the configuration could not be loaded: {0}")]
+    Config(String),
+}
+
+/// A running gateway. Dropping it does not stop it; call [`RunningGateway::shutdown`].
+pub struct RunningGateway {
+    /// The address the Admin API really listens on (useful with port 0).
+    pub admin_addr: SocketAddr,
+    /// The newest configuration snapshot; the proxy consumes this.
+    pub snapshots: watch::Receiver<Arc<Snapshot>>,
+    pub store: Arc<dyn Store>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: JoinHandle<std::io::Result<()>>,
+    publisher: JoinHandle<()>,
+}
+
+impl RunningGateway {
+    /// Stops accepting requests, lets in-flight ones finish, stops the publisher, and closes the
+    /// database (once the caller drops its own clones of `store`).
+    pub async fn shutdown(mut self) {
+        if let Some(signal) = self.shutdown.take() {
+            let _ = signal.send(());
+        }
+        let _ = (&mut self.server).await;
+        self.publisher.abort();
+        // Wait for the publisher to let go of the store, so the database closes when we return.
+        let _ = (&mut self.publisher).await;
+    }
+
+    /// Waits until the server stops on its own (it only does when shut down or on I/O error).
+    pub async fn wait(&mut self) {
+        let _ = (&mut self.server).await;
+    }
+}
+
+/// Opens the store, loads the initial state, starts the publisher and the Admin API.
+pub async fn start(options: ServeOptions) -> Result<RunningGateway, StartError> {
+    let db = options.db.clone();
+    let durability = options.durability;
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&db, durability))
+        .await
+        .map_err(|e| StartError::Store(e.to_string()))?
+        .map_err(StartError::Store)?;
+    let store: Arc<dyn Store> = Arc::new(store);
+    if let Some(state) = &options.initial_state {
+        let ops = state_ops(state);
+        let target = store.clone();
+        tokio::task::spawn_blocking(move || target.write(ops, None))
+            .await
+            .map_err(|e| StartError::Config(e.to_string()))?
+            .map_err(|e| StartError::Config(describe(&e)))?;
+    }
+    let listener = tokio::net::TcpListener::bind(options.admin_listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: options.admin_listen,
+            source,
+        })?;
+    let admin_addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: options.admin_listen,
+        source,
+    })?;
+    let (snapshots, publisher) = spawn_publisher(store.clone());
+    let state = AdminState::new(
+        store.clone(),
+        AdminOptions {
+            token: options.admin_token.clone(),
+            body_limit: options.body_limit,
+            admin_listen: admin_addr.to_string(),
+            database: options.db.display().to_string(),
+        },
+    );
+    let app = admin_api::router(state);
+    let (shutdown, signal) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = signal.await;
+            })
+            .await
+    });
+    Ok(RunningGateway {
+        admin_addr,
+        snapshots,
+        store,
+        shutdown: Some(shutdown),
+        server,
+        publisher,
+    })
+}
+
+/// A state as one ordered list of writes: parents before children, each entity created or
+/// replaced by its id (or created when it has none).
+pub fn state_ops(state: &State) -> Vec<Op> {
+    let mut ops = Vec::new();
+    for kind in registry().kinds() {
+        for entity in state.of_kind(kind.name) {
+            let action = match entity.id() {
+                Some(id) => Action::Upsert(Key::parse(id)),
+                None => Action::Create,
+            };
+            ops.push(Op::new(kind, action, entity.body.clone()));
+        }
+    }
+    ops
+}
+
+/// A load failure in words (no entity values: they may hold secrets).
+pub fn describe(error: &WriteError) -> String {
+    match error {
+        WriteError::Op { index, error } => format!("entity {index}: {}", error.message()),
+        WriteError::RevisionMismatch { expected, current } => {
+            format!("revision {expected} expected, {current} current")
+        }
+        WriteError::Storage(e) => format!("database error: {e}"),
+    }
+}
+
+/// Applies operations to a running store (used by `--config` and tests).
+pub async fn apply(store: Arc<dyn Store>, ops: Vec<Op>) -> Result<Committed, WriteError> {
+    tokio::task::spawn_blocking(move || store.write(ops, None))
+        .await
+        .unwrap_or_else(|_| Err(WriteError::Storage("the write task failed".into())))
+}

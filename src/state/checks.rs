@@ -1,0 +1,381 @@
+//! Checks across entities (references, duplicates) and the literal-secret lint. They work on
+//! any [`State`], so the same rules apply to files and to what a gateway holds.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::index::{RefIndex, ref_key};
+use super::model::State;
+use super::problem::Severity;
+use crate::kinds::schema::{Field, FieldSchema, Type};
+use crate::kinds::validate::{Path, Seg, closest, dotted};
+use crate::kinds::{Identity, Kind, Registry};
+
+/// A problem with one entity of a state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub kind: &'static str,
+    pub index: usize,
+    /// Inside the entity's body.
+    pub path: Path,
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub help: Option<String>,
+    /// For duplicates: the entity first defined with the same key.
+    pub first: Option<(&'static str, usize)>,
+}
+
+/// How messages name an entity: `service 'openai-service'`, never showing a secret value.
+pub fn describe(kind: &Kind, body: &Map<String, Value>) -> String {
+    let shown = kind.identity_fields().iter().find_map(|f| {
+        let secret = kind.schema.field(f).is_some_and(|s| s.secret);
+        match body.get(*f) {
+            Some(Value::String(s)) if !secret => Some(format!("'{s}'")),
+            _ => None,
+        }
+    });
+    match (
+        kind.subschema_key
+            .and_then(|k| body.get(k))
+            .and_then(Value::as_str),
+        shown,
+    ) {
+        (Some(name), _) => format!("{} '{name}'", kind.event_name),
+        (None, Some(shown)) => format!("{} {shown}", kind.event_name),
+        (None, None) => kind.event_name.to_string(),
+    }
+}
+
+fn describe_reference(reference: &Value) -> String {
+    match reference.as_object() {
+        Some(m) if m.len() == 1 => {
+            let (k, v) = m.iter().next().expect("one entry");
+            match v {
+                Value::String(s) if k == "id" => format!("with id {s}"),
+                Value::String(s) => format!("'{s}'"),
+                other => other.to_string(),
+            }
+        }
+        _ => reference.to_string(),
+    }
+}
+
+/// Every foreign field must name an entity that is in the state.
+pub fn references(registry: &Registry, state: &State, index: &RefIndex) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for kind in registry.kinds() {
+        let foreign = registry.foreign_fields(kind);
+        for (i, entity) in state.of_kind(kind.name).iter().enumerate() {
+            for ff in &foreign {
+                let Some(reference) = entity.body.get(ff.field).filter(|v| v.is_object()) else {
+                    continue;
+                };
+                if index.resolve(registry, ff.kind, reference).is_some() {
+                    continue;
+                }
+                let target = registry.kind(ff.kind).expect("foreign kinds exist");
+                let names = state.of_kind(ff.kind).iter().filter_map(|e| {
+                    target
+                        .identity_fields()
+                        .first()
+                        .and_then(|f| e.body.get(*f))
+                        .and_then(Value::as_str)
+                });
+                let wanted = reference
+                    .as_object()
+                    .and_then(|m| m.values().next())
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                let help = closest(wanted, names)
+                    .map(|s| format!("did you mean '{s}'?"))
+                    .or_else(|| {
+                        Some(format!(
+                            "define the {} in the state files, or fix the name",
+                            target.event_name
+                        ))
+                    });
+                out.push(Finding {
+                    kind: kind.name,
+                    index: i,
+                    path: vec![Seg::Key(ff.field.to_string())],
+                    severity: Severity::Error,
+                    code: "reference",
+                    message: format!(
+                        "{} refers to {} {}, which is not in the state files",
+                        describe(kind, &entity.body),
+                        target.event_name,
+                        describe_reference(reference)
+                    ),
+                    help,
+                    first: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Two entities of a kind with the same id, unique field or natural key.
+pub fn duplicates(registry: &Registry, state: &State, index: &RefIndex) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for kind in registry.kinds() {
+        let mut keys: Vec<Vec<&'static str>> = vec![vec!["id"]];
+        keys.extend(
+            kind.schema
+                .fields
+                .iter()
+                .filter(|f| f.schema.unique)
+                .map(|f| vec![f.name]),
+        );
+        if let Identity::Fields(fields) = &kind.identity {
+            keys.push(fields.clone());
+        }
+        keys.extend(kind.unique_together.iter().cloned());
+        keys.sort_by_key(|k| {
+            let mut k = k.clone();
+            k.sort();
+            k
+        });
+        keys.dedup_by(|a, b| {
+            let (mut a, mut b) = (a.clone(), b.clone());
+            a.sort();
+            b.sort();
+            a == b
+        });
+        for fields in keys {
+            let mut seen: HashMap<String, usize> = HashMap::new();
+            for (i, entity) in state.of_kind(kind.name).iter().enumerate() {
+                let Some(key) = tuple_key(registry, kind, &entity.body, &fields, index) else {
+                    continue;
+                };
+                if let Some(&first) = seen.get(&key) {
+                    let what = if fields.len() == 1 {
+                        format!("the same {}", fields[0])
+                    } else {
+                        format!("the same {}", fields.join(", "))
+                    };
+                    out.push(Finding {
+                        kind: kind.name,
+                        index: i,
+                        path: if fields.len() == 1 {
+                            vec![Seg::Key(fields[0].to_string())]
+                        } else {
+                            vec![]
+                        },
+                        severity: Severity::Error,
+                        code: "duplicate",
+                        message: format!(
+                            "duplicate {}: another {} has {what}",
+                            describe(kind, &entity.body),
+                            kind.event_name
+                        ),
+                        help: Some("each entity must be defined once; remove or rename one".into()),
+                        first: Some((kind.name, first)),
+                    });
+                } else {
+                    seen.insert(key, i);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The identity of an entity over `fields`, with references resolved so `{"id": x}` and
+/// `{"name": "svc"}` naming the same service compare equal. None if a single field is unset.
+fn tuple_key(
+    registry: &Registry,
+    kind: &Kind,
+    body: &Map<String, Value>,
+    fields: &[&str],
+    index: &RefIndex,
+) -> Option<String> {
+    let mut out = String::new();
+    for f in fields {
+        let value = body.get(*f).filter(|v| !v.is_null());
+        if fields.len() == 1 {
+            value?;
+        }
+        let part = match (value, kind.schema.field(f).and_then(|s| s.reference)) {
+            (None, _) => "null".to_string(),
+            (Some(v), Some(target)) => match index.resolve(registry, target, v) {
+                Some(i) => format!("#{i}"),
+                None => v.as_object().map(ref_key).unwrap_or_else(|| v.to_string()),
+            },
+            (Some(v), None) => v.to_string(),
+        };
+        out.push_str(&part);
+        out.push('\u{1}');
+    }
+    Some(out)
+}
+
+/// Header names whose values are credentials.
+const SECRET_HEADERS: [&str; 4] = [
+    "authorization",
+    "x-api-key",
+    "apikey",
+    "proxy-authorization",
+];
+
+fn is_secret_header(name: &str) -> bool {
+    SECRET_HEADERS
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name.trim()))
+}
+
+/// A value that names where a secret lives rather than being one (Kong vault references).
+fn is_reference(text: &str) -> bool {
+    text.trim().is_empty() || text.contains("{vault://")
+}
+
+/// Secrets written in the file instead of taken from the environment: fields the schema marks
+/// secret, and values of credential headers (`Authorization`, `x-api-key`, `apikey`).
+pub fn literal_secrets(registry: &Registry, state: &State) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for kind in registry.kinds() {
+        for (i, entity) in state.of_kind(kind.name).iter().enumerate() {
+            let mut paths = Vec::new();
+            let fields = entity_fields(registry, kind, &entity.body);
+            schema_secrets(&fields, &entity.body, &mut Vec::new(), &mut paths);
+            header_secrets(
+                &Value::Object(entity.body.clone()),
+                &mut Vec::new(),
+                &mut paths,
+            );
+            paths.sort();
+            paths.dedup();
+            for path in paths {
+                if entity.secret_paths.iter().any(|s| path.starts_with(s)) {
+                    continue;
+                }
+                out.push(Finding {
+                    kind: kind.name,
+                    index: i,
+                    severity: Severity::Warning,
+                    code: "secret",
+                    message: format!(
+                        "literal secret in {} of {}: secrets belong in the environment, not in the file",
+                        dotted(&path),
+                        describe(kind, &entity.body)
+                    ),
+                    help: Some(
+                        "write it as $NAME or ${NAME} (e.g. \"Bearer $OPENAI_API_KEY\") and set NAME in the environment".into(),
+                    ),
+                    path,
+                    first: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A kind's fields, with a subschema's fields (a plugin's config) in place of the base ones.
+fn entity_fields<'a>(
+    registry: &'a Registry,
+    kind: &'a Kind,
+    body: &Map<String, Value>,
+) -> Vec<&'a Field> {
+    let sub = kind
+        .subschema_key
+        .and_then(|k| body.get(k))
+        .and_then(Value::as_str)
+        .and_then(|name| registry.subschema(kind.name, name));
+    kind.schema
+        .fields
+        .iter()
+        .map(|base| {
+            sub.and_then(|s| s.fields.iter().find(|f| f.name == base.name))
+                .unwrap_or(base)
+        })
+        .collect()
+}
+
+fn schema_secrets(
+    fields: &[&Field],
+    record: &Map<String, Value>,
+    path: &mut Path,
+    out: &mut Vec<Path>,
+) {
+    for field in fields {
+        let Some(value) = record.get(field.name) else {
+            continue;
+        };
+        path.push(Seg::Key(field.name.to_string()));
+        value_secrets(&field.schema, value, path, out);
+        path.pop();
+    }
+}
+
+fn value_secrets(schema: &FieldSchema, value: &Value, path: &mut Path, out: &mut Vec<Path>) {
+    match (schema.ty, value) {
+        (_, Value::String(s)) if schema.secret && !is_reference(s) => out.push(path.clone()),
+        (Type::Record, Value::Object(map)) => {
+            let fields: Vec<&Field> = schema.fields.iter().collect();
+            schema_secrets(&fields, map, path, out);
+        }
+        (Type::Array | Type::Set, Value::Array(items)) => {
+            if let Some(elements) = &schema.elements {
+                for (i, item) in items.iter().enumerate() {
+                    path.push(Seg::Index(i));
+                    value_secrets(elements, item, path, out);
+                    path.pop();
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn header_secrets(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
+    match value {
+        Value::Object(map) => header_secrets_in(map, path, out),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(Seg::Index(i));
+                header_secrets(item, path, out);
+                path.pop();
+            }
+        }
+        // `Authorization: Bearer sk-…` as one string (request-transformer style header lists).
+        Value::String(s) => {
+            if let Some((name, rest)) = s.split_once(':')
+                && is_secret_header(name)
+                && !is_reference(rest)
+            {
+                out.push(path.clone());
+            }
+        }
+        _ => {}
+    }
+}
+
+fn header_secrets_in(map: &Map<String, Value>, path: &mut Path, out: &mut Vec<Path>) {
+    let named = map
+        .get("header_name")
+        .and_then(Value::as_str)
+        .is_some_and(is_secret_header);
+    let literal = |v: &Value| v.as_str().is_some_and(|s| !is_reference(s));
+    for (key, item) in map {
+        path.push(Seg::Key(key.clone()));
+        if (is_secret_header(key) || (named && key == "header_value")) && literal(item) {
+            out.push(path.clone());
+        } else if is_secret_header(key)
+            && let Value::Array(items) = item
+        {
+            for (i, v) in items.iter().enumerate() {
+                if literal(v) {
+                    path.push(Seg::Index(i));
+                    out.push(path.clone());
+                    path.pop();
+                }
+            }
+        } else {
+            header_secrets(item, path, out);
+        }
+        path.pop();
+    }
+}

@@ -1,0 +1,479 @@
+//! The loading pipeline: read → parse → collect entities and substitute env vars → default and
+//! check each entity → check across entities → one flat [`State`] or every problem found.
+//! Line and column are looked up at the end, and only for files that have problems.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::checks::{self, Finding};
+use super::document::{Info, RawEntity, Reader};
+use super::envsubst::Lookup;
+use super::index::RefIndex;
+use super::locate::{place, place_at};
+use super::model::{Entity, Origin, State, mask_text};
+use super::problem::{LoadFailure, Place, Problem, Severity, Sources};
+use super::source::read_inputs;
+use super::yaml;
+use super::{Env, LoadOptions, Loaded};
+use crate::kinds::entities::typedefs::is_uuid;
+use crate::kinds::validate::{
+    Coerce, Options, Path, Seg, UnknownSubschema, Violation, closest, dotted, pointer,
+    process_entity,
+};
+use crate::kinds::{Identity, Kind, Registry, registry};
+
+/// Where each entity of the state was written (file index, path), parallel to
+/// `State::entities`.
+type Places = HashMap<&'static str, Vec<(usize, Path)>>;
+
+pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFailure> {
+    let registry = registry();
+    let (texts, mut problems) = read_inputs(inputs, options.max_file_bytes);
+    let mut sources = Sources::default();
+    let env = EnvLookup(&options.env);
+    let mut secret_values = Vec::new();
+    let mut raw = Vec::new();
+    let mut infos = Vec::with_capacity(texts.len());
+    for (i, input) in texts.iter().enumerate() {
+        sources.add(input.name.clone(), input.text.clone());
+        let root = match yaml::parse_value(&input.text, options.limits) {
+            Ok(root) => root,
+            Err(e) => {
+                problems.push(parse_problem(&e, &input.name));
+                infos.push(Info::default());
+                continue;
+            }
+        };
+        let mut reader = Reader {
+            registry,
+            env: &env,
+            file: &input.name,
+            file_index: i,
+            problems: &mut problems,
+            secret_values: &mut secret_values,
+            entities: &mut raw,
+        };
+        infos.push(reader.read(root));
+    }
+    let names: Vec<Arc<str>> = texts.iter().map(|t| t.name.clone()).collect();
+    let select_tags = select_tags(&names, &infos, options, &mut problems);
+
+    let mut state = State {
+        select_tags: select_tags.clone(),
+        ..State::default()
+    };
+    let mut places: Places = HashMap::new();
+    for entity in raw {
+        let file = entity.file;
+        let (kind, path, mut entity, found) =
+            process(registry, entity, &infos, &select_tags, options);
+        for local in found {
+            problems.push(local.into_problem(&names[file], &path));
+        }
+        entity.origin = Some(Origin {
+            file: names[file].clone(),
+            pointer: pointer(&path),
+        });
+        places.entry(kind).or_default().push((file, path));
+        state.push(kind, entity);
+    }
+
+    let index = RefIndex::build(registry, &state);
+    let mut findings = checks::references(registry, &state, &index);
+    findings.extend(checks::duplicates(registry, &state, &index));
+    findings.extend(checks::literal_secrets(registry, &state));
+    let mut first_places = Vec::new();
+    for finding in findings {
+        let (file, path) = &places[finding.kind][finding.index];
+        let first = finding.first.map(|(kind, i)| places[kind][i].clone());
+        let secret = finding.code == "secret";
+        let mut problem = finding_problem(finding, &names[*file], path);
+        if secret && let Some(anchor) = &mut problem.anchor {
+            // Marks the value to blank out of the text diagnostics show.
+            anchor.within = Some((usize::MAX, 0));
+        }
+        if let Some(first) = first {
+            first_places.push((problems.len(), first));
+        }
+        problems.push(problem);
+    }
+
+    state.secret_values = secret_values;
+    state.secret_values.sort();
+    state.secret_values.dedup();
+    resolve_places(
+        &mut problems,
+        &first_places,
+        &texts,
+        &names,
+        &mut sources,
+        options,
+    );
+    for problem in &mut problems {
+        problem.message = mask_text(&state.secret_values, &problem.message);
+        if let Some(help) = &problem.help {
+            problem.help = Some(mask_text(&state.secret_values, help));
+        }
+    }
+    let order: HashMap<&str, usize> = names.iter().enumerate().map(|(i, f)| (&**f, i)).collect();
+    problems.sort_by_key(|p| {
+        (
+            p.file.as_deref().and_then(|f| order.get(f)).copied(),
+            p.line,
+            p.column,
+        )
+    });
+    if problems.iter().any(Problem::is_error) {
+        return Err(LoadFailure::new(problems, sources));
+    }
+    Ok(Loaded {
+        state,
+        warnings: problems,
+        sources,
+    })
+}
+
+struct EnvLookup<'a>(&'a Env);
+
+impl Lookup for EnvLookup<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        match self.0 {
+            Env::Process => std::env::var(name).ok(),
+            Env::Map(map) => map.get(name).cloned(),
+        }
+    }
+}
+
+fn parse_problem(e: &serde_saphyr::Error, file: &Arc<str>) -> Problem {
+    let message = e.without_snippet().to_string();
+    // The parser appends " at line L column C"; the position is shown separately.
+    let message = match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message,
+    };
+    Problem::error("yaml", format!("invalid YAML: {message}"))
+        .in_file(file)
+        .at(e.location().and_then(place))
+        .label("here")
+}
+
+/// Looks up line and column for every anchored problem, parsing (with positions) only the
+/// files that have some; blanks literal secrets out of the texts diagnostics show.
+fn resolve_places(
+    problems: &mut [Problem],
+    first_places: &[(usize, (usize, Path))],
+    texts: &[super::source::Input],
+    names: &[Arc<str>],
+    sources: &mut Sources,
+    options: &LoadOptions,
+) {
+    let file_index = |name: &str| names.iter().position(|n| &**n == name);
+    let mut needed: Vec<usize> = problems
+        .iter()
+        .filter(|p| p.anchor.is_some())
+        .filter_map(|p| p.file.as_deref().and_then(file_index))
+        .chain(first_places.iter().map(|(_, (file, _))| *file))
+        .collect();
+    needed.sort_unstable();
+    needed.dedup();
+    let trees: HashMap<usize, yaml::Node> = needed
+        .into_iter()
+        .filter_map(|i| Some((i, yaml::parse(&texts[i].text, options.limits).ok()?)))
+        .collect();
+    let tree = |i: usize| trees.get(&i);
+    let mut blanks: HashMap<usize, Vec<(usize, usize)>> = HashMap::new();
+    for problem in problems.iter_mut() {
+        let (Some(anchor), Some(i)) = (
+            &problem.anchor,
+            problem.file.as_deref().and_then(file_index),
+        ) else {
+            continue;
+        };
+        let Some(root) = tree(i) else { continue };
+        let mut at = place_at(root, &anchor.path, anchor.on_key);
+        match (anchor.within, at) {
+            (Some((usize::MAX, _)), Some(p)) => {
+                blanks.entry(i).or_default().push((p.offset, p.len))
+            }
+            (Some((offset, len)), Some(p)) => at = Some(narrow(p, &texts[i].text, offset, len)),
+            _ => {}
+        }
+        *problem = problem.clone().at(at);
+    }
+    for (problem, (file, path)) in first_places {
+        if let Some(root) = tree(*file)
+            && let Some(p) = place_at(root, path, false)
+        {
+            let at = format!("{}:{}:{}", names[*file], p.line, p.column);
+            let help = problems[*problem].help.take().unwrap_or_default();
+            problems[*problem].help = Some(format!("the first is at {at}; {help}"));
+        }
+    }
+    for (i, ranges) in blanks {
+        sources.blank(&names[i], &ranges);
+    }
+}
+
+/// Narrows a scalar's place to a byte range of its value, when the scalar is written plainly
+/// (its source text is its value) so the range is the same in the file.
+fn narrow(p: Place, text: &str, offset: usize, len: usize) -> Place {
+    let written = text.get(p.offset..p.offset + p.len).unwrap_or("");
+    // A quoted scalar's value starts one byte in.
+    let quoted = written.len() >= 2 && (written.starts_with('"') || written.starts_with('\''));
+    let start = offset + usize::from(quoted);
+    let reference = written.get(start..start + len).unwrap_or("");
+    if !reference.starts_with('$') {
+        return p;
+    }
+    Place {
+        column: p.column + written[..start].chars().count() as u64,
+        offset: p.offset + start,
+        len,
+        ..p
+    }
+}
+
+/// The select tags in force: the command line's, or the files' (which must agree).
+fn select_tags(
+    names: &[Arc<str>],
+    infos: &[Info],
+    options: &LoadOptions,
+    problems: &mut Vec<Problem>,
+) -> Vec<String> {
+    if !options.select_tags.is_empty() {
+        return options.select_tags.clone();
+    }
+    let mut chosen: Option<(&Arc<str>, &Vec<String>)> = None;
+    for (name, info) in names.iter().zip(infos) {
+        let Some(tags) = &info.select_tags else {
+            continue;
+        };
+        match chosen {
+            None => chosen = Some((name, tags)),
+            Some((first, theirs)) if theirs != tags => problems.push(
+                Problem::error(
+                    "format",
+                    format!(
+                        "_info.select_tags differ from those in {first}: all files must declare the same"
+                    ),
+                )
+                .in_file(name)
+                .anchored(&[Seg::Key("_info".into()), Seg::Key("select_tags".into())], false),
+            ),
+            Some(_) => {}
+        }
+    }
+    chosen.map(|(_, t)| t.clone()).unwrap_or_default()
+}
+
+/// A problem found in one entity, its path relative to the entity.
+struct Local {
+    path: Path,
+    severity: Severity,
+    code: &'static str,
+    message: String,
+    help: Option<String>,
+    on_key: bool,
+}
+
+impl Local {
+    fn into_problem(self, file: &Arc<str>, entity_path: &[Seg]) -> Problem {
+        let mut full = entity_path.to_vec();
+        full.extend(self.path);
+        let mut p = match self.severity {
+            Severity::Error => Problem::error(self.code, self.message),
+            Severity::Warning => Problem::warning(self.code, self.message),
+        }
+        .in_file(file)
+        .anchored(&full, self.on_key);
+        p.help = self.help;
+        p
+    }
+}
+
+/// An entity checked and defaulted: its kind, its path in its file, and what was found.
+type Processed = (&'static str, Path, Entity, Vec<Local>);
+
+fn process(
+    registry: &'static Registry,
+    raw: RawEntity,
+    infos: &[Info],
+    select_tags: &[String],
+    options: &LoadOptions,
+) -> Processed {
+    let RawEntity {
+        kind,
+        mut body,
+        file,
+        path,
+        secret_paths,
+        whole_paths,
+        failed_paths,
+    } = raw;
+    let mut found = Vec::new();
+    if let Some(Value::Object(defaults)) = infos[file].defaults.get(kind.event_name) {
+        for (k, v) in defaults {
+            if body.get(k).is_none_or(Value::is_null) {
+                body.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    normalize_references(registry, kind, &mut body, &mut found);
+    if !select_tags.is_empty() && kind.schema.field("tags").is_some() {
+        merge_tags(&mut body, select_tags);
+    }
+    if let Some(unknown) = unknown_plugin(registry, kind, &body, options) {
+        found.push(unknown);
+    }
+    let whole = |p: &[Seg]| whole_paths.iter().any(|w| w == p);
+    let violations = process_entity(
+        registry,
+        kind,
+        &mut body,
+        Options {
+            fill_defaults: true,
+            fill_nulls: false,
+            coerce: Coerce::Where(&whole),
+            unknown_subschema: UnknownSubschema::Skip,
+            check_required: true,
+        },
+    );
+    found.extend(
+        violations
+            .into_iter()
+            .filter(|v| !failed_paths.iter().any(|f| v.path.starts_with(f)))
+            .map(violation),
+    );
+    let entity = Entity {
+        body,
+        origin: None,
+        secret_paths,
+    };
+    (kind.name, path, entity, found)
+}
+
+/// decK's select-tag semantics: every entity of the file carries the select tags.
+fn merge_tags(body: &mut Map<String, Value>, select_tags: &[String]) {
+    let tags = body
+        .entry("tags")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if tags.is_null() {
+        *tags = Value::Array(Vec::new());
+    }
+    if let Value::Array(list) = tags {
+        for tag in select_tags {
+            if !list.iter().any(|t| t.as_str() == Some(tag)) {
+                list.push(Value::String(tag.clone()));
+            }
+        }
+    }
+}
+
+fn unknown_plugin(
+    registry: &Registry,
+    kind: &Kind,
+    body: &Map<String, Value>,
+    options: &LoadOptions,
+) -> Option<Local> {
+    let key = kind.subschema_key?;
+    let name = body.get(key)?.as_str()?;
+    if registry.subschema(kind.name, name).is_some() {
+        return None;
+    }
+    let suggestion = closest(name, registry.plugins().iter().map(|p| p.name));
+    let known: Vec<&str> = registry.plugins().iter().map(|p| p.name).collect();
+    Some(Local {
+        path: vec![Seg::Key(key.to_string())],
+        severity: if options.unknown_plugins_are_warnings {
+            Severity::Warning
+        } else {
+            Severity::Error
+        },
+        code: "plugin",
+        message: format!("unknown plugin '{name}': its config cannot be checked offline"),
+        help: Some(match suggestion {
+            Some(s) => format!("did you mean '{s}'?"),
+            None => format!("gwctl knows: {}", known.join(", ")),
+        }),
+        on_key: false,
+    })
+}
+
+fn violation(v: Violation) -> Local {
+    let unknown = v.message == "unknown field";
+    let message = if unknown {
+        format!("unknown field '{}'", last_key(&v.path))
+    } else if v.path.is_empty() {
+        v.message.clone()
+    } else {
+        format!("{}: {}", dotted(&v.path), v.message)
+    };
+    Local {
+        on_key: unknown,
+        help: v.suggestion.map(|s| format!("did you mean '{s}'?")),
+        path: v.path,
+        severity: Severity::Error,
+        code: "schema",
+        message,
+    }
+}
+
+fn last_key(path: &[Seg]) -> String {
+    match path.last() {
+        Some(Seg::Key(k)) => k.clone(),
+        Some(Seg::Index(i)) => i.to_string(),
+        None => String::new(),
+    }
+}
+
+/// Foreign fields written as a string become objects: `{"id": …}` for a UUID, else the
+/// referenced kind's natural key (`service: openai-service` → `{"name": "openai-service"}`).
+fn normalize_references(
+    registry: &Registry,
+    kind: &Kind,
+    body: &mut Map<String, Value>,
+    found: &mut Vec<Local>,
+) {
+    for ff in registry.foreign_fields(kind) {
+        let Some(Value::String(text)) = body.get(ff.field) else {
+            continue;
+        };
+        let text = text.clone();
+        if is_uuid(&text) {
+            body.insert(ff.field.into(), serde_json::json!({ "id": text }));
+            continue;
+        }
+        let target = registry.kind(ff.kind).expect("foreign kinds exist");
+        match (target.identity_fields(), &target.identity) {
+            ([field], _) | ([field, ..], Identity::FirstOf(_)) => {
+                body.insert(ff.field.into(), serde_json::json!({ *field: text }));
+            }
+            _ => found.push(Local {
+                path: vec![Seg::Key(ff.field.to_string())],
+                severity: Severity::Error,
+                code: "reference",
+                message: format!("a {} can only be referred to by its id", target.event_name),
+                help: Some(format!(
+                    "give the {} an `id` and use it here",
+                    target.event_name
+                )),
+                on_key: false,
+            }),
+        }
+    }
+}
+
+fn finding_problem(finding: Finding, file: &Arc<str>, entity_path: &[Seg]) -> Problem {
+    Local {
+        path: finding.path,
+        severity: finding.severity,
+        code: finding.code,
+        message: finding.message,
+        help: finding.help,
+        on_key: false,
+    }
+    .into_problem(file, entity_path)
+}

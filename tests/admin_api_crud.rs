@@ -1,0 +1,313 @@
+//! CRUD through the Admin API as Kong does it: create, read by id and endpoint key, PUT
+//! upsert, PATCH deep merge, DELETE, nested endpoints, and what decK calls.
+
+mod admin_api_support;
+
+use admin_api_support::Api;
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn services_are_created_read_updated_and_deleted() {
+    let api = Api::start().await;
+    let created = api
+        .post(
+            "/services",
+            json!({"name": "svc", "url": "https://api.openai.com/v1"}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap().to_string();
+    assert_eq!(created.body["protocol"], "https");
+    assert_eq!(created.body["port"], 443);
+    assert_eq!(created.body["path"], "/v1");
+    assert_eq!(created.body["retries"], 5);
+    assert_eq!(
+        created.body["tags"],
+        Value::Null,
+        "unset fields are rendered as null"
+    );
+    assert_eq!(created.body["client_certificate"], Value::Null);
+    assert!(created.body["created_at"].as_i64().unwrap() > 1_600_000_000);
+
+    let by_name = api.get("/services/svc").await;
+    assert_eq!(by_name.status, 200);
+    assert_eq!(by_name.body, created.body);
+    let by_id = api.get(&format!("/services/{id}")).await;
+    assert_eq!(by_id.body, created.body);
+
+    let patched = api.patch("/services/svc", json!({"retries": 9})).await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(patched.body["retries"], 9);
+    assert_eq!(patched.body["host"], "api.openai.com");
+
+    let replaced = api
+        .put(
+            &format!("/services/{id}"),
+            json!({"name": "svc", "host": "example.com"}),
+        )
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.text);
+    assert_eq!(
+        replaced.body["retries"], 5,
+        "PUT resets omitted fields to defaults"
+    );
+    assert_eq!(replaced.body["protocol"], "http");
+    assert_eq!(replaced.body["created_at"], created.body["created_at"]);
+
+    assert_eq!(api.delete("/services/svc").await.status, 204);
+    assert_eq!(api.get(&format!("/services/{id}")).await.status, 404);
+    assert_eq!(
+        api.delete("/services/svc").await.status,
+        204,
+        "DELETE of an absent entity is 204"
+    );
+}
+
+#[tokio::test]
+async fn put_by_endpoint_key_creates_then_replaces() {
+    let api = Api::start().await;
+    let first = api
+        .put("/consumers/alice", json!({"custom_id": "a-1"}))
+        .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(first.body["username"], "alice");
+    let again = api
+        .put("/consumers/alice", json!({"custom_id": "a-2"}))
+        .await;
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(again.body["custom_id"], "a-2");
+    let filtered = api.get("/consumers?custom_id=a-2").await;
+    assert_eq!(filtered.body["data"][0]["username"], "alice");
+    assert_eq!(
+        api.get("/consumers?custom_id=nope").await.body,
+        json!({"data": [], "next": null})
+    );
+}
+
+#[tokio::test]
+async fn nested_endpoints_scope_children_to_their_parent() {
+    let api = Api::start().await;
+    api.post("/services", json!({"name": "a", "host": "a.test"}))
+        .await;
+    api.post("/services", json!({"name": "b", "host": "b.test"}))
+        .await;
+    let route = api
+        .post("/services/a/routes", json!({"name": "r", "paths": ["/a"]}))
+        .await;
+    assert_eq!(route.status, 201, "{}", route.text);
+    let service_a = api.get("/services/a").await.body;
+    assert_eq!(route.body["service"], json!({"id": service_a["id"]}));
+
+    assert_eq!(
+        api.get("/services/a/routes").await.body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(api.get("/services/b/routes").await.body["data"], json!([]));
+    assert_eq!(api.get("/services/a/routes/r").await.status, 200);
+    assert_eq!(
+        api.get("/services/b/routes/r").await.status,
+        404,
+        "not b's route"
+    );
+    assert_eq!(api.get("/routes/r/service").await.body["name"], "a");
+    assert_eq!(api.get("/services/nope/routes").await.status, 404);
+}
+
+#[tokio::test]
+async fn deck_request_surface_works() {
+    let api = Api::start().await;
+    let svc = "2b1d3c4e-0000-4000-8000-000000000001";
+    let route = "2b1d3c4e-0000-4000-8000-000000000002";
+    let consumer = "2b1d3c4e-0000-4000-8000-000000000003";
+    let cred = "2b1d3c4e-0000-4000-8000-000000000004";
+    let up = "2b1d3c4e-0000-4000-8000-000000000005";
+    let plugin = "2b1d3c4e-0000-4000-8000-000000000006";
+    assert_eq!(
+        api.put(
+            &format!("/services/{svc}"),
+            json!({"name": "s", "host": "h.test"})
+        )
+        .await
+        .status,
+        200
+    );
+    let r = api
+        .put(
+            &format!("/routes/{route}"),
+            json!({"name": "r", "paths": ["/x"], "service": {"id": svc, "name": "s"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        api.put(
+            &format!("/consumers/{consumer}"),
+            json!({"username": "bob"})
+        )
+        .await
+        .status,
+        200
+    );
+    let c = api
+        .put(
+            &format!("/consumers/{consumer}/key-auth/{cred}"),
+            json!({"key": "k-123"}),
+        )
+        .await;
+    assert_eq!(c.status, 200, "{}", c.text);
+    assert_eq!(c.body["consumer"], json!({"id": consumer}));
+    assert_eq!(api.get("/key-auths").await.body["data"][0]["key"], "k-123");
+    assert_eq!(
+        api.get("/consumers/bob/key-auth/k-123").await.body["id"],
+        cred
+    );
+    assert_eq!(
+        api.put(&format!("/upstreams/{up}"), json!({"name": "up.internal"}))
+            .await
+            .status,
+        200
+    );
+    let t = api
+        .post(
+            &format!("/upstreams/{up}/targets"),
+            json!({"target": "10.0.0.1", "weight": 50}),
+        )
+        .await;
+    assert_eq!(t.status, 201, "{}", t.text);
+    assert_eq!(t.body["target"], "10.0.0.1:8000");
+    let tid = t.body["id"].as_str().unwrap();
+    let t2 = api
+        .put(
+            &format!("/upstreams/{up}/targets/{tid}"),
+            json!({"target": "10.0.0.1:8000", "weight": 5}),
+        )
+        .await;
+    assert_eq!(t2.body["weight"], 5);
+    assert_eq!(
+        api.get(&format!("/upstreams/{up}/targets/10.0.0.1"))
+            .await
+            .body["id"],
+        tid.to_string()
+    );
+    assert_eq!(
+        api.get("/targets").await.status,
+        404,
+        "targets are only reachable through upstreams"
+    );
+    let p = api
+        .put(
+            &format!("/plugins/{plugin}"),
+            json!({"name": "key-auth", "route": {"id": route}}),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert_eq!(p.body["config"]["key_names"], json!(["apikey"]));
+    assert_eq!(
+        api.get(&format!("/routes/{route}/plugins")).await.body["data"][0]["id"],
+        plugin
+    );
+    for path in [
+        "/schemas/services",
+        "/schemas/routes",
+        "/schemas/upstreams",
+        "/schemas/targets",
+        "/schemas/plugins/key-auth",
+    ] {
+        assert_eq!(api.get(path).await.status, 200, "{path}");
+    }
+    assert_eq!(
+        api.delete(&format!("/consumers/{consumer}/key-auth/{cred}"))
+            .await
+            .status,
+        204
+    );
+    assert_eq!(api.get("/key-auths").await.body["data"], json!([]));
+}
+
+#[tokio::test]
+async fn patch_merges_plugin_config_deeply() {
+    let api = Api::start().await;
+    let created = api
+        .post(
+            "/plugins",
+            json!({"name": "rate-limiting", "config": {"minute": 5, "hour": 100}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let id = created.body["id"].as_str().unwrap();
+    let patched = api
+        .patch(&format!("/plugins/{id}"), json!({"config": {"minute": 10}}))
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    assert_eq!(patched.body["config"]["minute"], 10);
+    assert_eq!(
+        patched.body["config"]["hour"], 100,
+        "other config keys are kept"
+    );
+    let missing = api
+        .patch(
+            "/plugins/2b1d3c4e-0000-4000-8000-00000000dead",
+            json!({"enabled": false}),
+        )
+        .await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.body["code"], 6);
+}
+
+#[tokio::test]
+async fn form_bodies_are_coerced_by_the_schema() {
+    let api = Api::start().await;
+    let reply = api
+        .send(
+            api.request(reqwest::Method::POST, "/services")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("name=f&host=f.test&port=8080&retries=2&tags[]=one&tags[]=two&enabled=false"),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.body["port"], 8080);
+    assert_eq!(reply.body["enabled"], false);
+    assert_eq!(reply.body["tags"], json!(["one", "two"]));
+    let plugin = api
+        .send(
+            api.request(reqwest::Method::POST, "/services/f/plugins")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("name=rate-limiting&config.minute=7"),
+        )
+        .await;
+    assert_eq!(plugin.status, 201, "{}", plugin.text);
+    assert_eq!(plugin.body["config"]["minute"], 7);
+}
+
+#[tokio::test]
+async fn head_and_options_are_answered() {
+    let api = Api::start().await;
+    let head = api.call(reqwest::Method::HEAD, "/services", None).await;
+    assert_eq!(head.status, 200);
+    assert!(head.text.is_empty());
+    let options = api
+        .call(reqwest::Method::OPTIONS, "/services/x", None)
+        .await;
+    assert_eq!(options.status, 204);
+    assert_eq!(
+        options.headers["allow"],
+        "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"
+    );
+    assert_eq!(
+        api.call(reqwest::Method::POST, "/services/x", Some(json!({})))
+            .await
+            .status,
+        405
+    );
+    assert_eq!(
+        api.get("/nothing/here/at/all/really").await.body,
+        json!({"message": "Not found"})
+    );
+    assert_eq!(
+        api.get("/services/").await.status,
+        200,
+        "trailing slash tolerated"
+    );
+}
