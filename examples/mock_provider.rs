@@ -4,9 +4,10 @@
 //! cargo run --example mock_provider -- --listen 127.0.0.1:9999
 //! ```
 //!
-//! It accepts the keys `sk-mock-openai` (OpenAI, `Authorization: Bearer …`) and `sk-ant-mock`
-//! (Anthropic, `x-api-key`) unless `--openai-key` / `--anthropic-key` say otherwise, and
-//! answers "You said: <your message>", streamed when asked.
+//! It wants a key like the real APIs (OpenAI: `Authorization: Bearer …`, Anthropic:
+//! `x-api-key`) and accepts any non-empty one unless `--openai-key` / `--anthropic-key` name
+//! it, so a request that did not pass through the gateway gets a 401. It answers
+//! "You said: <your message>", streamed when asked.
 
 #[path = "../tests/ai_mock/mod.rs"]
 mod ai_mock;
@@ -22,12 +23,12 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:9999")]
     listen: String,
-    /// The OpenAI key the mock accepts.
-    #[arg(long, default_value = "sk-mock-openai")]
-    openai_key: String,
-    /// The Anthropic key the mock accepts.
-    #[arg(long, default_value = "sk-ant-mock")]
-    anthropic_key: String,
+    /// The only OpenAI key the mock accepts (default: any non-empty key).
+    #[arg(long)]
+    openai_key: Option<String>,
+    /// The only Anthropic key the mock accepts (default: any non-empty key).
+    #[arg(long)]
+    anthropic_key: Option<String>,
     /// Milliseconds between streamed events.
     #[arg(long, default_value_t = 40)]
     pace_ms: u64,

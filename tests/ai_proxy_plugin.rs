@@ -388,7 +388,7 @@ async fn upstream_errors_pass_through_with_the_key_scrubbed() {
     let mock = MockProvider::start(
         "127.0.0.1:0",
         MockConfig {
-            anthropic_key: "sk-ant-other".into(),
+            anthropic_key: Some("sk-ant-other".into()),
             ..MockConfig::default()
         },
     )
@@ -464,41 +464,69 @@ fn unsupported_configs_are_refused_clearly() {
     assert!(message.contains("'gemini' is not supported"), "{message}");
 }
 
-/// `fixtures/kong-ai-local.yaml` with `${NAME:-default}` replaced by its default (the state
-/// loader's job in the real chain).
-fn local_fixture() -> Value {
-    let text = std::fs::read_to_string("fixtures/kong-ai-local.yaml").unwrap();
-    let substituted = regex::Regex::new(r"\$\{[A-Z_]+:-([^}]*)\}")
-        .unwrap()
-        .replace_all(&text, "$1");
-    serde_saphyr::from_str(&substituted).unwrap()
+/// The ai-proxy configs of `fixtures/kong-ai-local.yaml`, loaded as `gwctl serve` loads them,
+/// with the mock's keys in the environment, by route path.
+fn local_fixture() -> Vec<(String, Value)> {
+    use gwctl::state::{Env, LoadOptions, load};
+    let env = [
+        ("OPENAI_API_KEY", "sk-mock-openai"),
+        ("ANTHROPIC_API_KEY", "sk-ant-mock"),
+    ];
+    let options = LoadOptions {
+        env: Env::Map(
+            env.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ),
+        ..LoadOptions::default()
+    };
+    let loaded = load(&["fixtures/kong-ai-local.yaml".into()], &options)
+        .unwrap_or_else(|e| panic!("{:?}", miette::Report::new(e)));
+    let state = &loaded.state;
+    state
+        .of_kind("routes")
+        .iter()
+        .map(|route| {
+            let plugin = state
+                .of_kind("plugins")
+                .iter()
+                .find(|p| {
+                    let parent = p.body.get("route");
+                    let by = |key: &str| {
+                        route.body.get(key).is_some()
+                            && parent.and_then(|r| r.get(key)) == route.body.get(key)
+                    };
+                    by("id") || by("name")
+                })
+                .expect("each route has its ai-proxy");
+            (
+                route.body["paths"][0].as_str().unwrap().to_string(),
+                plugin.body["config"].clone(),
+            )
+        })
+        .collect()
 }
 
 #[tokio::test]
 async fn local_fixture_routes_answer_through_the_mock() {
     let mock = mock().await;
-    let fixture = local_fixture();
     let mut served = Vec::new();
-    for service in fixture["services"].as_array().unwrap() {
-        for route in service["routes"].as_array().unwrap() {
-            let mut config = route["plugins"][0]["config"].clone();
-            assert_eq!(
-                config["model"]["options"]["upstream_url"],
-                "http://127.0.0.1:9999"
-            );
-            config["model"]["options"]["upstream_url"] = json!(mock.url());
-            let plugin = plugin(config);
-            let path = route["paths"][0].as_str().unwrap();
-            let (response, _) = exchange(&*plugin, post(path, hello())).await;
-            assert_eq!(response.status(), 200, "{path}");
-            let body = body_json(response).await;
-            assert_eq!(body["object"], "chat.completion", "{path}");
-            assert_eq!(
-                body["choices"][0]["message"]["content"],
-                "You said: hello there"
-            );
-            served.push(path.to_string());
-        }
+    for (path, mut config) in local_fixture() {
+        assert_eq!(
+            config["model"]["options"]["upstream_url"],
+            "http://127.0.0.1:9999"
+        );
+        config["model"]["options"]["upstream_url"] = json!(mock.url());
+        let plugin = plugin(config);
+        let (response, _) = exchange(&*plugin, post(&path, hello())).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let body = body_json(response).await;
+        assert_eq!(body["object"], "chat.completion", "{path}");
+        assert_eq!(
+            body["choices"][0]["message"]["content"],
+            "You said: hello there"
+        );
+        served.push(path);
     }
     assert_eq!(served, ["/ai/chat", "/ai/claude"]);
 }

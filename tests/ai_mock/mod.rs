@@ -25,11 +25,11 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-/// The keys the mock accepts.
+/// The keys the mock accepts (`None`: any non-empty key).
 #[derive(Debug, Clone)]
 pub struct MockConfig {
-    pub openai_key: String,
-    pub anthropic_key: String,
+    pub openai_key: Option<String>,
+    pub anthropic_key: Option<String>,
     /// Pause before each streamed event.
     pub pace: Duration,
 }
@@ -37,8 +37,8 @@ pub struct MockConfig {
 impl Default for MockConfig {
     fn default() -> MockConfig {
         MockConfig {
-            openai_key: "sk-mock-openai".into(),
-            anthropic_key: "sk-ant-mock".into(),
+            openai_key: Some("sk-mock-openai".into()),
+            anthropic_key: Some("sk-ant-mock".into()),
             pace: Duration::from_millis(15),
         }
     }
@@ -137,6 +137,13 @@ fn last_user_text(body: &Value) -> String {
     }
 }
 
+fn key_ok(given: &str, expected: &Option<String>) -> bool {
+    match expected {
+        Some(expected) => given == expected,
+        None => !given.trim().is_empty(),
+    }
+}
+
 fn json_reply(status: StatusCode, body: Value) -> Response {
     (
         status,
@@ -193,13 +200,15 @@ fn first_tool(body: &Value) -> Option<String> {
 
 async fn openai_chat(State(mock): State<Mock>, request: Request) -> Response {
     let recorded = record(&mock, request).await;
-    let expected = format!("Bearer {}", mock.config.openai_key);
     let given = recorded
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if given != expected {
+    if !key_ok(
+        given.strip_prefix("Bearer ").unwrap_or(""),
+        &mock.config.openai_key,
+    ) {
         return json_reply(
             StatusCode::UNAUTHORIZED,
             json!({"error": {"message": format!("Incorrect API key provided: {given}"),
@@ -293,7 +302,7 @@ async fn anthropic_messages(State(mock): State<Mock>, request: Request) -> Respo
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if key != mock.config.anthropic_key {
+    if !key_ok(key, &mock.config.anthropic_key) {
         return anthropic_error(
             StatusCode::UNAUTHORIZED,
             "authentication_error",
