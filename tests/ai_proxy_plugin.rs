@@ -530,3 +530,49 @@ async fn local_fixture_routes_answer_through_the_mock() {
     }
     assert_eq!(served, ["/ai/chat", "/ai/claude"]);
 }
+
+#[tokio::test]
+async fn log_payloads_records_both_bodies_but_never_the_key() {
+    let mock = mock().await;
+    let mut config = anthropic_config(&mock);
+    config["logging"]["log_payloads"] = json!(true);
+    let plugin = plugin(config);
+    let (response, ctx) = exchange(&*plugin, post("/ai", hello())).await;
+    let answer = ai_harness::body_bytes(response).await;
+    let log = log_entry(&*plugin, &ctx);
+    let payload = &log["ai"]["proxy"]["payload"];
+    assert_eq!(
+        serde_json::from_str::<Value>(payload["request"].as_str().unwrap()).unwrap(),
+        hello()
+    );
+    assert_eq!(
+        payload["response"].as_str().unwrap().as_bytes(),
+        &answer[..]
+    );
+    assert!(!Value::Object(log).to_string().contains("sk-ant-mock"));
+}
+
+#[tokio::test]
+async fn preserve_forwards_the_body_untouched_with_the_key() {
+    let mock = mock().await;
+    let plugin = plugin(json!({
+        "route_type": "preserve",
+        "auth": {"header_name": "x-api-key", "header_value": "sk-ant-mock"},
+        "model": {"provider": "anthropic",
+                  "options": {"anthropic_version": "2023-06-01",
+                              "upstream_url": format!("{}/v1/messages", mock.url())}},
+        "logging": {"log_statistics": false, "log_payloads": false}
+    }));
+    // A native Anthropic request: no translation, answered in Anthropic's own format.
+    let native = json!({"model": "claude-x", "max_tokens": 10,
+                        "messages": [{"role": "user", "content": "native"}]});
+    let (response, _) = exchange(&*plugin, post("/ai/native", native.clone())).await;
+    assert_eq!(response.status(), 200);
+    let body = body_json(response).await;
+    assert_eq!(body["type"], "message");
+    assert_eq!(body["content"][0]["text"], "You said: native");
+    let sent = mock.last();
+    assert_eq!(sent.body, native);
+    assert_eq!(sent.headers["x-api-key"], "sk-ant-mock");
+    assert_eq!(sent.headers["anthropic-version"], "2023-06-01");
+}

@@ -176,6 +176,11 @@ impl AiProxy {
             provider: self.provider().name(),
             request_model: prepared.model,
             client_wants_usage: prepared.client_wants_usage,
+            payloads: self
+                .cfg
+                .logging
+                .log_payloads
+                .then(|| (usage::payload_text(&raw), None)),
             ..Exchange::default()
         }))
     }
@@ -216,6 +221,12 @@ fn memfind(haystack: &[u8], needle: &[u8]) -> bool {
 impl PluginRuntime for AiProxy {
     async fn access(&self, ctx: &mut Ctx) -> Flow {
         let slot = if self.cfg.route_type == RouteType::Preserve {
+            if self.provider() == Provider::Anthropic
+                && !ctx.request.headers.contains_key("anthropic-version")
+            {
+                let version = self.anthropic_version.clone();
+                ctx.request.headers.insert("anthropic-version", version);
+            }
             ExchangeSlot::new(Exchange {
                 provider: self.provider().name(),
                 request_model: self.cfg.model.name.clone().unwrap_or_default(),

@@ -152,6 +152,9 @@ async fn translate_json(
     slot.update(|e| {
         e.usage = usage;
         e.response_model = model;
+        if let Some((_, response)) = &mut e.payloads {
+            *response = Some(super::usage::payload_text(&body));
+        }
     });
     let mut out = json_response(parts.status, body);
     // Keep the provider's other headers (request ids, rate-limit hints) for the client.

@@ -54,6 +54,25 @@ pub struct Exchange {
     pub client_wants_usage: bool,
     /// When the request was handed to the proxy for forwarding.
     pub forwarded_at: Option<Instant>,
+    /// With `logging.log_payloads`: the client's request body and the answer it got
+    /// (non-streamed answers only), each cut at [`PAYLOAD_LOG_LIMIT`].
+    pub payloads: Option<(String, Option<String>)>,
+}
+
+/// The most of a payload written to the access log.
+pub const PAYLOAD_LOG_LIMIT: usize = 64 * 1024;
+
+/// A body as log text, cut at [`PAYLOAD_LOG_LIMIT`] on a character boundary.
+pub fn payload_text(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    if text.len() <= PAYLOAD_LOG_LIMIT {
+        return text.into_owned();
+    }
+    let mut end = PAYLOAD_LOG_LIMIT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 /// The shared, per-request [`Exchange`]; kept in the request's extensions.
@@ -120,12 +139,27 @@ pub fn log_fields(exchange: &Exchange, statistics: bool, pricing: Pricing) -> Va
         }
         proxy.insert("usage".into(), Value::Object(fields));
     }
+    if let Some((request, response)) = &exchange.payloads {
+        proxy.insert(
+            "payload".into(),
+            json!({"request": request, "response": response}),
+        );
+    }
     json!({ "proxy": proxy })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_payloads_are_cut_on_a_character_boundary() {
+        let text = "é".repeat(PAYLOAD_LOG_LIMIT);
+        let cut = payload_text(text.as_bytes());
+        assert!(cut.len() <= PAYLOAD_LOG_LIMIT + '…'.len_utf8());
+        assert!(cut.ends_with('…'));
+        assert_eq!(payload_text(b"{}"), "{}");
+    }
 
     #[test]
     fn log_fields_carry_usage_only_with_statistics() {
@@ -152,6 +186,7 @@ mod tests {
         assert!((cost - 0.000105).abs() < 1e-12, "{cost}");
         let without = log_fields(&exchange, false, pricing);
         assert!(without["proxy"].get("usage").is_none());
+        assert!(without["proxy"].get("payload").is_none());
         assert_eq!(
             without["proxy"]["meta"]["request_model"],
             "claude-3-5-sonnet"
