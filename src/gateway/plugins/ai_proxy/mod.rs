@@ -163,6 +163,8 @@ impl AiProxy {
         let prepared = request::prepare(&self.cfg, &raw)?;
         let body = Bytes::from(Value::Object(self.provider_body(&prepared)).to_string());
         let headers = &mut ctx.request.headers;
+        // The new body has a known length; a client's chunked framing no longer applies.
+        headers.remove(header::TRANSFER_ENCODING);
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
         headers.insert(
             header::CONTENT_TYPE,
