@@ -576,3 +576,29 @@ async fn preserve_forwards_the_body_untouched_with_the_key() {
     assert_eq!(sent.headers["x-api-key"], "sk-ant-mock");
     assert_eq!(sent.headers["anthropic-version"], "2023-06-01");
 }
+
+#[tokio::test]
+async fn an_unreachable_provider_is_a_clear_502() {
+    // Bound then released: nothing listens there.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let plugin = plugin(json!({
+        "route_type": "llm/v1/chat",
+        "auth": {"header_name": "Authorization", "header_value": "Bearer sk-mock-openai"},
+        "model": {"provider": "openai", "name": "gpt-4o",
+                  "options": {"upstream_url": format!("http://{closed}")}},
+        "logging": {"log_statistics": false, "log_payloads": false}
+    }));
+    let (response, _) = exchange(&*plugin, post("/ai", hello())).await;
+    assert_eq!(response.status(), 502);
+    let body = body_json(response).await;
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("openai could not be reached at {closed}: ")),
+        "{message}"
+    );
+    assert!(!body.to_string().contains("sk-mock-openai"));
+}

@@ -191,9 +191,18 @@ async fn upstream_error(plugin: &AiProxy, response: Response<Body>) -> Response<
     let parsed = serde_json::from_slice::<Value>(&bytes).ok();
     let body = match &parsed {
         Some(value) if value.get("error").is_some_and(|e| !e.is_null()) => bytes,
-        Some(value) if value.get("message").is_some_and(Value::is_string) => Bytes::from(
-            json!({"error": {"message": value["message"], "type": "upstream_error"}}).to_string(),
-        ),
+        Some(value) if value.get("message").is_some_and(Value::is_string) => {
+            let message = value["message"].as_str().unwrap_or_default();
+            let message = match gateway_failure(plugin, parts.status, value) {
+                Some(what) => format!("{what}: {message}"),
+                None => message.to_string(),
+            };
+            let mut error = json!({"message": message, "type": "upstream_error"});
+            if let Some(id) = value.get("request_id") {
+                error["request_id"] = id.clone();
+            }
+            Bytes::from(json!({ "error": error }).to_string())
+        }
         _ => {
             let text = String::from_utf8_lossy(&bytes);
             let snippet: String = text.chars().take(ERROR_SNIPPET).collect();
@@ -219,6 +228,31 @@ async fn upstream_error(plugin: &AiProxy, response: Response<Body>) -> Response<
         }
     }
     out
+}
+
+/// When the proxy itself answered 502/504 (its Kong-style `{"message", "request_id"}` body:
+/// providers never answer so), says plainly which provider could not be reached, and where.
+fn gateway_failure(plugin: &AiProxy, status: StatusCode, body: &Value) -> Option<String> {
+    let only_kong_fields = body
+        .as_object()?
+        .keys()
+        .all(|k| k == "message" || k == "request_id");
+    if !only_kong_fields {
+        return None;
+    }
+    let target = &plugin.endpoint.target;
+    let provider = plugin.provider().name();
+    match status {
+        StatusCode::BAD_GATEWAY => Some(format!(
+            "{provider} could not be reached at {}:{}",
+            target.host, target.port
+        )),
+        StatusCode::GATEWAY_TIMEOUT => Some(format!(
+            "{provider} did not answer in time at {}:{}",
+            target.host, target.port
+        )),
+        _ => None,
+    }
 }
 
 fn bad_gateway(plugin: &AiProxy, message: &str) -> Response<Body> {
