@@ -39,9 +39,7 @@ fn plugin(provider: &str) -> Arc<dyn PluginRuntime> {
         "logging": {"log_statistics": true, "log_payloads": false},
         "response_streaming": "allow", "max_request_body_size": 65536, "model_name_header": true
     });
-    gwctl::gateway::plugins::build("ai-proxy", &config)
-        .unwrap()
-        .unwrap()
+    gwctl::gateway::plugins::ai_proxy::new(&config).unwrap()
 }
 
 /// A realistic chat request: a system prompt, a short history and one tool.
@@ -148,6 +146,10 @@ fn ctx(body: Bytes) -> Ctx {
         response_headers: HeaderMap::new(),
         log: Map::new(),
         started: Instant::now(),
+        directory: Default::default(),
+        request_id: "test-request".into(),
+        protocol: "http",
+        extensions: http::Extensions::new(),
     }
 }
 

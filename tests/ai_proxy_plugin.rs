@@ -453,11 +453,9 @@ async fn allow_override_lets_the_client_key_through() {
 
 #[test]
 fn unsupported_configs_are_refused_clearly() {
-    let refused = gwctl::gateway::plugins::build(
-        "ai-proxy",
+    let refused = gwctl::gateway::plugins::ai_proxy::new(
         &json!({"route_type": "llm/v1/chat", "model": {"provider": "gemini"}}),
-    )
-    .unwrap();
+    );
     let Err(message) = refused else {
         panic!("gemini accepted")
     };

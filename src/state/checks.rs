@@ -145,7 +145,7 @@ pub fn duplicates(registry: &Registry, state: &State, index: &RefIndex) -> Vec<F
             a == b
         });
         for fields in keys {
-            let mut seen: HashMap<String, usize> = HashMap::new();
+            let mut seen: HashMap<DupKey<'_>, usize> = HashMap::new();
             for (i, entity) in state.of_kind(kind.name).iter().enumerate() {
                 let Some(key) = tuple_key(registry, kind, &entity.body, &fields, index) else {
                     continue;
@@ -183,15 +183,31 @@ pub fn duplicates(registry: &Registry, state: &State, index: &RefIndex) -> Vec<F
     out
 }
 
+/// A value compared for duplicates: borrowed for the common case of one string field.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum DupKey<'a> {
+    Text(&'a str),
+    Owned(String),
+}
+
 /// The identity of an entity over `fields`, with references resolved so `{"id": x}` and
 /// `{"name": "svc"}` naming the same service compare equal. None if a single field is unset.
-fn tuple_key(
+fn tuple_key<'a>(
     registry: &Registry,
     kind: &Kind,
-    body: &Map<String, Value>,
+    body: &'a Map<String, Value>,
     fields: &[&str],
     index: &RefIndex,
-) -> Option<String> {
+) -> Option<DupKey<'a>> {
+    if let [field] = fields {
+        let value = body.get(*field).filter(|v| !v.is_null())?;
+        if kind.schema.field(field).and_then(|s| s.reference).is_none() {
+            return Some(match value {
+                Value::String(s) => DupKey::Text(s),
+                other => DupKey::Owned(other.to_string()),
+            });
+        }
+    }
     let mut out = String::new();
     for f in fields {
         let value = body.get(*f).filter(|v| !v.is_null());
@@ -209,7 +225,7 @@ fn tuple_key(
         out.push_str(&part);
         out.push('\u{1}');
     }
-    Some(out)
+    Some(DupKey::Owned(out))
 }
 
 /// Header names whose values are credentials.
@@ -240,11 +256,7 @@ pub fn literal_secrets(registry: &Registry, state: &State) -> Vec<Finding> {
             let mut paths = Vec::new();
             let fields = entity_fields(registry, kind, &entity.body);
             schema_secrets(&fields, &entity.body, &mut Vec::new(), &mut paths);
-            header_secrets(
-                &Value::Object(entity.body.clone()),
-                &mut Vec::new(),
-                &mut paths,
-            );
+            header_secrets_in(&entity.body, &mut Vec::new(), &mut paths);
             paths.sort();
             paths.dedup();
             for path in paths {
@@ -294,35 +306,57 @@ fn entity_fields<'a>(
         .collect()
 }
 
-fn schema_secrets(
+/// A path being walked, borrowing keys from the value (owned only when a secret is found).
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn owned(trail: &[Step<'_>]) -> Path {
+    trail
+        .iter()
+        .map(|s| match s {
+            Step::Key(k) => Seg::Key(k.to_string()),
+            Step::Index(i) => Seg::Index(*i),
+        })
+        .collect()
+}
+
+fn schema_secrets<'a>(
     fields: &[&Field],
-    record: &Map<String, Value>,
-    path: &mut Path,
+    record: &'a Map<String, Value>,
+    trail: &mut Vec<Step<'a>>,
     out: &mut Vec<Path>,
 ) {
     for field in fields {
-        let Some(value) = record.get(field.name) else {
+        let Some((name, value)) = record.get_key_value(field.name) else {
             continue;
         };
-        path.push(Seg::Key(field.name.to_string()));
-        value_secrets(&field.schema, value, path, out);
-        path.pop();
+        trail.push(Step::Key(name));
+        value_secrets(&field.schema, value, trail, out);
+        trail.pop();
     }
 }
 
-fn value_secrets(schema: &FieldSchema, value: &Value, path: &mut Path, out: &mut Vec<Path>) {
+fn value_secrets<'a>(
+    schema: &FieldSchema,
+    value: &'a Value,
+    trail: &mut Vec<Step<'a>>,
+    out: &mut Vec<Path>,
+) {
     match (schema.ty, value) {
-        (_, Value::String(s)) if schema.secret && !is_reference(s) => out.push(path.clone()),
+        (_, Value::String(s)) if schema.secret && !is_reference(s) => out.push(owned(trail)),
         (Type::Record, Value::Object(map)) => {
             let fields: Vec<&Field> = schema.fields.iter().collect();
-            schema_secrets(&fields, map, path, out);
+            schema_secrets(&fields, map, trail, out);
         }
         (Type::Array | Type::Set, Value::Array(items)) => {
             if let Some(elements) = &schema.elements {
                 for (i, item) in items.iter().enumerate() {
-                    path.push(Seg::Index(i));
-                    value_secrets(elements, item, path, out);
-                    path.pop();
+                    trail.push(Step::Index(i));
+                    value_secrets(elements, item, trail, out);
+                    trail.pop();
                 }
             }
         }
@@ -330,14 +364,14 @@ fn value_secrets(schema: &FieldSchema, value: &Value, path: &mut Path, out: &mut
     }
 }
 
-fn header_secrets(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
+fn header_secrets<'a>(value: &'a Value, trail: &mut Vec<Step<'a>>, out: &mut Vec<Path>) {
     match value {
-        Value::Object(map) => header_secrets_in(map, path, out),
+        Value::Object(map) => header_secrets_in(map, trail, out),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                header_secrets(item, path, out);
-                path.pop();
+                trail.push(Step::Index(i));
+                header_secrets(item, trail, out);
+                trail.pop();
             }
         }
         // `Authorization: Bearer sk-…` as one string (request-transformer style header lists).
@@ -346,36 +380,39 @@ fn header_secrets(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
                 && is_secret_header(name)
                 && !is_reference(rest)
             {
-                out.push(path.clone());
+                out.push(owned(trail));
             }
         }
         _ => {}
     }
 }
 
-fn header_secrets_in(map: &Map<String, Value>, path: &mut Path, out: &mut Vec<Path>) {
+fn header_secrets_in<'a>(
+    map: &'a Map<String, Value>,
+    trail: &mut Vec<Step<'a>>,
+    out: &mut Vec<Path>,
+) {
     let named = map
         .get("header_name")
         .and_then(Value::as_str)
         .is_some_and(is_secret_header);
     let literal = |v: &Value| v.as_str().is_some_and(|s| !is_reference(s));
     for (key, item) in map {
-        path.push(Seg::Key(key.clone()));
-        if (is_secret_header(key) || (named && key == "header_value")) && literal(item) {
-            out.push(path.clone());
-        } else if is_secret_header(key)
-            && let Value::Array(items) = item
-        {
+        trail.push(Step::Key(key));
+        let secret_key = is_secret_header(key);
+        if (secret_key || (named && key == "header_value")) && literal(item) {
+            out.push(owned(trail));
+        } else if secret_key && let Value::Array(items) = item {
             for (i, v) in items.iter().enumerate() {
                 if literal(v) {
-                    path.push(Seg::Index(i));
-                    out.push(path.clone());
-                    path.pop();
+                    trail.push(Step::Index(i));
+                    out.push(owned(trail));
+                    trail.pop();
                 }
             }
         } else {
-            header_secrets(item, path, out);
+            header_secrets(item, trail, out);
         }
-        path.pop();
+        trail.pop();
     }
 }

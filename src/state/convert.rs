@@ -11,7 +11,7 @@ use crate::kinds::validate::{Path, Seg};
 pub struct Substitution {
     /// Paths (relative to the substituted value) whose value came from the environment.
     pub secret_paths: Vec<Path>,
-    /// The subset of `secret_paths` that were a whole-scalar reference (`$PORT`), which the
+    /// Paths that were one whole-scalar reference (`$PORT`, `${RETRIES:-3}`), which the
     /// schema may convert to a number or boolean.
     pub whole_paths: Vec<Path>,
     /// The substituted values.
@@ -55,11 +55,11 @@ fn walk(value: &mut Value, env: &dyn Lookup, path: &mut Path, out: &mut Substitu
         Value::String(text) if envsubst::has_reference(text) => {
             match envsubst::substitute(text, env) {
                 Ok(sub) => {
+                    if sub.whole {
+                        out.whole_paths.push(path.clone());
+                    }
                     if !sub.secrets.is_empty() {
                         out.secret_paths.push(path.clone());
-                        if sub.whole {
-                            out.whole_paths.push(path.clone());
-                        }
                         out.secret_values.extend(sub.secrets);
                     }
                     *text = sub.text;

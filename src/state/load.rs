@@ -29,7 +29,27 @@ use crate::kinds::{Identity, Kind, Registry, registry};
 /// `State::entities`.
 type Places = HashMap<&'static str, Vec<(usize, Path)>>;
 
+/// Phase timings on stderr when `GWCTL_TIMINGS` is set (for the benchmark and profiling).
+struct Stopwatch(Option<std::time::Instant>);
+
+impl Stopwatch {
+    fn start() -> Self {
+        Stopwatch(std::env::var_os("GWCTL_TIMINGS").map(|_| std::time::Instant::now()))
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if let Some(start) = &mut self.0 {
+            eprintln!(
+                "gwctl timing: {phase:<10} {:>8.2} ms",
+                start.elapsed().as_secs_f64() * 1e3
+            );
+            *start = std::time::Instant::now();
+        }
+    }
+}
+
 pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFailure> {
+    let mut stopwatch = Stopwatch::start();
     let registry = registry();
     let (texts, mut problems) = read_inputs(inputs, options.max_file_bytes);
     let mut sources = Sources::default();
@@ -39,6 +59,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
     let mut infos = Vec::with_capacity(texts.len());
     for (i, input) in texts.iter().enumerate() {
         sources.add(input.name.clone(), input.text.clone());
+        stopwatch.lap("read");
         let root = match yaml::parse_value(&input.text, options.limits) {
             Ok(root) => root,
             Err(e) => {
@@ -56,7 +77,9 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
             secret_values: &mut secret_values,
             entities: &mut raw,
         };
+        stopwatch.lap("parse");
         infos.push(reader.read(root));
+        stopwatch.lap("collect");
     }
     let names: Vec<Arc<str>> = texts.iter().map(|t| t.name.clone()).collect();
     let select_tags = select_tags(&names, &infos, options, &mut problems);
@@ -66,10 +89,9 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         ..State::default()
     };
     let mut places: Places = HashMap::new();
-    for entity in raw {
-        let file = entity.file;
-        let (kind, path, mut entity, found) =
-            process(registry, entity, &infos, &select_tags, options);
+    for (file, (kind, path, mut entity, found)) in
+        process_all(registry, raw, &infos, &select_tags, options)
+    {
         for local in found {
             problems.push(local.into_problem(&names[file], &path));
         }
@@ -81,10 +103,18 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         state.push(kind, entity);
     }
 
+    stopwatch.lap("entities");
     let index = RefIndex::build(registry, &state);
-    let mut findings = checks::references(registry, &state, &index);
-    findings.extend(checks::duplicates(registry, &state, &index));
-    findings.extend(checks::literal_secrets(registry, &state));
+    // The checks only read the state: secrets on one core, references and duplicates on
+    // another.
+    let findings = std::thread::scope(|scope| {
+        let secrets = scope.spawn(|| checks::literal_secrets(registry, &state));
+        let mut findings = checks::references(registry, &state, &index);
+        findings.extend(checks::duplicates(registry, &state, &index));
+        findings.extend(secrets.join().expect("the secret lint does not panic"));
+        findings
+    });
+    stopwatch.lap("checks");
     let mut first_places = Vec::new();
     for finding in findings {
         let (file, path) = &places[finding.kind][finding.index];
@@ -126,6 +156,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
             p.column,
         )
     });
+    stopwatch.lap("report");
     if problems.iter().any(Problem::is_error) {
         return Err(LoadFailure::new(problems, sources));
     }
@@ -154,10 +185,22 @@ fn parse_problem(e: &serde_saphyr::Error, file: &Arc<str>) -> Problem {
         Some(i) => message[..i].to_string(),
         None => message,
     };
-    Problem::error("yaml", format!("invalid YAML: {message}"))
+    let lower = message.to_lowercase();
+    let help = if lower.contains("recursion") || lower.contains("depth") {
+        Some("state files may nest at most 64 levels deep")
+    } else if lower.contains("alias") || lower.contains("budget") {
+        Some("the file expands too many aliases or nodes; write the values out, or split the file")
+    } else if lower.contains("duplicate") {
+        Some("each key may appear once in a mapping; remove one of them")
+    } else {
+        None
+    };
+    let mut p = Problem::error("yaml", format!("invalid YAML: {message}"))
         .in_file(file)
         .at(e.location().and_then(place))
-        .label("here")
+        .label("here");
+    p.help = help.map(str::to_string);
+    p
 }
 
 /// Looks up line and column for every anchored problem, parsing (with positions) only the
@@ -267,6 +310,52 @@ fn select_tags(
         }
     }
     chosen.map(|(_, t)| t.clone()).unwrap_or_default()
+}
+
+/// Below this many entities, threads cost more than they save.
+const PARALLEL_THRESHOLD: usize = 2_000;
+
+/// Processes every entity, on all cores for large states, keeping file order. Returns each
+/// entity with the index of its file.
+fn process_all(
+    registry: &'static Registry,
+    raw: Vec<RawEntity>,
+    infos: &[Info],
+    select_tags: &[String],
+    options: &LoadOptions,
+) -> Vec<(usize, Processed)> {
+    let one = |entity: RawEntity| {
+        (
+            entity.file,
+            process(registry, entity, infos, select_tags, options),
+        )
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || raw.len() < PARALLEL_THRESHOLD {
+        return raw.into_iter().map(one).collect();
+    }
+    let chunk = raw.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<RawEntity>> = Vec::with_capacity(threads);
+    let mut rest = raw.into_iter();
+    loop {
+        let part: Vec<RawEntity> = rest.by_ref().take(chunk).collect();
+        if part.is_empty() {
+            break;
+        }
+        chunks.push(part);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|part| scope.spawn(move || part.into_iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("entity processing does not panic"))
+            .collect()
+    })
 }
 
 /// A problem found in one entity, its path relative to the entity.

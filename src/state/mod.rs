@@ -14,6 +14,7 @@ mod load;
 pub mod locate;
 pub mod model;
 pub mod problem;
+pub mod render;
 pub mod source;
 pub mod yaml;
 

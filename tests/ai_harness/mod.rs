@@ -43,8 +43,7 @@ pub fn stored_config(config: Value) -> Value {
 
 /// The plugin built from a (schema-checked) config, panicking if it is refused.
 pub fn plugin(config: Value) -> Arc<dyn PluginRuntime> {
-    gwctl::gateway::plugins::build("ai-proxy", &stored_config(config))
-        .expect("ai-proxy is registered")
+    gwctl::gateway::plugins::ai_proxy::new(&stored_config(config))
         .unwrap_or_else(|e| panic!("config refused: {e}"))
 }
 
@@ -83,6 +82,10 @@ pub async fn exchange(
         response_headers: HeaderMap::new(),
         log: Map::new(),
         started: Instant::now(),
+        directory: Default::default(),
+        request_id: "test-request".into(),
+        protocol: "http",
+        extensions: http::Extensions::new(),
     };
     let response = match plugin.access(&mut ctx).await {
         Flow::Respond(response) => response,

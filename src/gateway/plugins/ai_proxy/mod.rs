@@ -242,20 +242,20 @@ impl PluginRuntime for AiProxy {
         };
         self.aim(ctx);
         slot.update(|e| e.forwarded_at = Some(Instant::now()));
-        ctx.request.extensions.insert(slot);
+        ctx.extensions.insert(slot);
         Flow::Continue
     }
 
     async fn response(&self, ctx: &mut Ctx, response: Response<Body>) -> Response<Body> {
         // No slot: `access` answered the client itself (a 400), nothing to translate.
-        match ctx.request.extensions.get::<ExchangeSlot>().cloned() {
+        match ctx.extensions.get::<ExchangeSlot>().cloned() {
             Some(slot) => response::translate(self, &slot, response).await,
             None => response,
         }
     }
 
     fn log(&self, ctx: &Ctx, entry: &mut Map<String, Value>) {
-        let Some(slot) = ctx.request.extensions.get::<ExchangeSlot>() else {
+        let Some(slot) = ctx.extensions.get::<ExchangeSlot>() else {
             return;
         };
         let pricing = Pricing {
