@@ -63,6 +63,8 @@ async fn openai_chat_gets_the_gateway_key_and_configured_options() {
     let (response, ctx) = exchange(&*plugin, request).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-kong-llm-model"], "openai/gpt-4o");
+    assert_eq!(response.headers()["x-request-id"], "req_mock");
+    assert!(response.headers().get("openai-organization").is_none());
     let body = body_json(response).await;
     assert_eq!(body["object"], "chat.completion");
     assert_eq!(
@@ -599,4 +601,31 @@ async fn an_unreachable_provider_is_a_clear_502() {
         "{message}"
     );
     assert!(!body.to_string().contains("sk-mock-openai"));
+}
+
+#[tokio::test]
+async fn completions_route_on_mistral_goes_through_its_chat_api() {
+    let mock = mock().await;
+    let plugin = plugin(json!({
+        "route_type": "llm/v1/completions",
+        "auth": {"header_name": "Authorization", "header_value": "Bearer sk-mock-openai"},
+        "model": {"provider": "mistral", "name": "mistral-small",
+                  "options": {"mistral_format": "openai", "upstream_url": mock.url()}},
+        "logging": {"log_statistics": true, "log_payloads": false}
+    }));
+    let (response, ctx) = exchange(&*plugin, post("/ai", json!({"prompt": "complete me"}))).await;
+    let body = body_json(response).await;
+    assert_eq!(body["object"], "text_completion");
+    assert_eq!(body["choices"][0]["text"], "You said: complete me");
+    let sent = mock.last();
+    assert_eq!(sent.path_and_query, "/v1/chat/completions");
+    assert_eq!(
+        sent.body["messages"],
+        json!([{"role": "user", "content": "complete me"}])
+    );
+    assert!(sent.body.get("prompt").is_none());
+    assert_eq!(
+        log_entry(&*plugin, &ctx)["ai"]["proxy"]["usage"]["total_tokens"],
+        18
+    );
 }

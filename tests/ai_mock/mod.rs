@@ -147,7 +147,15 @@ fn key_ok(given: &str, expected: &Option<String>) -> bool {
 fn json_reply(status: StatusCode, body: Value) -> Response {
     (
         status,
-        [(header::CONTENT_TYPE, "application/json")],
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            // Real providers name the account that owns the key.
+            (
+                header::HeaderName::from_static("openai-organization"),
+                "org-mock",
+            ),
+            (header::HeaderName::from_static("x-request-id"), "req_mock"),
+        ],
         body.to_string(),
     )
         .into_response()

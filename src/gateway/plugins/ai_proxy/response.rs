@@ -23,6 +23,12 @@ use crate::gateway::plugins::Body;
 const ERROR_BODY_LIMIT: usize = 1 << 20;
 /// Largest non-streamed answer read from a provider.
 const ANSWER_LIMIT: usize = 64 << 20;
+/// Provider response headers naming the account that owns the key.
+const ACCOUNT_HEADERS: [&str; 3] = [
+    "openai-organization",
+    "openai-project",
+    "anthropic-organization-id",
+];
 /// How much of a non-JSON error body is quoted to the client.
 const ERROR_SNIPPET: usize = 512;
 
@@ -57,6 +63,10 @@ pub async fn translate(
     // As Kong's drivers do: provider cookies are not the client's business.
     if plugin.provider() != Provider::Anthropic {
         headers.remove(header::SET_COOKIE);
+    }
+    // Nor is the account behind the gateway's key (Kong passes these on).
+    for name in ACCOUNT_HEADERS {
+        headers.remove(name);
     }
     response
 }
