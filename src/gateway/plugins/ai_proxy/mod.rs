@@ -113,12 +113,13 @@ impl AiProxy {
         text.map(Bytes::from).unwrap_or(bytes)
     }
 
-    /// The request body the provider gets, from the checked OpenAI request.
-    fn provider_body(&self, prepared: &request::Prepared) -> Map<String, Value> {
+    /// The request body the provider gets, from the checked OpenAI request (taken, so the
+    /// pass-through providers need no copy).
+    fn provider_body(&self, prepared: &mut request::Prepared) -> Map<String, Value> {
         let mut body = match self.provider() {
             Provider::Anthropic => to_anthropic(&prepared.body),
             Provider::Mistral if self.completions_via_chat() => {
-                let mut body = prepared.body.clone();
+                let mut body = std::mem::take(&mut prepared.body);
                 if let Some(prompt) = body.remove("prompt") {
                     let message = serde_json::json!({"role": "user", "content": prompt});
                     body.insert("messages".into(), Value::Array(vec![message]));
@@ -126,7 +127,7 @@ impl AiProxy {
                 body
             }
             _ => {
-                let mut body = prepared.body.clone();
+                let mut body = std::mem::take(&mut prepared.body);
                 // Ask OpenAI-format providers for stream usage so the access log can count
                 // tokens; the extra chunk is dropped again unless the client asked for it.
                 if prepared.stream
@@ -160,8 +161,8 @@ impl AiProxy {
                     ),
                 )
             })?;
-        let prepared = request::prepare(&self.cfg, &raw)?;
-        let body = Bytes::from(Value::Object(self.provider_body(&prepared)).to_string());
+        let mut prepared = request::prepare(&self.cfg, &raw)?;
+        let body = Bytes::from(Value::Object(self.provider_body(&mut prepared)).to_string());
         let headers = &mut ctx.request.headers;
         // The new body has a known length; a client's chunked framing no longer applies.
         headers.remove(header::TRANSFER_ENCODING);
