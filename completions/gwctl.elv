@@ -229,6 +229,14 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --version 'Print version'
         }
         &'gwctl;serve'= {
+            cand --admin-listen 'Address of the Admin API (loopback by default; anything else needs care: set a token)'
+            cand --db 'SQLite database file (`:memory:` keeps everything in memory)'
+            cand --config 'A state file to load at start (created or replaced by id, in one transaction)'
+            cand --admin-token 'Require this token in the `Kong-Admin-Token` header of every Admin API request'
+            cand --sync 'SQLite durability: `normal` survives a killed process, `full` also power loss'
+            cand --admin-body-limit 'Largest accepted request body, in bytes (larger ones get 413)'
+            cand --proxy-listen 'Address of the proxy (repeatable: `--proxy-listen 127.0.0.1:8000 --proxy-listen :8080`)'
+            cand --access-log 'Write the access log (one JSON line per request) to this file instead of stdout'
             cand --addr 'Admin API address'
             cand --kong-addr 'Admin API address'
             cand --header 'Extra request header, `Name: value` (repeatable)'
@@ -238,6 +246,7 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --select-tag 'Only manage entities carrying all these tags (repeatable)'
             cand --parallelism 'Concurrent requests within one dependency level'
             cand --format 'Output format'
+            cand --no-access-log 'Do not write an access log at all'
             cand --tls-skip-verify 'Do not verify the Admin API''s TLS certificate'
             cand --json-output 'decK''s spelling of `--format json`'
             cand --no-color 'Disable colours (also `NO_COLOR`)'
@@ -245,8 +254,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --verbose 'More detail on stderr (repeatable)'
             cand -q 'Only errors on stderr'
             cand --quiet 'Only errors on stderr'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

@@ -248,6 +248,15 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (serve)
 _arguments "${_arguments_options[@]}" : \
+'--admin-listen=[Address of the Admin API (loopback by default; anything else needs care\: set a token)]:ADDR:_default' \
+'--db=[SQLite database file (\`\:memory\:\` keeps everything in memory)]:PATH:_files' \
+'--config=[A state file to load at start (created or replaced by id, in one transaction)]:FILE:_files' \
+'--admin-token=[Require this token in the \`Kong-Admin-Token\` header of every Admin API request]:TOKEN:_default' \
+'--sync=[SQLite durability\: \`normal\` survives a killed process, \`full\` also power loss]:SYNC:((normal\:"Durable against a killed process; fast (SQLite synchronous=NORMAL in WAL mode)"
+full\:"Also durable against power loss; slower (synchronous=FULL)"))' \
+'--admin-body-limit=[Largest accepted request body, in bytes (larger ones get 413)]:BYTES:_default' \
+'*--proxy-listen=[Address of the proxy (repeatable\: \`--proxy-listen 127.0.0.1\:8000 --proxy-listen \:8080\`)]:ADDR:_default' \
+'--access-log=[Write the access log (one JSON line per request) to this file instead of stdout]:FILE:_files' \
 '--addr=[Admin API address]:ADDR:_default' \
 '--kong-addr=[Admin API address]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
@@ -257,6 +266,7 @@ _arguments "${_arguments_options[@]}" : \
 '*--select-tag=[Only manage entities carrying all these tags (repeatable)]:TAG:_default' \
 '--parallelism=[Concurrent requests within one dependency level]:PARALLELISM:_default' \
 '--format=[Output format]:FORMAT:(human json markdown)' \
+'(--access-log)--no-access-log[Do not write an access log at all]' \
 '--tls-skip-verify[Do not verify the Admin API'\''s TLS certificate]' \
 '--json-output[decK'\''s spelling of \`--format json\`]' \
 '--no-color[Disable colours (also \`NO_COLOR\`)]' \
@@ -264,11 +274,10 @@ _arguments "${_arguments_options[@]}" : \
 '*--verbose[More detail on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
 '--quiet[Only errors on stderr]' \
-'-h[Print help]' \
-'--help[Print help]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'*::files -- State files or directories (`-` for stdin); default `kong.yaml`:_files' \
 && ret=0
 ;;
 (completions)
