@@ -6,6 +6,7 @@
 //! `log` hooks last.
 
 pub mod acl;
+pub mod ai_proxy;
 pub mod cors;
 pub mod jwt;
 pub mod key_auth;
@@ -305,6 +306,7 @@ pub fn build(
         "rate-limiting" => rate_limiting::RateLimiting::new(config, env.instance_id, env.counters)
             .map(|p| Arc::new(p) as _),
         "cors" => cors::Cors::new(config).map(|p| Arc::new(p) as _),
+        "ai-proxy" => ai_proxy::new(config),
         _ => return None,
     };
     Some(built)
