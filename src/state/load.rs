@@ -105,12 +105,16 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
 
     stopwatch.lap("entities");
     let index = RefIndex::build(registry, &state);
-    // The checks only read the state: secrets on one core, references and duplicates on
-    // another.
+    // The checks only read the state, so they run side by side.
     let findings = std::thread::scope(|scope| {
+        let duplicates = scope.spawn(|| checks::duplicates(registry, &state, &index));
         let secrets = scope.spawn(|| checks::literal_secrets(registry, &state));
         let mut findings = checks::references(registry, &state, &index);
-        findings.extend(checks::duplicates(registry, &state, &index));
+        findings.extend(
+            duplicates
+                .join()
+                .expect("the duplicate check does not panic"),
+        );
         findings.extend(secrets.join().expect("the secret lint does not panic"));
         findings
     });
