@@ -319,3 +319,44 @@ pub(crate) fn parse_config<T: serde::de::DeserializeOwned>(
 ) -> Result<T, String> {
     serde_json::from_value(config.clone()).map_err(|e| format!("{plugin}: invalid config: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_build(name: &str, config: Value) -> Option<Result<Arc<dyn PluginRuntime>, String>> {
+        let counters = Arc::new(RateCounters::new());
+        build(
+            name,
+            &config,
+            &BuildEnv {
+                instance_id: "p1",
+                counters: &counters,
+            },
+        )
+    }
+
+    #[test]
+    fn build_knows_its_plugins_and_explains_bad_configs() {
+        assert!(env_build("prometheus", serde_json::json!({})).is_none());
+        assert!(matches!(
+            env_build("key-auth", serde_json::json!({"key_names": ["apikey"]})),
+            Some(Ok(_))
+        ));
+        let err = env_build("acl", serde_json::json!({"allow": ["a"], "deny": ["b"]}))
+            .unwrap()
+            .err()
+            .unwrap();
+        assert!(err.contains("exactly one of"), "{err}");
+        let err = env_build("rate-limiting", serde_json::json!({"limit_by": "ip"}))
+            .unwrap()
+            .err()
+            .unwrap();
+        assert!(err.contains("at least one of"), "{err}");
+        let err = env_build("cors", serde_json::json!({"origins": ["(unclosed"]}))
+            .unwrap()
+            .err()
+            .unwrap();
+        assert!(err.contains("not a valid regex"), "{err}");
+    }
+}

@@ -29,6 +29,14 @@ impl RequestBody {
             RequestBody::Stream(slot) => slot.is_intact().then(|| slot.body()),
         }
     }
+
+    /// Whether another attempt could still send the whole body.
+    fn for_attempt_possible(&self) -> bool {
+        match self {
+            RequestBody::Stream(slot) => slot.is_intact(),
+            _ => true,
+        }
+    }
 }
 
 /// How to reach the upstream for this request.
@@ -145,15 +153,6 @@ pub async fn send(
                     tries,
                 });
             }
-        }
-    }
-}
-
-impl RequestBody {
-    fn for_attempt_possible(&self) -> bool {
-        match self {
-            RequestBody::Stream(slot) => slot.is_intact(),
-            _ => true,
         }
     }
 }

@@ -5,20 +5,20 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use http::header::{self, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::{Body as _, Incoming};
-use serde_json::{Map, Value, json};
 
 use super::access_log::AccessLog;
-use super::body::{EndState, OnEndBody, ReadTimeoutBody, ReplaySlot};
+use super::body::{OnEndBody, ReadTimeoutBody, ReplaySlot};
 use super::config::{Persistent, ProxyConfig, RouteEntry, ServiceEntry};
 use super::forward::{self, ForwardError, Plan, RequestBody};
 use super::headers::{Forwarded, remove_hop_by_hop, set_forwarded};
+use super::log_phase::{self, LogJob, Outcome};
 use super::path::{normalize, upstream_path_v0};
 use super::plugin_set::{Instance, NONE, Slot};
 use super::router::RequestFacts;
@@ -61,18 +61,8 @@ pub struct Conn {
 
 const VIA: HeaderValue = HeaderValue::from_static(concat!("1.1 gwctl/", env!("CARGO_PKG_VERSION")));
 
-fn ms(d: Duration) -> u64 {
+pub(super) fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
-}
-
-/// What the log line needs besides the Ctx.
-struct Outcome {
-    status: u16,
-    proxy_latency: Option<Duration>,
-    upstream_latency: Option<Duration>,
-    target: Option<String>,
-    tries: u32,
-    error: Option<String>,
 }
 
 pub async fn handle(
@@ -384,107 +374,6 @@ fn decorate(response: &mut Response<Body>, ctx: &mut Ctx, outcome: &Outcome) {
     headers.append(header::VIA, VIA);
 }
 
-/// The log phase, run when the response body is done.
-struct LogJob {
-    shared: Arc<Shared>,
-    config: Arc<ProxyConfig>,
-    route_index: usize,
-    ctx: Ctx,
-    executed: Vec<Arc<Instance>>,
-    outcome: Outcome,
-    raw_path: String,
-}
-
-impl LogJob {
-    fn run(mut self, end: EndState) {
-        // Drop what may still hold the request body.
-        self.ctx.body = None;
-        if !self.shared.access_log.is_enabled() {
-            return;
-        }
-        let mut entry = base_entry(
-            &self.ctx.request_id,
-            &self.ctx.request,
-            &self.raw_path,
-            self.ctx.client_addr,
-            self.ctx.started,
-            self.outcome.status,
-        );
-        let route = &self.config.routes[self.route_index];
-        entry.insert("route".into(), named(&route.id, route.name.as_deref()));
-        let service = route.service.map(|i| &self.config.services[i]);
-        entry.insert(
-            "service".into(),
-            service.map_or(Value::Null, |s| named(&s.id, s.name.as_deref())),
-        );
-        entry.insert(
-            "consumer".into(),
-            self.ctx
-                .consumer
-                .as_ref()
-                .map_or(Value::Null, |c| named(&c.id, c.username.as_deref())),
-        );
-        entry.insert(
-            "upstream".into(),
-            self.outcome.target.take().map_or(Value::Null, Value::from),
-        );
-        entry.insert("tries".into(), Value::from(self.outcome.tries));
-        entry.insert(
-            "latencies".into(),
-            json!({
-                "proxy": self.outcome.proxy_latency.map(ms),
-                "upstream": self.outcome.upstream_latency.map(ms),
-                "request": ms(self.ctx.started.elapsed()),
-            }),
-        );
-        if let Some(error) = self.outcome.error.take() {
-            entry.insert("error".into(), Value::from(error));
-        }
-        if end != EndState::Complete {
-            entry.insert(
-                "response_incomplete".into(),
-                Value::from(match end {
-                    EndState::ClientGone => "client closed the connection",
-                    _ => "upstream body failed",
-                }),
-            );
-        }
-        for (k, v) in std::mem::take(&mut self.ctx.log) {
-            entry.insert(k, v);
-        }
-        for instance in &self.executed {
-            instance.runtime.log(&self.ctx, &mut entry);
-        }
-        self.shared.access_log.write(&entry);
-    }
-}
-
-fn named(id: &str, name: Option<&str>) -> Value {
-    json!({"id": id, "name": name})
-}
-
-fn base_entry(
-    request_id: &str,
-    parts: &http::request::Parts,
-    raw_path: &str,
-    client: SocketAddr,
-    started: Instant,
-    status: u16,
-) -> Map<String, Value> {
-    let started_at = SystemTime::now()
-        .checked_sub(started.elapsed())
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_millis() as u64);
-    let mut entry = Map::new();
-    entry.insert("started_at".into(), Value::from(started_at));
-    entry.insert("request_id".into(), Value::from(request_id));
-    entry.insert("client_ip".into(), Value::from(client.ip().to_string()));
-    entry.insert("method".into(), Value::from(parts.method.as_str()));
-    entry.insert("path".into(), Value::from(raw_path));
-    entry.insert("status".into(), Value::from(status));
-    entry
-}
-
 /// Answers requests that matched no route (or were refused before any plugin ran).
 fn finish_unrouted(
     shared: &Shared,
@@ -504,24 +393,15 @@ fn finish_unrouted(
         headers.insert("x-kong-request-id", id);
     }
     headers.insert(header::VIA, VIA);
-    if shared.access_log.is_enabled() {
-        let mut entry = base_entry(
-            request_id,
-            parts,
-            raw_path,
-            conn.client_addr,
-            started,
-            response.status().as_u16(),
-        );
-        entry.insert("route".into(), Value::Null);
-        entry.insert("service".into(), Value::Null);
-        entry.insert("consumer".into(), Value::Null);
-        entry.insert(
-            "latencies".into(),
-            json!({"proxy": null, "upstream": null, "request": ms(started.elapsed())}),
-        );
-        shared.access_log.write(&entry);
-    }
+    log_phase::log_unrouted(
+        &shared.access_log,
+        request_id,
+        parts,
+        raw_path,
+        conn.client_addr,
+        started,
+        response.status().as_u16(),
+    );
     response
 }
 

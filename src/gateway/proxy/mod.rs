@@ -14,6 +14,7 @@ pub mod directory;
 pub mod forward;
 pub mod handler;
 pub mod headers;
+mod log_phase;
 pub mod path;
 pub mod plugin_set;
 pub mod rate_counters;
