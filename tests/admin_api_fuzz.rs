@@ -232,15 +232,14 @@ async fn assert_store_intact(api: &Api) {
     let mut total = 0;
     for (kind_name, items) in &kinds {
         let kind = registry.kind(kind_name).unwrap();
-        for item in items {
+        for (_, item) in items {
             total += 1;
             let entity: Map<String, Value> = serde_json::from_str(item).unwrap();
             for f in registry.foreign_fields(kind) {
                 if let Some(id) = entity[f.field].get("id").and_then(Value::as_str) {
                     assert!(
-                        kinds
-                            .iter()
-                            .any(|(k, all)| *k == f.kind && all.iter().any(|e| e.contains(id))),
+                        kinds.iter().any(|(k, all)| *k == f.kind
+                            && all.iter().any(|(existing, _)| &**existing == id)),
                         "{kind_name}.{} points at a missing {} {id}",
                         f.field,
                         f.kind

@@ -72,3 +72,101 @@ fn a_bad_listen_address_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--admin-listen"), "{stderr}");
 }
+
+#[tokio::test]
+async fn config_replaces_the_stored_configuration_at_start() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("gw.db");
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/kong-ai.yaml");
+    let key = [("OPENAI_API_KEY", "sk-test-not-a-real-key")];
+    let client = reqwest::Client::new();
+    for round in 0..2 {
+        let served = admin_api_support::process::serve_with_env(&db, &["--config", fixture], &key)
+            .expect("starts with the fixture");
+        if round == 0 {
+            // Something the file does not have: replaced on the next start.
+            let extra = client
+                .post(format!("{}/consumers", served.base))
+                .json(&json!({"username": "stray"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(extra.status(), 201);
+        }
+        let services: Value = client
+            .get(format!("{}/services", served.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            services["data"].as_array().unwrap().len(),
+            1,
+            "round {round}"
+        );
+        assert_eq!(services["data"][0]["name"], "openai-service");
+        let plugins: Value = client
+            .get(format!("{}/routes/openai-chat-route/plugins", served.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            plugins["data"][0]["config"]["auth"]["header_value"],
+            "Bearer sk-test-not-a-real-key"
+        );
+        let consumers: Value = client
+            .get(format!("{}/consumers", served.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let expected = if round == 0 { 1 } else { 0 };
+        assert_eq!(
+            consumers["data"].as_array().unwrap().len(),
+            expected,
+            "round {round}"
+        );
+        let mut child = served.child;
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+#[test]
+fn a_bad_config_stops_the_start_with_validate_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.yaml");
+    std::fs::write(
+        &file,
+        "_format_version: \"3.0\"\nservices:\n  - name: s\n    host: h.test\n    port: not-a-port\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_gwctl"))
+        .args([
+            "serve",
+            "--db",
+            ":memory:",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--config",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        output.stdout.is_empty(),
+        "no banner: the gateway did not start"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bad.yaml:5"), "{stderr}");
+    assert!(stderr.contains("expected an integer"), "{stderr}");
+}

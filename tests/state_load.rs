@@ -90,3 +90,248 @@ fn assign_ids_points_every_reference_at_an_id() {
         json!({"id": route_id})
     );
 }
+
+fn load_text(
+    text: &str,
+    vars: &[(&str, &str)],
+) -> Result<gwctl::state::Loaded, gwctl::state::LoadFailure> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&dir, "state.yaml", text);
+    load(&[path], &options(vars))
+}
+
+fn errors_of(text: &str) -> Vec<String> {
+    match load_text(text, &[]) {
+        Ok(_) => vec![],
+        Err(f) => f
+            .errors()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect(),
+    }
+}
+
+#[test]
+fn info_select_tags_and_defaults_apply() {
+    let loaded = load_text(
+        "_format_version: \"3.0\"\n_info:\n  select_tags: [team-a]\n  defaults:\n    service: {read_timeout: 5000, port: 8080}\n    route: {strip_path: false}\nservices:\n  - name: s\n    host: h\n    tags: [x]\n    routes:\n      - name: r\n        paths: [/]\n  - name: t\n    host: h\n    port: 9\n",
+        &[],
+    )
+    .unwrap();
+    let state = loaded.state;
+    assert_eq!(state.select_tags, vec!["team-a"]);
+    let s = &state.of_kind("services")[0].body;
+    assert_eq!(s["tags"], json!(["x", "team-a"]));
+    assert_eq!(s["read_timeout"], 5000);
+    assert_eq!(s["port"], 8080);
+    assert_eq!(
+        state.of_kind("services")[1].body["port"],
+        9,
+        "the file wins over defaults"
+    );
+    assert_eq!(state.of_kind("routes")[0].body["strip_path"], false);
+    assert_eq!(state.of_kind("routes")[0].body["tags"], json!(["team-a"]));
+}
+
+#[test]
+fn defaults_may_not_set_identity_fields() {
+    let errors =
+        errors_of("_format_version: \"3.0\"\n_info:\n  defaults:\n    service: {name: x}\n");
+    assert_eq!(
+        errors,
+        vec!["/_info/defaults/service/name: _info.defaults.service may not set 'name'"]
+    );
+}
+
+#[test]
+fn deck_templates_and_defaults_substitute() {
+    let loaded = load_text(
+        "_format_version: \"3.0\"\nservices:\n  - name: s\n    host: ${{ env \"DECK_HOST\" }}\n    path: /${PREFIX:-v1}/$$x\n    connect_timeout: ${{ env \"DECK_TIMEOUT\" | toInt }}\n",
+        &[("DECK_HOST", "api.internal"), ("DECK_TIMEOUT", "1500")],
+    )
+    .unwrap();
+    let s = &loaded.state.of_kind("services")[0];
+    assert_eq!(s.body["host"], "api.internal");
+    assert_eq!(s.body["path"], "/v1/$x");
+    assert_eq!(s.body["connect_timeout"], 1500);
+    let mut secrets = loaded.state.secret_values.clone();
+    secrets.sort();
+    assert_eq!(secrets, vec!["1500", "api.internal"]);
+    assert_eq!(s.secret_paths.len(), 2);
+}
+
+#[test]
+fn nested_children_of_every_parent_point_back() {
+    let loaded = load_text(
+        "_format_version: \"3.0\"\nconsumers:\n  - custom_id: c1\n    keyauth_credentials: [{key: k1}]\n    acls: [{group: g}]\n    plugins:\n      - name: rate-limiting\n        config: {minute: 5}\nupstreams:\n  - name: u\n    targets: [{target: 10.0.0.1:80}]\n",
+        &[],
+    )
+    .unwrap();
+    let state = loaded.state;
+    assert_eq!(
+        state.of_kind("keyauth_credentials")[0].body["consumer"],
+        json!({"custom_id": "c1"})
+    );
+    assert_eq!(
+        state.of_kind("acls")[0].body["consumer"],
+        json!({"custom_id": "c1"})
+    );
+    assert_eq!(
+        state.of_kind("plugins")[0].body["consumer"],
+        json!({"custom_id": "c1"})
+    );
+    assert_eq!(
+        state.of_kind("targets")[0].body["upstream"],
+        json!({"name": "u"})
+    );
+    // A literal key is a warning, not an error.
+    assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
+    assert_eq!(
+        loaded.warnings[0].path,
+        "/consumers/0/keyauth_credentials/0/key"
+    );
+}
+
+#[test]
+fn references_by_id_and_by_name_resolve_alike() {
+    let id = "0f6c3a6e-8d2b-4b8e-9a51-2c3b3f3f3f3f";
+    let text = format!(
+        "_format_version: \"3.0\"\nservices:\n  - id: {id}\n    name: s\n    host: h\nroutes:\n  - name: a\n    service: {id}\n    paths: [/a]\n  - name: b\n    service: s\n    paths: [/b]\nplugins:\n  - name: acl\n    service: {id}\n    config: {{allow: [x]}}\n  - name: acl\n    service: s\n    config: {{allow: [y]}}\n"
+    );
+    let errors = errors_of(&text);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with("/plugins/1: duplicate plugin 'acl'"),
+        "{errors:?}"
+    );
+    let mut state = load_text(
+        &text
+            .replace("name: acl\n    service: s", "name: cors\n    service: s")
+            .replace("config: {allow: [y]}", "config: {}"),
+        &[],
+    )
+    .unwrap()
+    .state;
+    assert_eq!(
+        state.of_kind("routes")[0].body["service"],
+        json!({"id": id})
+    );
+    assert_eq!(
+        state.of_kind("routes")[1].body["service"],
+        json!({"name": "s"})
+    );
+    assign_ids(&mut state);
+    assert_eq!(
+        state.of_kind("routes")[1].body["service"],
+        json!({"id": id})
+    );
+}
+
+#[test]
+fn repeating_the_parent_reference_in_a_nested_child_is_an_error() {
+    let errors = errors_of(
+        "_format_version: \"3.0\"\nservices:\n  - name: s\n    host: h\n    routes:\n      - name: r\n        service: s\n        paths: [/]\n",
+    );
+    assert_eq!(
+        errors,
+        vec![
+            "/services/0/routes/0/service: 'service' is set on an entity nested under its service"
+        ]
+    );
+}
+
+#[test]
+fn unknown_plugins_can_be_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        &dir,
+        "p.yaml",
+        "_format_version: \"3.0\"\nplugins:\n  - name: key-auht\n",
+    );
+    let warn = load(std::slice::from_ref(&path), &options(&[])).unwrap();
+    assert_eq!(warn.warnings.len(), 1);
+    assert_eq!(
+        warn.warnings[0].help.as_deref(),
+        Some("did you mean 'key-auth'?")
+    );
+    let strict = LoadOptions {
+        unknown_plugins_are_warnings: false,
+        ..options(&[])
+    };
+    let failure = load(&[path], &strict).unwrap_err();
+    assert_eq!(failure.errors().count(), 1);
+}
+
+#[test]
+fn json_files_load_too_and_select_tags_must_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(
+        &dir,
+        "a.JSON",
+        r#"{"_format_version": "3.0", "_info": {"select_tags": ["a"]}, "consumers": [{"username": "x"}]}"#,
+    );
+    let b = write(
+        &dir,
+        "b.yaml",
+        "_format_version: \"3.0\"\n_info: {select_tags: [b]}\n",
+    );
+    let loaded = load(std::slice::from_ref(&a), &options(&[])).unwrap();
+    assert_eq!(
+        loaded.state.of_kind("consumers")[0].body["tags"],
+        json!(["a"])
+    );
+    let failure = load(&[a, b], &options(&[])).unwrap_err();
+    let p = failure.errors().next().unwrap();
+    assert!(p.message.contains("select_tags differ"), "{}", p.message);
+    assert_eq!(p.line, Some(2));
+}
+
+#[test]
+fn every_problem_is_reported_at_once_in_file_order() {
+    let errors = errors_of(
+        "_format_version: \"3.0\"\nservices:\n  - name: s\n    host: h\n    port: x\n  - name: s\n    host: h\nroutes:\n  - name: r\n    service: nope\n    paths: [/]\nconsumers:\n  - {}\n",
+    );
+    assert_eq!(
+        errors,
+        vec![
+            "/services/0/port: port: expected an integer",
+            "/services/1/name: duplicate service 's': another service has the same name",
+            "/routes/0/service: route 'r' refers to service 'nope', which is not in the state files",
+            "/consumers/0: at least one of these fields must be non-empty: 'custom_id', 'username'",
+        ]
+    );
+}
+
+#[test]
+fn a_typo_of_a_nested_collection_is_suggested() {
+    let failure = load_text(
+        "_format_version: \"3.0\"\nservices:\n  - name: s\n    host: h\n    rotes:\n      - paths: [/]\n",
+        &[],
+    )
+    .unwrap_err();
+    let p = failure.errors().next().unwrap();
+    assert_eq!(p.message, "unknown field 'rotes'");
+    assert_eq!(p.help.as_deref(), Some("did you mean 'routes'?"));
+    assert_eq!((p.line, p.column), (Some(5), Some(5)));
+}
+
+#[test]
+fn credential_headers_are_found_wherever_they_are_written() {
+    let loaded = load_text(
+        "_format_version: \"3.0\"\nplugins:\n  - name: request-transformer\n    config:\n      add:\n        headers: [\"x-api-key: abc123\", \"x-trace: 1\"]\n  - name: some-proxy\n    config:\n      upstream_headers: {Authorization: Basic Zm9vOmJhcg==}\n  - name: vault-ref\n    config:\n      headers: {apikey: \"{vault://env/my-key}\"}\n",
+        &[],
+    )
+    .unwrap();
+    let secrets: Vec<&str> = loaded
+        .warnings
+        .iter()
+        .filter(|p| p.code == "secret")
+        .map(|p| p.path.as_str())
+        .collect();
+    assert_eq!(
+        secrets,
+        vec![
+            "/plugins/0/config/add/headers/0",
+            "/plugins/1/config/upstream_headers/Authorization"
+        ]
+    );
+}

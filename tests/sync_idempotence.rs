@@ -20,10 +20,14 @@ fn run(gw: &dyn Target, args: &[&str], env: &[(String, String)]) -> sync_support
     gwctl(&all, &env, dir.path())
 }
 
-/// A value for every `$NAME` / `${NAME}` the file references.
+/// A value for every `$NAME` / `${NAME}` / `${{ env "NAME" }}` the file references.
 fn env_for(text: &str) -> Vec<(String, String)> {
-    let re = regex::Regex::new(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)").unwrap();
-    let names: BTreeSet<String> = re.captures_iter(text).map(|c| c[1].to_string()).collect();
+    let re = regex::Regex::new(r#"\$\{?([A-Za-z_][A-Za-z0-9_]*)|env\s+"([A-Za-z_][A-Za-z0-9_]*)""#)
+        .unwrap();
+    let names: BTreeSet<String> = re
+        .captures_iter(text)
+        .filter_map(|c| c.get(1).or(c.get(2)).map(|m| m.as_str().to_string()))
+        .collect();
     names
         .into_iter()
         .map(|n| (n.clone(), format!("value-of-{n}-0123456789")))

@@ -1,13 +1,70 @@
-//! `gwctl render`.
+//! `gwctl render`: the merged, substituted, defaulted state, as YAML (default) or JSON
+//! (`--format json`). Secrets from the environment are shown as `[masked]` unless
+//! `--show-secrets`.
 
-use super::{CliResult, Global};
+use std::io::Write;
+
+use super::validate::render as render_problem;
+use super::{CliResult, Exit, Global, global::Format};
+use crate::state::render::{Secrets, to_document};
+use crate::state::{LoadOptions, load};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// State files or directories (`-` for stdin); default `kong.yaml`.
     pub files: Vec<std::path::PathBuf>,
+    /// Print values taken from the environment instead of `[masked]`.
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
-pub fn run(_args: Args, _global: &Global) -> CliResult {
-    Err(miette::miette!("`gwctl render` is not built yet").into())
+pub fn run(args: Args, global: &Global) -> CliResult {
+    let options = LoadOptions {
+        select_tags: global.select_tags.clone(),
+        ..LoadOptions::default()
+    };
+    let loaded = match load(&args.files, &options) {
+        Ok(loaded) => loaded,
+        Err(failure) => {
+            let mut stderr = std::io::stderr().lock();
+            for problem in &failure.problems {
+                let _ = write!(
+                    stderr,
+                    "{}",
+                    render_problem(problem, &failure.sources, global.no_color)
+                );
+            }
+            return Ok(Exit::Problems);
+        }
+    };
+    if !global.quiet {
+        let mut stderr = std::io::stderr().lock();
+        for problem in &loaded.warnings {
+            let _ = write!(
+                stderr,
+                "{}",
+                render_problem(problem, &loaded.sources, global.no_color)
+            );
+        }
+    }
+    let secrets = if args.show_secrets {
+        Secrets::Show
+    } else {
+        Secrets::Mask
+    };
+    let document = to_document(&loaded.state, secrets);
+    let text = match global.format {
+        Format::Json => {
+            serde_json::to_string_pretty(&document)
+                .map_err(|e| miette::miette!("cannot write JSON: {e}"))?
+                + "\n"
+        }
+        Format::Human | Format::Markdown => serde_saphyr::to_string(&document)
+            .map_err(|e| miette::miette!("cannot write YAML: {e}"))?,
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .map_err(|e| miette::miette!("cannot write output: {e}"))?;
+    Ok(Exit::Success)
 }

@@ -26,7 +26,8 @@ pub struct ServeOptions {
     pub durability: Durability,
     pub admin_token: Option<String>,
     pub body_limit: usize,
-    /// A state to load at start, in one transaction (entities are created or replaced by id).
+    /// A state to load at start: it replaces the stored configuration in one transaction
+    /// (like Kong's declarative mode). Entities keep the ids they carry.
     pub initial_state: Option<State>,
 }
 
@@ -108,13 +109,19 @@ pub async fn start(options: ServeOptions) -> Result<RunningGateway, StartError> 
         .map_err(|e| StartError::Store(e.to_string()))?
         .map_err(StartError::Store)?;
     let store: Arc<dyn Store> = Arc::new(store);
-    if let Some(state) = &options.initial_state {
-        let ops = state_ops(state);
+    if let Some(state) = options.initial_state.clone() {
         let target = store.clone();
-        tokio::task::spawn_blocking(move || target.write(ops, None))
-            .await
-            .map_err(|e| StartError::Config(e.to_string()))?
-            .map_err(|e| StartError::Config(describe(&e)))?;
+        tokio::task::spawn_blocking(move || {
+            let mut ops = clear_ops(target.as_ref());
+            let first = ops.len();
+            ops.extend(state_ops(&state));
+            target.write(ops.clone(), None).map_err(|e| {
+                // Messages can quote values (a duplicate key); mask what came from the environment.
+                StartError::Config(state.mask_text(&describe(&e, &ops[first..], first)))
+            })
+        })
+        .await
+        .map_err(|e| StartError::Config(e.to_string()))??;
     }
     let listener = tokio::net::TcpListener::bind(options.admin_listen)
         .await
@@ -171,10 +178,44 @@ pub fn state_ops(state: &State) -> Vec<Op> {
     ops
 }
 
-/// A load failure in words (no entity values: they may hold secrets).
-pub fn describe(error: &WriteError) -> String {
+/// Deletes of every stored entity, children first (cascades take care of the rest).
+pub fn clear_ops(store: &dyn Store) -> Vec<Op> {
+    let (_, kinds) = store.dump();
+    let mut ops = Vec::new();
+    for kind in registry().kinds().iter().rev() {
+        if let Some((_, items)) = kinds.iter().find(|(k, _)| *k == kind.name) {
+            for (id, _) in items {
+                ops.push(Op::new(
+                    kind,
+                    Action::Delete(Key::Id(id.to_string())),
+                    Default::default(),
+                ));
+            }
+        }
+    }
+    ops
+}
+
+/// A load failure in words, naming the entity by kind and natural key.
+pub fn describe(error: &WriteError, loaded: &[Op], offset: usize) -> String {
     match error {
-        WriteError::Op { index, error } => format!("entity {index}: {}", error.message()),
+        WriteError::Op { index, error } => {
+            let entity = index
+                .checked_sub(offset)
+                .and_then(|i| loaded.get(i))
+                .map(|op| {
+                    let names: Vec<String> = op
+                        .kind
+                        .identity_fields()
+                        .iter()
+                        .filter_map(|f| op.body.get(*f).and_then(|v| v.as_str()))
+                        .map(str::to_string)
+                        .collect();
+                    format!("{} {}", op.kind.name, names.join(" "))
+                })
+                .unwrap_or_else(|| format!("operation {index}"));
+            format!("{}: {}", entity.trim_end(), error.message())
+        }
         WriteError::RevisionMismatch { expected, current } => {
             format!("revision {expected} expected, {current} current")
         }

@@ -145,7 +145,7 @@ pub fn duplicates(registry: &Registry, state: &State, index: &RefIndex) -> Vec<F
             a == b
         });
         for fields in keys {
-            let mut seen: HashMap<String, usize> = HashMap::new();
+            let mut seen: HashMap<DupKey<'_>, usize> = HashMap::new();
             for (i, entity) in state.of_kind(kind.name).iter().enumerate() {
                 let Some(key) = tuple_key(registry, kind, &entity.body, &fields, index) else {
                     continue;
@@ -183,15 +183,31 @@ pub fn duplicates(registry: &Registry, state: &State, index: &RefIndex) -> Vec<F
     out
 }
 
+/// A value compared for duplicates: borrowed for the common case of one string field.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum DupKey<'a> {
+    Text(&'a str),
+    Owned(String),
+}
+
 /// The identity of an entity over `fields`, with references resolved so `{"id": x}` and
 /// `{"name": "svc"}` naming the same service compare equal. None if a single field is unset.
-fn tuple_key(
+fn tuple_key<'a>(
     registry: &Registry,
     kind: &Kind,
-    body: &Map<String, Value>,
+    body: &'a Map<String, Value>,
     fields: &[&str],
     index: &RefIndex,
-) -> Option<String> {
+) -> Option<DupKey<'a>> {
+    if let [field] = fields {
+        let value = body.get(*field).filter(|v| !v.is_null())?;
+        if kind.schema.field(field).and_then(|s| s.reference).is_none() {
+            return Some(match value {
+                Value::String(s) => DupKey::Text(s),
+                other => DupKey::Owned(other.to_string()),
+            });
+        }
+    }
     let mut out = String::new();
     for f in fields {
         let value = body.get(*f).filter(|v| !v.is_null());
@@ -209,7 +225,7 @@ fn tuple_key(
         out.push_str(&part);
         out.push('\u{1}');
     }
-    Some(out)
+    Some(DupKey::Owned(out))
 }
 
 /// Header names whose values are credentials.
@@ -221,9 +237,8 @@ const SECRET_HEADERS: [&str; 4] = [
 ];
 
 fn is_secret_header(name: &str) -> bool {
-    SECRET_HEADERS
-        .iter()
-        .any(|h| h.eq_ignore_ascii_case(name.trim()))
+    // Runs on every key of every entity: compare lengths before bytes.
+    (6..=19).contains(&name.len()) && SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// A value that names where a secret lives rather than being one (Kong vault references).
@@ -235,16 +250,25 @@ fn is_reference(text: &str) -> bool {
 /// secret, and values of credential headers (`Authorization`, `x-api-key`, `apikey`).
 pub fn literal_secrets(registry: &Registry, state: &State) -> Vec<Finding> {
     let mut out = Vec::new();
+    // Where each kind (and each plugin's config) keeps secret fields, worked out once.
+    let mut spots_by_schema: HashMap<(&str, Option<&str>), Vec<Spot>> = HashMap::new();
     for kind in registry.kinds() {
         for (i, entity) in state.of_kind(kind.name).iter().enumerate() {
             let mut paths = Vec::new();
-            let fields = entity_fields(registry, kind, &entity.body);
-            schema_secrets(&fields, &entity.body, &mut Vec::new(), &mut paths);
-            header_secrets(
-                &Value::Object(entity.body.clone()),
-                &mut Vec::new(),
-                &mut paths,
-            );
+            let sub = kind
+                .subschema_key
+                .and_then(|k| entity.body.get(k))
+                .and_then(Value::as_str);
+            let spots = spots_by_schema.entry((kind.name, sub)).or_insert_with(|| {
+                let mut spots = Vec::new();
+                let fields = entity_fields(registry, kind, &entity.body);
+                secret_spots(fields.iter().copied(), &mut Vec::new(), &mut spots);
+                spots
+            });
+            for spot in spots.iter() {
+                find_spot(&entity.body, spot, &mut Vec::new(), &mut paths);
+            }
+            header_secrets_in(&entity.body, &mut Vec::new(), &mut paths);
             paths.sort();
             paths.dedup();
             for path in paths {
@@ -294,88 +318,144 @@ fn entity_fields<'a>(
         .collect()
 }
 
-fn schema_secrets(
-    fields: &[&Field],
-    record: &Map<String, Value>,
-    path: &mut Path,
-    out: &mut Vec<Path>,
+/// A path being walked, borrowing keys from the value (owned only when a secret is found).
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn owned(trail: &[Step<'_>]) -> Path {
+    trail
+        .iter()
+        .map(|s| match s {
+            Step::Key(k) => Seg::Key(k.to_string()),
+            Step::Index(i) => Seg::Index(*i),
+        })
+        .collect()
+}
+
+/// A path of field names to a secret field; `None` steps into every item of an array.
+type Spot = Vec<Option<&'static str>>;
+
+fn secret_spots<'a>(
+    fields: impl Iterator<Item = &'a Field>,
+    prefix: &mut Spot,
+    out: &mut Vec<Spot>,
 ) {
     for field in fields {
-        let Some(value) = record.get(field.name) else {
-            continue;
-        };
-        path.push(Seg::Key(field.name.to_string()));
-        value_secrets(&field.schema, value, path, out);
-        path.pop();
+        prefix.push(Some(field.name));
+        schema_spots(&field.schema, prefix, out);
+        prefix.pop();
     }
 }
 
-fn value_secrets(schema: &FieldSchema, value: &Value, path: &mut Path, out: &mut Vec<Path>) {
-    match (schema.ty, value) {
-        (_, Value::String(s)) if schema.secret && !is_reference(s) => out.push(path.clone()),
-        (Type::Record, Value::Object(map)) => {
-            let fields: Vec<&Field> = schema.fields.iter().collect();
-            schema_secrets(&fields, map, path, out);
-        }
-        (Type::Array | Type::Set, Value::Array(items)) => {
+fn schema_spots(schema: &FieldSchema, prefix: &mut Spot, out: &mut Vec<Spot>) {
+    if schema.secret {
+        out.push(prefix.clone());
+    }
+    match schema.ty {
+        Type::Record => secret_spots(schema.fields.iter(), prefix, out),
+        Type::Array | Type::Set => {
             if let Some(elements) = &schema.elements {
-                for (i, item) in items.iter().enumerate() {
-                    path.push(Seg::Index(i));
-                    value_secrets(elements, item, path, out);
-                    path.pop();
-                }
+                prefix.push(None);
+                schema_spots(elements, prefix, out);
+                prefix.pop();
             }
         }
         _ => {}
     }
 }
 
-fn header_secrets(value: &Value, path: &mut Path, out: &mut Vec<Path>) {
+/// The literal (non-reference) strings at a spot inside a body.
+fn find_spot<'a>(
+    map: &'a Map<String, Value>,
+    spot: &[Option<&'static str>],
+    trail: &mut Vec<Step<'a>>,
+    out: &mut Vec<Path>,
+) {
+    let Some((Some(name), rest)) = spot.split_first() else {
+        return;
+    };
+    let Some((key, value)) = map.get_key_value(*name) else {
+        return;
+    };
+    trail.push(Step::Key(key));
+    find_in_value(value, rest, trail, out);
+    trail.pop();
+}
+
+fn find_in_value<'a>(
+    value: &'a Value,
+    spot: &[Option<&'static str>],
+    trail: &mut Vec<Step<'a>>,
+    out: &mut Vec<Path>,
+) {
+    match (spot.first(), value) {
+        (None, Value::String(s)) if !is_reference(s) => out.push(owned(trail)),
+        (Some(Some(_)), Value::Object(map)) => find_spot(map, spot, trail, out),
+        (Some(None), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                trail.push(Step::Index(i));
+                find_in_value(item, &spot[1..], trail, out);
+                trail.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn header_secrets<'a>(value: &'a Value, trail: &mut Vec<Step<'a>>, out: &mut Vec<Path>) {
     match value {
-        Value::Object(map) => header_secrets_in(map, path, out),
+        Value::Object(map) => header_secrets_in(map, trail, out),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                header_secrets(item, path, out);
-                path.pop();
-            }
-        }
-        // `Authorization: Bearer sk-…` as one string (request-transformer style header lists).
-        Value::String(s) => {
-            if let Some((name, rest)) = s.split_once(':')
-                && is_secret_header(name)
-                && !is_reference(rest)
-            {
-                out.push(path.clone());
+                trail.push(Step::Index(i));
+                match item {
+                    // `Authorization: Bearer sk-…` in a header list (request-transformer style).
+                    Value::String(s) => {
+                        if let Some((name, rest)) = s.split_once(':')
+                            && is_secret_header(name.trim())
+                            && !is_reference(rest)
+                        {
+                            out.push(owned(trail));
+                        }
+                    }
+                    other => header_secrets(other, trail, out),
+                }
+                trail.pop();
             }
         }
         _ => {}
     }
 }
 
-fn header_secrets_in(map: &Map<String, Value>, path: &mut Path, out: &mut Vec<Path>) {
+fn header_secrets_in<'a>(
+    map: &'a Map<String, Value>,
+    trail: &mut Vec<Step<'a>>,
+    out: &mut Vec<Path>,
+) {
     let named = map
         .get("header_name")
         .and_then(Value::as_str)
         .is_some_and(is_secret_header);
     let literal = |v: &Value| v.as_str().is_some_and(|s| !is_reference(s));
     for (key, item) in map {
-        path.push(Seg::Key(key.clone()));
-        if (is_secret_header(key) || (named && key == "header_value")) && literal(item) {
-            out.push(path.clone());
-        } else if is_secret_header(key)
-            && let Value::Array(items) = item
-        {
+        trail.push(Step::Key(key));
+        let secret_key = is_secret_header(key);
+        if (secret_key || (named && key == "header_value")) && literal(item) {
+            out.push(owned(trail));
+        } else if secret_key && let Value::Array(items) = item {
             for (i, v) in items.iter().enumerate() {
                 if literal(v) {
-                    path.push(Seg::Index(i));
-                    out.push(path.clone());
-                    path.pop();
+                    trail.push(Step::Index(i));
+                    out.push(owned(trail));
+                    trail.pop();
                 }
             }
         } else {
-            header_secrets(item, path, out);
+            header_secrets(item, trail, out);
         }
-        path.pop();
+        trail.pop();
     }
 }

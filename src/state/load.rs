@@ -12,16 +12,16 @@ use super::checks::{self, Finding};
 use super::document::{Info, RawEntity, Reader};
 use super::envsubst::Lookup;
 use super::index::RefIndex;
-use super::locate::{place, place_at};
+use super::locate::{place, place_at, pointer};
 use super::model::{Entity, Origin, State, mask_text};
 use super::problem::{LoadFailure, Place, Problem, Severity, Sources};
 use super::source::read_inputs;
+use super::split::parse_value_split;
 use super::yaml;
 use super::{Env, LoadOptions, Loaded};
 use crate::kinds::entities::typedefs::is_uuid;
 use crate::kinds::validate::{
-    Coerce, Options, Path, Seg, UnknownSubschema, Violation, closest, dotted, pointer,
-    process_entity,
+    Coerce, Options, Path, Seg, UnknownSubschema, Violation, closest, dotted, process_entity,
 };
 use crate::kinds::{Identity, Kind, Registry, registry};
 
@@ -29,7 +29,27 @@ use crate::kinds::{Identity, Kind, Registry, registry};
 /// `State::entities`.
 type Places = HashMap<&'static str, Vec<(usize, Path)>>;
 
+/// Phase timings on stderr when `GWCTL_TIMINGS` is set (for the benchmark and profiling).
+struct Stopwatch(Option<std::time::Instant>);
+
+impl Stopwatch {
+    fn start() -> Self {
+        Stopwatch(std::env::var_os("GWCTL_TIMINGS").map(|_| std::time::Instant::now()))
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if let Some(start) = &mut self.0 {
+            eprintln!(
+                "gwctl timing: {phase:<10} {:>8.2} ms",
+                start.elapsed().as_secs_f64() * 1e3
+            );
+            *start = std::time::Instant::now();
+        }
+    }
+}
+
 pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFailure> {
+    let mut stopwatch = Stopwatch::start();
     let registry = registry();
     let (texts, mut problems) = read_inputs(inputs, options.max_file_bytes);
     let mut sources = Sources::default();
@@ -39,7 +59,8 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
     let mut infos = Vec::with_capacity(texts.len());
     for (i, input) in texts.iter().enumerate() {
         sources.add(input.name.clone(), input.text.clone());
-        let root = match yaml::parse_value(&input.text, options.limits) {
+        stopwatch.lap("read");
+        let root = match parse_value_split(&input.text, options.limits, threads()) {
             Ok(root) => root,
             Err(e) => {
                 problems.push(parse_problem(&e, &input.name));
@@ -56,7 +77,9 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
             secret_values: &mut secret_values,
             entities: &mut raw,
         };
+        stopwatch.lap("parse");
         infos.push(reader.read(root));
+        stopwatch.lap("collect");
     }
     let names: Vec<Arc<str>> = texts.iter().map(|t| t.name.clone()).collect();
     let select_tags = select_tags(&names, &infos, options, &mut problems);
@@ -66,10 +89,9 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         ..State::default()
     };
     let mut places: Places = HashMap::new();
-    for entity in raw {
-        let file = entity.file;
-        let (kind, path, mut entity, found) =
-            process(registry, entity, &infos, &select_tags, options);
+    for (file, (kind, path, mut entity, found)) in
+        process_all(registry, raw, &infos, &select_tags, options)
+    {
         for local in found {
             problems.push(local.into_problem(&names[file], &path));
         }
@@ -81,10 +103,22 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         state.push(kind, entity);
     }
 
+    stopwatch.lap("entities");
     let index = RefIndex::build(registry, &state);
-    let mut findings = checks::references(registry, &state, &index);
-    findings.extend(checks::duplicates(registry, &state, &index));
-    findings.extend(checks::literal_secrets(registry, &state));
+    // The checks only read the state, so they run side by side.
+    let findings = std::thread::scope(|scope| {
+        let duplicates = scope.spawn(|| checks::duplicates(registry, &state, &index));
+        let secrets = scope.spawn(|| checks::literal_secrets(registry, &state));
+        let mut findings = checks::references(registry, &state, &index);
+        findings.extend(
+            duplicates
+                .join()
+                .expect("the duplicate check does not panic"),
+        );
+        findings.extend(secrets.join().expect("the secret lint does not panic"));
+        findings
+    });
+    stopwatch.lap("checks");
     let mut first_places = Vec::new();
     for finding in findings {
         let (file, path) = &places[finding.kind][finding.index];
@@ -92,8 +126,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         let secret = finding.code == "secret";
         let mut problem = finding_problem(finding, &names[*file], path);
         if secret && let Some(anchor) = &mut problem.anchor {
-            // Marks the value to blank out of the text diagnostics show.
-            anchor.within = Some((usize::MAX, 0));
+            anchor.blank = true;
         }
         if let Some(first) = first {
             first_places.push((problems.len(), first));
@@ -126,6 +159,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
             p.column,
         )
     });
+    stopwatch.lap("report");
     if problems.iter().any(Problem::is_error) {
         return Err(LoadFailure::new(problems, sources));
     }
@@ -154,10 +188,32 @@ fn parse_problem(e: &serde_saphyr::Error, file: &Arc<str>) -> Problem {
         Some(i) => message[..i].to_string(),
         None => message,
     };
-    Problem::error("yaml", format!("invalid YAML: {message}"))
+    let lower = message.to_lowercase();
+    if lower.contains("documents") {
+        return Problem::error(
+            "yaml",
+            "a state file holds one YAML document, but this one has several (`---`)",
+        )
         .in_file(file)
         .at(e.location().and_then(place))
-        .label("here")
+        .label("a second document starts here")
+        .help("put each document in its own file; gwctl merges the files it is given");
+    }
+    let help = if lower.contains("recursion") || lower.contains("depth") {
+        Some("state files may nest at most 64 levels deep")
+    } else if lower.contains("alias") || lower.contains("budget") {
+        Some("the file expands too many aliases or nodes; write the values out, or split the file")
+    } else if lower.contains("duplicate") {
+        Some("each key may appear once in a mapping; remove one of them")
+    } else {
+        None
+    };
+    let mut p = Problem::error("yaml", format!("invalid YAML: {message}"))
+        .in_file(file)
+        .at(e.location().and_then(place))
+        .label("here");
+    p.help = help.map(str::to_string);
+    p
 }
 
 /// Looks up line and column for every anchored problem, parsing (with positions) only the
@@ -194,14 +250,14 @@ fn resolve_places(
         };
         let Some(root) = tree(i) else { continue };
         let mut at = place_at(root, &anchor.path, anchor.on_key);
-        match (anchor.within, at) {
-            (Some((usize::MAX, _)), Some(p)) => {
-                blanks.entry(i).or_default().push((p.offset, p.len))
+        match (anchor.blank, anchor.within, at) {
+            (true, _, Some(p)) => blanks.entry(i).or_default().push((p.offset, p.len)),
+            (false, Some((offset, len)), Some(p)) => {
+                at = Some(narrow(p, &texts[i].text, offset, len));
             }
-            (Some((offset, len)), Some(p)) => at = Some(narrow(p, &texts[i].text, offset, len)),
             _ => {}
         }
-        *problem = problem.clone().at(at);
+        problem.set_place(at);
     }
     for (problem, (file, path)) in first_places {
         if let Some(root) = tree(*file)
@@ -267,6 +323,59 @@ fn select_tags(
         }
     }
     chosen.map(|(_, t)| t.clone()).unwrap_or_default()
+}
+
+/// How many cores to use for parsing and checking large states.
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+}
+
+/// Below this many entities, threads cost more than they save.
+const PARALLEL_THRESHOLD: usize = 2_000;
+
+/// Processes every entity, on all cores for large states, keeping file order. Returns each
+/// entity with the index of its file.
+fn process_all(
+    registry: &'static Registry,
+    raw: Vec<RawEntity>,
+    infos: &[Info],
+    select_tags: &[String],
+    options: &LoadOptions,
+) -> Vec<(usize, Processed)> {
+    let one = |entity: RawEntity| {
+        (
+            entity.file,
+            process(registry, entity, infos, select_tags, options),
+        )
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || raw.len() < PARALLEL_THRESHOLD {
+        return raw.into_iter().map(one).collect();
+    }
+    let chunk = raw.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<RawEntity>> = Vec::with_capacity(threads);
+    let mut rest = raw.into_iter();
+    loop {
+        let part: Vec<RawEntity> = rest.by_ref().take(chunk).collect();
+        if part.is_empty() {
+            break;
+        }
+        chunks.push(part);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|part| scope.spawn(move || part.into_iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("entity processing does not panic"))
+            .collect()
+    })
 }
 
 /// A problem found in one entity, its path relative to the entity.
@@ -345,7 +454,7 @@ fn process(
         violations
             .into_iter()
             .filter(|v| !failed_paths.iter().any(|f| v.path.starts_with(f)))
-            .map(violation),
+            .map(|v| violation(kind, v)),
     );
     let entity = Entity {
         body,
@@ -383,8 +492,13 @@ fn unknown_plugin(
     if registry.subschema(kind.name, name).is_some() {
         return None;
     }
-    let suggestion = closest(name, registry.plugins().iter().map(|p| p.name));
-    let known: Vec<&str> = registry.plugins().iter().map(|p| p.name).collect();
+    let known = registry.subschema_names(kind.name);
+    let suggestion = closest(name, known.iter().copied());
+    let (code, what) = if kind.name == "plugins" {
+        ("plugin", "plugin".to_string())
+    } else {
+        ("schema", format!("{} type", kind.event_name))
+    };
     Some(Local {
         path: vec![Seg::Key(key.to_string())],
         severity: if options.unknown_plugins_are_warnings {
@@ -392,8 +506,8 @@ fn unknown_plugin(
         } else {
             Severity::Error
         },
-        code: "plugin",
-        message: format!("unknown plugin '{name}': its config cannot be checked offline"),
+        code,
+        message: format!("unknown {what} '{name}': its config cannot be checked offline"),
         help: Some(match suggestion {
             Some(s) => format!("did you mean '{s}'?"),
             None => format!("gwctl knows: {}", known.join(", ")),
@@ -402,8 +516,16 @@ fn unknown_plugin(
     })
 }
 
-fn violation(v: Violation) -> Local {
+fn violation(kind: &Kind, mut v: Violation) -> Local {
     let unknown = v.message == "unknown field";
+    if unknown && let [Seg::Key(name)] = &v.path[..] {
+        // At an entity's top level, nested collections (`routes`, `plugins`) and shorthands
+        // (`url`) are names a typo may have meant too.
+        let fields = kind.schema.fields.iter().map(|f| f.name);
+        let children = kind.children.iter().map(|c| c.key);
+        let shorthands = kind.shorthands.iter().map(|(n, _)| *n);
+        v.suggestion = closest(name, fields.chain(children).chain(shorthands));
+    }
     let message = if unknown {
         format!("unknown field '{}'", last_key(&v.path))
     } else if v.path.is_empty() {
@@ -437,22 +559,27 @@ fn normalize_references(
     body: &mut Map<String, Value>,
     found: &mut Vec<Local>,
 ) {
-    for ff in registry.foreign_fields(kind) {
-        let Some(Value::String(text)) = body.get(ff.field) else {
+    let foreign = kind
+        .schema
+        .fields
+        .iter()
+        .filter_map(|f| Some((f.name, f.schema.reference?)));
+    for (field, target) in foreign {
+        let Some(Value::String(text)) = body.get(field) else {
             continue;
         };
         let text = text.clone();
         if is_uuid(&text) {
-            body.insert(ff.field.into(), serde_json::json!({ "id": text }));
+            body.insert(field.into(), serde_json::json!({ "id": text }));
             continue;
         }
-        let target = registry.kind(ff.kind).expect("foreign kinds exist");
+        let target = registry.kind(target).expect("foreign kinds exist");
         match (target.identity_fields(), &target.identity) {
-            ([field], _) | ([field, ..], Identity::FirstOf(_)) => {
-                body.insert(ff.field.into(), serde_json::json!({ *field: text }));
+            ([key], _) | ([key, ..], Identity::FirstOf(_)) => {
+                body.insert(field.into(), serde_json::json!({ *key: text }));
             }
             _ => found.push(Local {
-                path: vec![Seg::Key(ff.field.to_string())],
+                path: vec![Seg::Key(field.to_string())],
                 severity: Severity::Error,
                 code: "reference",
                 message: format!("a {} can only be referred to by its id", target.event_name),

@@ -14,7 +14,9 @@ mod load;
 pub mod locate;
 pub mod model;
 pub mod problem;
+pub mod render;
 pub mod source;
+pub mod split;
 pub mod yaml;
 
 use std::collections::HashMap;

@@ -127,6 +127,11 @@ fn too_big(max: u64) -> String {
 
 fn read_file(path: &Path, max: u64) -> Result<Vec<u8>, String> {
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {}", io_reason(&e)))?;
+    // Refuse a large file before reading any of it; the bounded read below still guards
+    // against files that grow, and against special files whose size is unknown.
+    if file.metadata().is_ok_and(|m| m.is_file() && m.len() > max) {
+        return Err(too_big(max));
+    }
     read_bounded(file, max)
 }
 

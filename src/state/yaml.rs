@@ -178,7 +178,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_depth: 64,
-            max_nodes: 20_000_000,
+            max_nodes: 4_000_000,
             max_alias_events: 100_000,
         }
     }

@@ -11,8 +11,21 @@ pub struct Served {
 
 /// Starts `gwctl serve` on an ephemeral port and waits for the banner.
 pub fn serve(db: &Path, extra: &[&str]) -> Result<Served, String> {
+    serve_with_env(db, extra, &[])
+}
+
+/// Like [`serve`], with extra environment variables.
+pub fn serve_with_env(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<Served, String> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gwctl"))
-        .args(["serve", "--admin-listen", "127.0.0.1:0", "--db"])
+        .envs(env.iter().copied())
+        .args([
+            "serve",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--proxy-listen",
+            "127.0.0.1:0",
+            "--db",
+        ])
         .arg(db)
         .args(extra)
         .stdout(Stdio::piped())

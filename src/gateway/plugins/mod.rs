@@ -5,15 +5,26 @@
 //! (highest first), forwards the request, then runs `response` hooks in the same order and
 //! `log` hooks last.
 
+pub mod acl;
+pub mod ai_proxy;
+pub mod cors;
+pub mod jwt;
+pub mod key_auth;
+pub mod rate_limiting;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use http::{HeaderMap, Response};
+use http::{HeaderMap, HeaderValue, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
 use serde_json::{Map, Value};
+
+use crate::gateway::proxy::directory::{ConsumerRecord, Directory};
+use crate::gateway::proxy::rate_counters::RateCounters;
 
 /// Errors inside body streams.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -76,13 +87,49 @@ pub struct Ctx {
     /// Extra fields for this request's access-log line (never secrets).
     pub log: Map<String, Value>,
     pub started: Instant,
+    /// Consumers, credentials and ACL groups of the configuration this request runs on.
+    pub directory: Arc<Directory>,
+    /// Kong's request id (`X-Kong-Request-Id`, and `request_id` in error bodies).
+    pub request_id: String,
+    /// `http` or `https`: the protocol the client used (plugins' `protocols` filter on it).
+    pub protocol: &'static str,
+    /// Per-request state a plugin keeps between its hooks, e.g. an `Arc<Mutex<Usage>>` that its
+    /// response-body wrapper fills while streaming and its `log` hook reads (the log phase runs
+    /// once the response body has been sent).
+    pub extensions: http::Extensions,
 }
 
 impl Ctx {
+    /// A context for a request on `route`, with nothing decided yet (no body, upstream or
+    /// consumer; an empty directory). The proxy fills the rest; tests can too.
+    pub fn new(
+        request: http::request::Parts,
+        client_addr: SocketAddr,
+        route: Arc<Map<String, Value>>,
+    ) -> Ctx {
+        Ctx {
+            request,
+            body: None,
+            body_bytes: None,
+            client_addr,
+            route,
+            service: None,
+            consumer: None,
+            consumer_groups: Vec::new(),
+            upstream: None,
+            response_headers: HeaderMap::new(),
+            log: Map::new(),
+            started: Instant::now(),
+            directory: Directory::empty(),
+            request_id: String::new(),
+            protocol: "http",
+            extensions: http::Extensions::new(),
+        }
+    }
+
     /// Reads the whole request body (at most `limit` bytes) and keeps it for later hooks and
     /// for forwarding. Returns `Err` with a message when the body is larger than `limit`.
     pub async fn read_body(&mut self, limit: usize) -> Result<Bytes, String> {
-        use http_body_util::BodyExt;
         if let Some(bytes) = &self.body_bytes {
             return if bytes.len() > limit {
                 Err(format!("request body is larger than {limit} bytes"))
@@ -95,15 +142,25 @@ impl Ctx {
             self.body_bytes = Some(empty.clone());
             return Ok(empty);
         };
-        let limited = http_body_util::Limited::new(body, limit);
-        match limited.collect().await {
-            Ok(collected) => {
-                let bytes = collected.to_bytes();
-                self.body_bytes = Some(bytes.clone());
-                Ok(bytes)
+        // A frame loop rather than `Limited::collect`, whose boxed error type makes the future
+        // fail the `Send` check inside `#[async_trait]` hooks.
+        let mut body = body;
+        let mut buf = bytes::BytesMut::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| format!("reading the request body failed: {e}"))?;
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > limit {
+                    // Put back what was read, so the body can still be forwarded whole.
+                    buf.extend_from_slice(&data);
+                    self.body = Some(prepend(buf.freeze(), body));
+                    return Err(format!("request body is larger than {limit} bytes"));
+                }
+                buf.extend_from_slice(&data);
             }
-            Err(_) => Err(format!("request body is larger than {limit} bytes")),
         }
+        let bytes = buf.freeze();
+        self.body_bytes = Some(bytes.clone());
+        Ok(bytes)
     }
 
     /// Replaces the body that will be forwarded.
@@ -111,6 +168,102 @@ impl Ctx {
         self.body = None;
         self.body_bytes = Some(bytes);
     }
+
+    /// A Kong-style error answer: `{"message": …, "request_id": …}` as JSON.
+    pub fn error_response(&self, status: StatusCode, message: &str) -> Response<Body> {
+        error_response(status, message, &self.request_id)
+    }
+
+    /// Records the consumer a credential (or the `anonymous` setting) identified and sets Kong's
+    /// `X-Consumer-*`, `X-Credential-Identifier` and `X-Anonymous-Consumer` upstream headers.
+    /// `credential` is (credential id, identifier sent upstream).
+    pub fn authenticate(
+        &mut self,
+        consumer: &ConsumerRecord,
+        credential: Option<(&str, &str)>,
+        anonymous: bool,
+    ) {
+        let headers = &mut self.request.headers;
+        set_or_clear(headers, "x-consumer-id", Some(&consumer.id));
+        set_or_clear(
+            headers,
+            "x-consumer-custom-id",
+            consumer.custom_id.as_deref(),
+        );
+        set_or_clear(headers, "x-consumer-username", consumer.username.as_deref());
+        set_or_clear(
+            headers,
+            "x-credential-identifier",
+            credential.map(|(_, identifier)| identifier),
+        );
+        set_or_clear(headers, "x-anonymous-consumer", anonymous.then_some("true"));
+        self.consumer_groups = self.directory.groups(&consumer.id).to_vec();
+        self.consumer = Some(ConsumerInfo {
+            id: consumer.id.clone(),
+            username: consumer.username.clone(),
+            custom_id: consumer.custom_id.clone(),
+            credential_id: credential.map(|(id, _)| id.to_string()),
+            anonymous,
+        });
+    }
+
+    /// Whether a real credential (not the anonymous fallback) already identified the consumer;
+    /// auth plugins configured with `anonymous` then step aside (Kong's "logical OR").
+    pub fn has_credential(&self) -> bool {
+        self.consumer
+            .as_ref()
+            .is_some_and(|c| !c.anonymous && c.credential_id.is_some())
+    }
+
+    /// The client's IP as Kong's `kong.client.get_forwarded_ip` gives it with no trusted IPs.
+    pub fn client_ip(&self) -> String {
+        self.client_addr.ip().to_string()
+    }
+}
+
+/// A body made of `first` followed by the rest of `body`.
+fn prepend(first: Bytes, body: Body) -> Body {
+    use futures_util::StreamExt;
+    let head = futures_util::stream::iter([Ok(hyper::body::Frame::data(first))]);
+    let stream = head.chain(http_body_util::BodyStream::new(body));
+    BodyExt::boxed(http_body_util::StreamBody::new(stream))
+}
+
+fn set_or_clear(headers: &mut HeaderMap, name: &'static str, value: Option<&str>) {
+    match value.and_then(|v| HeaderValue::from_str(v).ok()) {
+        Some(value) => {
+            headers.insert(name, value);
+        }
+        None => {
+            headers.remove(name);
+        }
+    }
+}
+
+/// A body holding these bytes.
+pub fn full_body(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+/// A Kong-style JSON error answer.
+pub fn error_response(status: StatusCode, message: &str, request_id: &str) -> Response<Body> {
+    json_response(
+        status,
+        &serde_json::json!({"message": message, "request_id": request_id}),
+    )
+}
+
+/// A JSON answer with this status.
+pub fn json_response(status: StatusCode, value: &Value) -> Response<Body> {
+    let mut response = Response::new(full_body(value.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
 }
 
 /// One configured plugin instance's behaviour. Every hook has a default that does nothing.
@@ -131,9 +284,79 @@ pub trait PluginRuntime: Send + Sync {
     fn log(&self, _ctx: &Ctx, _entry: &mut Map<String, Value>) {}
 }
 
+/// What a plugin instance may need besides its config when it is built.
+pub struct BuildEnv<'a> {
+    /// The plugin entity's id (keys state that outlives a configuration, e.g. counters).
+    pub instance_id: &'a str,
+    /// Rate-limiting counters shared by every configuration the proxy runs.
+    pub counters: &'a Arc<RateCounters>,
+}
+
 /// Builds the runtime of a plugin from its (validated, defaulted) `config`.
-/// `None` when gwctl has no runtime for that plugin name.
-pub fn build(name: &str, config: &Value) -> Option<Result<Arc<dyn PluginRuntime>, String>> {
-    let _ = (name, config);
-    None
+/// `None` when gwctl has no runtime for that plugin name; `Err` says why the config is unusable.
+pub fn build(
+    name: &str,
+    config: &Value,
+    env: &BuildEnv<'_>,
+) -> Option<Result<Arc<dyn PluginRuntime>, String>> {
+    let built: Result<Arc<dyn PluginRuntime>, String> = match name {
+        "key-auth" => key_auth::KeyAuth::new(config).map(|p| Arc::new(p) as _),
+        "jwt" => jwt::Jwt::new(config).map(|p| Arc::new(p) as _),
+        "acl" => acl::Acl::new(config).map(|p| Arc::new(p) as _),
+        "rate-limiting" => rate_limiting::RateLimiting::new(config, env.instance_id, env.counters)
+            .map(|p| Arc::new(p) as _),
+        "cors" => cors::Cors::new(config).map(|p| Arc::new(p) as _),
+        "ai-proxy" => ai_proxy::new(config),
+        _ => return None,
+    };
+    Some(built)
+}
+
+/// Reads a plugin config with serde, naming the plugin in the error.
+pub(crate) fn parse_config<T: serde::de::DeserializeOwned>(
+    plugin: &str,
+    config: &Value,
+) -> Result<T, String> {
+    serde_json::from_value(config.clone()).map_err(|e| format!("{plugin}: invalid config: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_build(name: &str, config: Value) -> Option<Result<Arc<dyn PluginRuntime>, String>> {
+        let counters = Arc::new(RateCounters::new());
+        build(
+            name,
+            &config,
+            &BuildEnv {
+                instance_id: "p1",
+                counters: &counters,
+            },
+        )
+    }
+
+    #[test]
+    fn build_knows_its_plugins_and_explains_bad_configs() {
+        assert!(env_build("prometheus", serde_json::json!({})).is_none());
+        assert!(matches!(
+            env_build("key-auth", serde_json::json!({"key_names": ["apikey"]})),
+            Some(Ok(_))
+        ));
+        let err = env_build("acl", serde_json::json!({"allow": ["a"], "deny": ["b"]}))
+            .unwrap()
+            .err()
+            .unwrap();
+        assert!(err.contains("exactly one of"), "{err}");
+        let err = env_build("rate-limiting", serde_json::json!({"limit_by": "ip"}))
+            .unwrap()
+            .err()
+            .unwrap();
+        assert!(err.contains("at least one of"), "{err}");
+        let err = env_build("cors", serde_json::json!({"origins": ["(unclosed"]}))
+            .unwrap()
+            .err()
+            .unwrap();
+        assert!(err.contains("not a valid regex"), "{err}");
+    }
 }

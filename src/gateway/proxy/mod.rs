@@ -1,1 +1,91 @@
-//! The proxy: router, forwarding, live reconfiguration.
+//! The proxy: HTTP listeners that route requests with Kong's rules, run plugins and forward to
+//! services and upstreams.
+//!
+//! Configuration arrives as [`Snapshot`]s on a `watch` channel. Each one is compiled into a new
+//! [`config::ProxyConfig`] off the async threads and swapped in atomically (`arc-swap`): every
+//! request loads the current configuration once, so requests in flight finish on the one they
+//! started with while new requests see the new one.
+
+pub mod access_log;
+pub mod balancer;
+pub mod body;
+pub mod config;
+pub mod directory;
+pub mod forward;
+pub mod handler;
+pub mod headers;
+mod log_phase;
+pub mod path;
+pub mod plugin_set;
+pub mod rate_counters;
+pub mod router;
+mod server;
+pub mod upstream_client;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use access_log::AccessLog;
+pub use server::RunningProxy;
+
+use crate::gateway::snapshot::Snapshot;
+
+/// Parses a `--proxy-listen` value: `HOST:PORT`, `[V6]:PORT`, `localhost:PORT`, or `:PORT`
+/// (every interface, as Go-style tools write it).
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    let candidate = if let Some(port) = text.strip_prefix(':') {
+        format!("0.0.0.0:{port}")
+    } else if let Some(port) = text.strip_prefix("localhost:") {
+        format!("127.0.0.1:{port}")
+    } else {
+        text.to_string()
+    };
+    candidate.parse().map_err(|_| {
+        format!("invalid listen address {text:?}: expected HOST:PORT, e.g. 127.0.0.1:8000 or :8080")
+    })
+}
+
+/// Binds `addrs` and starts proxying with the configuration from `snapshots`.
+pub async fn start(
+    addrs: Vec<SocketAddr>,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    access_log: AccessLog,
+) -> anyhow::Result<RunningProxy> {
+    let mut listeners = Vec::with_capacity(addrs.len());
+    for addr in addrs {
+        let listener = TcpListener::bind(addr).await.map_err(|e| {
+            anyhow::anyhow!("cannot listen for proxy traffic on {addr}: {e} (is the port in use?)")
+        })?;
+        listeners.push(listener);
+    }
+    start_with_listeners(listeners, snapshots, access_log)
+}
+
+/// Starts proxying on listeners the caller bound.
+pub fn start_with_listeners(
+    listeners: Vec<TcpListener>,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    access_log: AccessLog,
+) -> anyhow::Result<RunningProxy> {
+    server::run(listeners, snapshots, access_log)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(parse_listen(":8080").unwrap().to_string(), "0.0.0.0:8080");
+        assert_eq!(
+            parse_listen("localhost:8000").unwrap().to_string(),
+            "127.0.0.1:8000"
+        );
+        assert_eq!(parse_listen("[::1]:9").unwrap().to_string(), "[::1]:9");
+        assert!(parse_listen("8000").unwrap_err().contains("HOST:PORT"));
+    }
+}

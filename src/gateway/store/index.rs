@@ -28,7 +28,13 @@ pub struct Stored {
 
 impl Stored {
     pub fn new(kind: &Kind, entity: &Map<String, Value>) -> Stored {
-        let json: Arc<str> = Value::Object(entity.clone()).to_string().into();
+        let json = Value::Object(entity.clone()).to_string();
+        Stored::with_text(kind, entity, &json)
+    }
+
+    /// For an entity whose rendered text is at hand (read from the database).
+    pub fn with_text(kind: &Kind, entity: &Map<String, Value>, json: &str) -> Stored {
+        let json: Arc<str> = Arc::from(json);
         Stored {
             json,
             tags: tags(entity),

@@ -65,8 +65,11 @@ pub struct Scope {
     pub parent_id: String,
 }
 
-/// Every entity per kind (rendered JSON, ordered by id), and the revision it reflects.
-pub type Dump = (u64, Vec<(&'static str, Vec<Arc<str>>)>);
+/// Every entity per kind as (id, rendered JSON), ordered by id.
+pub type KindsDump = Vec<(&'static str, Vec<(Arc<str>, Arc<str>)>)>;
+
+/// Every entity, and the revision it reflects.
+pub type Dump = (u64, KindsDump);
 
 /// What a committed write returns.
 #[derive(Debug, Clone)]
@@ -109,6 +112,33 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// Parses rendered entity text back into a map (it was produced by us, so it parses).
+///
+/// Maps are rebuilt at their exact size: a parsed map grows by doubling, and the snapshot keeps
+/// one map per entity for as long as the configuration lives, so the slack would add up to a
+/// third of its memory.
 pub fn parse_entity(json: &str) -> Map<String, Value> {
-    serde_json::from_str(json).unwrap_or_default()
+    match serde_json::from_str(json) {
+        Ok(Value::Object(map)) => compact(map),
+        _ => Map::new(),
+    }
+}
+
+fn compact(map: Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::with_capacity(map.len());
+    for (key, value) in map {
+        out.insert(key, compact_value(value));
+    }
+    out
+}
+
+fn compact_value(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(compact(map)),
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items.into_iter().map(compact_value).collect();
+            items.shrink_to_fit();
+            Value::Array(items)
+        }
+        other => other,
+    }
 }

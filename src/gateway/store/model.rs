@@ -195,11 +195,15 @@ impl Model {
     }
 
     /// Every entity per kind, ordered by id.
-    pub fn dump(&self) -> Vec<(&'static str, Vec<Arc<str>>)> {
+    pub fn dump(&self) -> super::KindsDump {
         let mut kinds: Vec<_> = self
             .entities
             .iter()
-            .map(|(k, all)| (*k, all.values().map(|s| s.json.clone()).collect::<Vec<_>>()))
+            .filter(|(_, all)| !all.is_empty())
+            .map(|(k, all)| {
+                let items = all.iter().map(|(id, s)| (id.clone(), s.json.clone()));
+                (*k, items.collect::<Vec<_>>())
+            })
             .collect();
         kinds.sort_by_key(|(k, _)| *k);
         kinds

@@ -162,7 +162,11 @@ fn load(conn: &Connection) -> rusqlite::Result<Model> {
             continue;
         };
         let entity = parse_entity(&body);
-        model.put(kind.name, Arc::from(id), Stored::new(kind, &entity));
+        model.put(
+            kind.name,
+            Arc::from(id),
+            Stored::with_text(kind, &entity, &body),
+        );
     }
     Ok(model)
 }

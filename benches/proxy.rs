@@ -1,0 +1,335 @@
+//! Proxy benchmark: `wrk` against the gateway and against nginx proxying the same local static
+//! upstream, in the same run; then 10,000 routes against 10, the configuration rebuild time and
+//! the gateway's memory with 10,000 routes.
+//!
+//! Run with `cargo bench --bench proxy`. Needs `wrk` and `nginx` on PATH (Debian:
+//! `apt-get install wrk nginx-light`); without them it prints a "skipped" line and exits 0.
+//! `PROXY_BENCH_SECS` sets each wrk run's duration (default 10).
+
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gwctl::gateway::proxy::config::{Persistent, ProxyConfig};
+use gwctl::gateway::proxy::{self, AccessLog};
+use gwctl::gateway::snapshot::Snapshot;
+use gwctl::kinds::{self, validate};
+use serde_json::{Map, Value, json};
+
+fn main() {
+    let (Some(wrk), Some(nginx)) = (find("wrk"), find("nginx")) else {
+        println!("skipped: wrk/nginx not installed (apt-get install -y wrk nginx-light)");
+        return;
+    };
+    let secs: u64 = std::env::var("PROXY_BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let static_port = free_port();
+    let nginx_proxy_port = free_port();
+    let mut nginx = start_nginx(&nginx, dir.path(), static_port, nginx_proxy_port);
+    wait_for_port(static_port);
+    wait_for_port(nginx_proxy_port);
+
+    let runtime = match std::env::var("PROXY_BENCH_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+    {
+        Some(0) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    }
+    .expect("tokio runtime");
+    let upstream = format!("http://127.0.0.1:{static_port}");
+
+    println!("proxy benchmark: wrk -t2 -c64 -d{secs}s, static upstream = nginx on :{static_port}");
+    let direct = wrk_run(&wrk, &format!("{upstream}/"), secs);
+    println!("  upstream direct        {}", direct.line());
+
+    // Gateway with 10 routes, nginx, then the gateway with 10,000 routes.
+    let small = snapshot(&upstream, 10);
+    let (gw_small, _) = runtime.block_on(start_gateway(small));
+    let gateway = wrk_run(&wrk, &format!("http://{}/r5/bench", gw_small.addr), secs);
+    println!("  gateway (10 routes)    {}", gateway.line());
+    runtime.block_on(gw_small.proxy.shutdown());
+
+    let nginx_run = wrk_run(
+        &wrk,
+        &format!("http://127.0.0.1:{nginx_proxy_port}/r5/bench"),
+        secs,
+    );
+    println!("  nginx proxy_pass       {}", nginx_run.line());
+
+    let rss_baseline = rss_kib();
+    let build_started = Instant::now();
+    let large = snapshot(&upstream, 10_000);
+    let rss_snapshot = rss_kib();
+    let snapshot_secs = build_started.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let config = ProxyConfig::build(&large, &Persistent::default());
+    let rebuild = t.elapsed();
+    assert_eq!(config.routes.len(), 10_000);
+    drop(config);
+    let (gw_large, rebuild_in_gateway) = runtime.block_on(start_gateway(large));
+    let rss_started = rss_kib();
+    let large_run = wrk_run(&wrk, &format!("http://{}/r5000/bench", gw_large.addr), secs);
+    let rss_after = rss_kib();
+    println!("  gateway (10000 routes) {}", large_run.line());
+    runtime.block_on(gw_large.proxy.shutdown());
+
+    println!();
+    println!(
+        "throughput gateway/nginx: {:.2}  (gateway {:.0} req/s, nginx {:.0} req/s)",
+        gateway.rps / nginx_run.rps,
+        gateway.rps,
+        nginx_run.rps
+    );
+    println!(
+        "p99 latency gateway/nginx: {:.2}  (gateway {:.2} ms, nginx {:.2} ms)",
+        gateway.p99_ms / nginx_run.p99_ms,
+        gateway.p99_ms,
+        nginx_run.p99_ms
+    );
+    println!(
+        "10000 routes vs 10 routes throughput: {:.2}  ({:.0} vs {:.0} req/s)",
+        large_run.rps / gateway.rps,
+        large_run.rps,
+        gateway.rps
+    );
+    println!(
+        "config rebuild for 10000 routes: {:.0} ms (in the running gateway: {:.0} ms; building the test snapshot took {:.2} s)",
+        rebuild.as_secs_f64() * 1000.0,
+        rebuild_in_gateway.as_secs_f64() * 1000.0,
+        snapshot_secs
+    );
+    let mb = |kib: u64| kib as f64 / 1024.0;
+    println!(
+        "process RSS with 10000 routes: {:.1} MB after start, {:.1} MB after the run \
+         (before the 10000-route snapshot existed: {:.1} MB; with the snapshot alone: {:.1} MB)",
+        mb(rss_started),
+        mb(rss_after),
+        mb(rss_baseline),
+        mb(rss_snapshot)
+    );
+    let _ = nginx.kill();
+    let _ = nginx.wait();
+}
+
+struct Running {
+    proxy: proxy::RunningProxy,
+    addr: SocketAddr,
+}
+
+/// Starts the gateway and returns it with how long its first configuration took to build.
+async fn start_gateway(snapshot: Snapshot) -> (Running, Duration) {
+    let (_tx, rx) = tokio::sync::watch::channel(Arc::new(snapshot));
+    let t = Instant::now();
+    let proxy = proxy::start(
+        vec!["127.0.0.1:0".parse().unwrap()],
+        rx,
+        AccessLog::disabled(),
+    )
+    .await
+    .expect("gateway starts");
+    let took = t.elapsed();
+    let addr = proxy.addrs()[0];
+    (Running { proxy, addr }, took)
+}
+
+/// One service on the static upstream and `routes` routes `/r0` … `/rN`.
+fn snapshot(upstream: &str, routes: usize) -> Snapshot {
+    let registry = kinds::registry();
+    let options = validate::Options {
+        fill_nulls: true,
+        ..validate::Options::default()
+    };
+    let entity = |kind: &str, body: Value| -> Map<String, Value> {
+        let mut map = body.as_object().unwrap().clone();
+        let violations =
+            validate::process_entity(registry, registry.kind(kind).unwrap(), &mut map, options);
+        assert!(
+            violations.is_empty(),
+            "{}",
+            validate::kong_message(&violations)
+        );
+        map
+    };
+    let service_id = "00000000-0000-4000-8000-000000000001";
+    let services = vec![entity(
+        "services",
+        json!({"id": service_id, "name": "static", "url": upstream}),
+    )];
+    let routes = (0..routes)
+        .map(|i| {
+            entity(
+                "routes",
+                json!({
+                    "id": format!("00000000-0000-4000-9000-{i:012}"),
+                    "name": format!("r{i}"),
+                    "paths": [format!("/r{i}")],
+                    "service": {"id": service_id},
+                    "created_at": i,
+                }),
+            )
+        })
+        .collect();
+    let mut snapshot = Snapshot {
+        revision: 1,
+        ..Snapshot::default()
+    };
+    snapshot.entities.insert("services", services);
+    snapshot.entities.insert("routes", routes);
+    snapshot
+}
+
+struct WrkResult {
+    rps: f64,
+    p99_ms: f64,
+    p50_ms: f64,
+}
+
+impl WrkResult {
+    fn line(&self) -> String {
+        format!(
+            "{:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms",
+            self.rps, self.p50_ms, self.p99_ms
+        )
+    }
+}
+
+fn wrk_run(wrk: &Path, url: &str, secs: u64) -> WrkResult {
+    let output = Command::new(wrk)
+        .args(["-t2", "-c64", &format!("-d{secs}s"), "--latency", url])
+        .output()
+        .expect("wrk runs");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Requests/sec in wrk output:\n{text}"));
+    let percentile = |p: &str| {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(p))
+            .map(|v| to_ms(v.trim()))
+            .unwrap_or(f64::NAN)
+    };
+    if let Some(errors) = text
+        .lines()
+        .find(|l| l.contains("Non-2xx") || l.contains("Socket errors"))
+    {
+        println!("  (wrk: {})", errors.trim());
+    }
+    WrkResult {
+        rps,
+        p99_ms: percentile("99%"),
+        p50_ms: percentile("50%"),
+    }
+}
+
+/// wrk prints latencies as `812.00us`, `1.23ms` or `1.01s`.
+fn to_ms(v: &str) -> f64 {
+    let (num, factor) = if let Some(n) = v.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = v.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (v, 1.0)
+    };
+    num.parse::<f64>().map_or(f64::NAN, |n| n * factor)
+}
+
+fn start_nginx(nginx: &Path, dir: &Path, static_port: u16, proxy_port: u16) -> Child {
+    let d = dir.display();
+    let conf = format!(
+        r#"daemon off;
+worker_processes 2;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    client_body_temp_path {d}/body;
+    proxy_temp_path {d}/proxy;
+    fastcgi_temp_path {d}/fastcgi;
+    uwsgi_temp_path {d}/uwsgi;
+    scgi_temp_path {d}/scgi;
+    keepalive_requests 1000000;
+    upstream static_upstream {{
+        server 127.0.0.1:{static_port};
+        keepalive 128;
+    }}
+    server {{
+        listen 127.0.0.1:{static_port};
+        location / {{ return 200 "hello from the static upstream\n"; }}
+    }}
+    server {{
+        listen 127.0.0.1:{proxy_port};
+        location / {{
+            proxy_pass http://static_upstream;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+}}
+"#
+    );
+    let conf_path = dir.join("nginx.conf");
+    std::fs::write(&conf_path, conf).expect("write nginx.conf");
+    Command::new(nginx)
+        .args(["-p", &d.to_string(), "-c"])
+        .arg(&conf_path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("nginx starts")
+}
+
+fn find(program: &str) -> Option<PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    path.split(':')
+        .chain(["/usr/sbin", "/sbin"])
+        .map(|d| Path::new(d).join(program))
+        .find(|p| p.is_file())
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn wait_for_port(port: u16) {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("nothing listens on port {port}; see nginx's error output above");
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}

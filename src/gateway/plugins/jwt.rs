@@ -1,0 +1,283 @@
+//! jwt: verifies a signed JSON Web Token and identifies the consumer by the secret its key
+//! claim names (Kong priority 1450). HS*, RS*, PS*, ES* and EdDSA through `jsonwebtoken`.
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use base64::Engine;
+use http::{HeaderValue, Method, StatusCode};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::key_auth::anonymous_or_error;
+use super::{Ctx, Flow, PluginRuntime, json_response, parse_config};
+use crate::gateway::proxy::directory::JwtSecret;
+
+#[derive(Debug, Deserialize)]
+struct Config {
+    #[serde(default)]
+    uri_param_names: Vec<String>,
+    #[serde(default)]
+    cookie_names: Vec<String>,
+    #[serde(default = "iss")]
+    key_claim_name: String,
+    #[serde(default)]
+    secret_is_base64: bool,
+    #[serde(default)]
+    claims_to_verify: Option<Vec<String>>,
+    anonymous: Option<String>,
+    #[serde(default = "yes")]
+    run_on_preflight: bool,
+    #[serde(default)]
+    maximum_expiration: f64,
+    #[serde(default)]
+    header_names: Vec<String>,
+    realm: Option<String>,
+}
+
+fn iss() -> String {
+    "iss".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+pub struct Jwt {
+    c: Config,
+    www_authenticate: HeaderValue,
+}
+
+/// Why a request was refused: a message, or Kong's per-claim error object.
+enum Refusal {
+    Message(String),
+    Claims(Map<String, Value>),
+}
+
+impl Jwt {
+    pub fn new(config: &Value) -> Result<Jwt, String> {
+        let c: Config = parse_config("jwt", config)?;
+        let www = match &c.realm {
+            Some(realm) => format!("Bearer realm=\"{realm}\""),
+            None => "Bearer".to_string(),
+        };
+        Ok(Jwt {
+            www_authenticate: HeaderValue::from_str(&www)
+                .map_err(|_| format!("jwt: realm {:?} cannot go in a header", c.realm))?,
+            c,
+        })
+    }
+
+    /// Every distinct non-empty token in the query, cookies and headers.
+    fn tokens(&self, ctx: &Ctx) -> Vec<String> {
+        let mut tokens: Vec<String> = Vec::new();
+        let mut add = |t: &str| {
+            if !t.is_empty() && !tokens.iter().any(|x| x == t) {
+                tokens.push(t.to_string());
+            }
+        };
+        if let Some(query) = ctx.request.uri.query() {
+            for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+                if self.c.uri_param_names.iter().any(|n| *n == k) {
+                    add(&v);
+                }
+            }
+        }
+        if !self.c.cookie_names.is_empty() {
+            for header in ctx.request.headers.get_all(http::header::COOKIE) {
+                let Ok(text) = header.to_str() else { continue };
+                for pair in text.split(';') {
+                    if let Some((k, v)) = pair.trim().split_once('=')
+                        && self.c.cookie_names.iter().any(|n| n == k)
+                    {
+                        add(v);
+                    }
+                }
+            }
+        }
+        for name in &self.c.header_names {
+            let Some(value) = ctx.request.headers.get(name.as_str()) else {
+                continue;
+            };
+            let Ok(text) = value.to_str() else { continue };
+            let text = text.trim_start();
+            if text.len() > 7 && text[..6].eq_ignore_ascii_case("bearer") {
+                let rest = &text[6..];
+                if rest.starts_with(char::is_whitespace) {
+                    add(rest.trim());
+                }
+            }
+        }
+        tokens
+    }
+
+    fn verify(&self, ctx: &mut Ctx, token: &str) -> Result<(), Refusal> {
+        let msg = |m: &str| Refusal::Message(m.to_string());
+        let (header, claims) =
+            decode_unverified(token).map_err(|e| Refusal::Message(format!("Bad token; {e}")))?;
+        let claim_name = &self.c.key_claim_name;
+        let key = claims.get(claim_name).or_else(|| header.get(claim_name));
+        let key = match key {
+            None | Some(Value::Null) => {
+                return Err(Refusal::Message(format!(
+                    "No mandatory '{claim_name}' in claims"
+                )));
+            }
+            Some(Value::String(s)) if s.is_empty() => {
+                return Err(Refusal::Message(format!(
+                    "Invalid '{claim_name}' in claims"
+                )));
+            }
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => {
+                return Err(Refusal::Message(format!(
+                    "Claim '{claim_name}' is not a string"
+                )));
+            }
+        };
+        let directory = ctx.directory.clone();
+        let Some(secret) = directory.jwt_secret(&key) else {
+            return Err(Refusal::Message(format!(
+                "No credentials found for given '{claim_name}'"
+            )));
+        };
+        if header.get("alg").and_then(Value::as_str) != Some(secret.algorithm.as_str()) {
+            return Err(msg("Invalid algorithm"));
+        }
+        let algorithm =
+            Algorithm::from_str(&secret.algorithm).map_err(|_| msg("Invalid algorithm"))?;
+        let decoding_key = self
+            .decoding_key(secret, algorithm)
+            .ok_or_else(|| msg("Invalid key/secret"))?;
+        let mut validation = Validation::new(algorithm);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        validation.validate_aud = false;
+        if jsonwebtoken::decode::<Value>(token, &decoding_key, &validation).is_err() {
+            return Err(msg("Invalid signature"));
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0);
+        let mut errors = Map::new();
+        for claim in self.c.claims_to_verify.iter().flatten() {
+            match claims.get(claim).and_then(Value::as_f64) {
+                None => {
+                    errors.insert(claim.clone(), json!("must be a number"));
+                }
+                Some(exp) if claim == "exp" && exp <= now => {
+                    errors.insert(claim.clone(), json!("token expired"));
+                }
+                Some(nbf) if claim == "nbf" && nbf > now => {
+                    errors.insert(claim.clone(), json!("token not valid yet"));
+                }
+                Some(_) => {}
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Refusal::Claims(errors));
+        }
+        if self.c.maximum_expiration > 0.0 {
+            let too_far = claims
+                .get("exp")
+                .and_then(Value::as_f64)
+                .is_none_or(|exp| exp - now > self.c.maximum_expiration);
+            if too_far {
+                let mut errors = Map::new();
+                errors.insert("exp".into(), json!("exceeds maximum allowed expiration"));
+                return Err(Refusal::Claims(errors));
+            }
+        }
+        let Some(consumer) = directory.consumer(&secret.consumer_id) else {
+            return Err(Refusal::Message(format!(
+                "Could not find consumer for '{claim_name}={key}'"
+            )));
+        };
+        ctx.authenticate(consumer, Some((&secret.id, &secret.key)), false);
+        Ok(())
+    }
+
+    fn decoding_key(&self, secret: &JwtSecret, algorithm: Algorithm) -> Option<DecodingKey> {
+        use Algorithm::*;
+        match algorithm {
+            HS256 | HS384 | HS512 => {
+                let raw = secret.secret.as_deref()?;
+                if self.c.secret_is_base64 {
+                    let bytes = base64::engine::general_purpose::STANDARD
+                        .decode(raw)
+                        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw))
+                        .ok()?;
+                    Some(DecodingKey::from_secret(&bytes))
+                } else {
+                    Some(DecodingKey::from_secret(raw.as_bytes()))
+                }
+            }
+            RS256 | RS384 | RS512 | PS256 | PS384 | PS512 => {
+                DecodingKey::from_rsa_pem(secret.rsa_public_key.as_deref()?.as_bytes()).ok()
+            }
+            ES256 | ES384 => {
+                DecodingKey::from_ec_pem(secret.rsa_public_key.as_deref()?.as_bytes()).ok()
+            }
+            EdDSA => DecodingKey::from_ed_pem(secret.rsa_public_key.as_deref()?.as_bytes()).ok(),
+        }
+    }
+
+    fn refuse(&self, ctx: &Ctx, refusal: Refusal) -> Flow {
+        let mut response = match refusal {
+            Refusal::Message(m) => ctx.error_response(StatusCode::UNAUTHORIZED, &m),
+            Refusal::Claims(errors) => {
+                json_response(StatusCode::UNAUTHORIZED, &Value::Object(errors))
+            }
+        };
+        response.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            self.www_authenticate.clone(),
+        );
+        Flow::Respond(response)
+    }
+}
+
+/// The header and claims of a compact JWS, before any signature check.
+type Object = Map<String, Value>;
+
+fn decode_unverified(token: &str) -> Result<(Object, Object), String> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(claims), Some(_sig), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("invalid JSON".into());
+    };
+    let part = |text: &str, what: &str| -> Result<Map<String, Value>, String> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim_end_matches('='))
+            .map_err(|_| format!("invalid {what} base64"))?;
+        serde_json::from_slice(&bytes).map_err(|_| "invalid JSON".to_string())
+    };
+    Ok((part(header, "header")?, part(claims, "claims")?))
+}
+
+#[async_trait]
+impl PluginRuntime for Jwt {
+    async fn access(&self, ctx: &mut Ctx) -> Flow {
+        if !self.c.run_on_preflight && ctx.request.method == Method::OPTIONS {
+            return Flow::Continue;
+        }
+        if self.c.anonymous.is_some() && ctx.has_credential() {
+            return Flow::Continue;
+        }
+        let tokens = self.tokens(ctx);
+        let result = match tokens.as_slice() {
+            [] => Err(Refusal::Message("Unauthorized".into())),
+            [token] => self.verify(ctx, token),
+            _ => Err(Refusal::Message("Multiple tokens provided".into())),
+        };
+        match (result, &self.c.anonymous) {
+            (Ok(()), _) => Flow::Continue,
+            (Err(_), Some(anonymous)) => anonymous_or_error(ctx, anonymous),
+            (Err(refusal), None) => self.refuse(ctx, refusal),
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! rate-limiting with the `local` policy: counts requests per identifier in windows from a
+//! second to a year and answers 429 past the limit (Kong priority 910).
+//!
+//! `cluster` and `redis` policies are accepted by the schema but count locally here (one node
+//! is all the bundled gateway has); this is documented in the README.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use http::{HeaderName, HeaderValue, StatusCode};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Ctx, Flow, PluginRuntime, error_response, parse_config};
+use crate::gateway::proxy::rate_counters::{RateCounters, Window, WindowUsage};
+
+#[derive(Debug, Deserialize)]
+struct Config {
+    second: Option<f64>,
+    minute: Option<f64>,
+    hour: Option<f64>,
+    day: Option<f64>,
+    month: Option<f64>,
+    year: Option<f64>,
+    #[serde(default = "consumer")]
+    limit_by: String,
+    header_name: Option<String>,
+    path: Option<String>,
+    #[serde(default)]
+    hide_client_headers: bool,
+    error_code: Option<f64>,
+    error_message: Option<String>,
+}
+
+fn consumer() -> String {
+    "consumer".into()
+}
+
+enum LimitBy {
+    Consumer,
+    Credential,
+    Ip,
+    Service,
+    Header(HeaderName),
+    Path(String),
+}
+
+pub struct RateLimiting {
+    instance: String,
+    counters: Arc<RateCounters>,
+    limits: Vec<(Window, u64)>,
+    limit_by: LimitBy,
+    hide_client_headers: bool,
+    error_code: StatusCode,
+    error_message: String,
+}
+
+impl RateLimiting {
+    pub fn new(
+        config: &Value,
+        instance: &str,
+        counters: &Arc<RateCounters>,
+    ) -> Result<RateLimiting, String> {
+        let c: Config = parse_config("rate-limiting", config)?;
+        let limits: Vec<(Window, u64)> = [c.second, c.minute, c.hour, c.day, c.month, c.year]
+            .into_iter()
+            .zip(Window::ALL)
+            .filter_map(|(limit, window)| limit.map(|l| (window, l.max(0.0) as u64)))
+            .collect();
+        if limits.is_empty() {
+            return Err(
+                "rate-limiting: at least one of second, minute, hour, day, month, year is required"
+                    .into(),
+            );
+        }
+        let limit_by = match c.limit_by.as_str() {
+            "consumer" => LimitBy::Consumer,
+            "credential" => LimitBy::Credential,
+            "ip" => LimitBy::Ip,
+            "service" => LimitBy::Service,
+            "header" => {
+                let name = c
+                    .header_name
+                    .ok_or("rate-limiting: limit_by header needs header_name")?;
+                LimitBy::Header(
+                    HeaderName::from_bytes(name.as_bytes())
+                        .map_err(|_| format!("rate-limiting: invalid header_name {name:?}"))?,
+                )
+            }
+            "path" => LimitBy::Path(c.path.ok_or("rate-limiting: limit_by path needs path")?),
+            other => return Err(format!("rate-limiting: unknown limit_by {other:?}")),
+        };
+        let code = c.error_code.unwrap_or(429.0) as u16;
+        Ok(RateLimiting {
+            instance: instance.to_string(),
+            counters: counters.clone(),
+            limits,
+            limit_by,
+            hide_client_headers: c.hide_client_headers,
+            error_code: StatusCode::from_u16(code)
+                .map_err(|_| format!("rate-limiting: invalid error_code {code}"))?,
+            error_message: c
+                .error_message
+                .unwrap_or_else(|| "API rate limit exceeded".into()),
+        })
+    }
+
+    /// Kong's `get_identifier`: the chosen entity, else the client IP.
+    fn identifier(&self, ctx: &Ctx) -> String {
+        let chosen = match &self.limit_by {
+            LimitBy::Consumer => ctx
+                .consumer
+                .as_ref()
+                .map(|c| c.id.clone())
+                .or_else(|| ctx.consumer.as_ref().and_then(|c| c.credential_id.clone())),
+            LimitBy::Credential => ctx.consumer.as_ref().and_then(|c| c.credential_id.clone()),
+            LimitBy::Ip => None,
+            LimitBy::Service => ctx
+                .service
+                .as_ref()
+                .and_then(|s| s.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            LimitBy::Header(name) => ctx
+                .request
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            LimitBy::Path(path) => (ctx.request.uri.path() == path).then(|| path.clone()),
+        };
+        chosen.unwrap_or_else(|| ctx.client_ip())
+    }
+}
+
+/// Kong's headers: per-window `X-RateLimit-*`, and `RateLimit-*` for the most restrictive
+/// window (fewest remaining; on a tie, the longer window).
+fn add_headers(ctx: &mut Ctx, usage: &[WindowUsage], allowed: bool) -> Option<i64> {
+    let mut chosen: Option<(u64, u64, Window, i64)> = None;
+    for u in usage {
+        let exceeded = u.used_before >= u.limit;
+        let mut remaining = u.limit.saturating_sub(u.used_before);
+        // This request counts against every window, or only the one that stopped it.
+        if allowed || exceeded {
+            remaining = remaining.saturating_sub(1);
+        }
+        let better = match chosen {
+            None => true,
+            Some((_, r, w, _)) => remaining < r || (remaining == r && u.window as u8 > w as u8),
+        };
+        if better {
+            chosen = Some((u.limit, remaining, u.window, u.reset));
+        }
+        let h = &mut ctx.response_headers;
+        let title = u.window.title();
+        if let (Ok(limit_name), Ok(rem_name)) = (
+            HeaderName::from_bytes(
+                format!("x-ratelimit-limit-{}", title.to_ascii_lowercase()).as_bytes(),
+            ),
+            HeaderName::from_bytes(
+                format!("x-ratelimit-remaining-{}", title.to_ascii_lowercase()).as_bytes(),
+            ),
+        ) {
+            h.insert(limit_name, HeaderValue::from(u.limit));
+            h.insert(rem_name, HeaderValue::from(remaining));
+        }
+    }
+    let (limit, remaining, _, reset) = chosen?;
+    let h = &mut ctx.response_headers;
+    h.insert("ratelimit-limit", HeaderValue::from(limit));
+    h.insert("ratelimit-remaining", HeaderValue::from(remaining));
+    h.insert("ratelimit-reset", HeaderValue::from(reset));
+    Some(reset)
+}
+
+#[async_trait]
+impl PluginRuntime for RateLimiting {
+    async fn access(&self, ctx: &mut Ctx) -> Flow {
+        let identifier = self.identifier(ctx);
+        let (allowed, usage) = self.counters.hit(
+            &self.instance,
+            &identifier,
+            &self.limits,
+            RateCounters::now(),
+        );
+        // Kong sends no `Retry-After` either when client headers are hidden.
+        let reset = if self.hide_client_headers {
+            None
+        } else {
+            add_headers(ctx, &usage, allowed)
+        };
+        if allowed {
+            return Flow::Continue;
+        }
+        let mut response = error_response(self.error_code, &self.error_message, &ctx.request_id);
+        if let Some(reset) = reset {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, HeaderValue::from(reset));
+        }
+        Flow::Respond(response)
+    }
+}

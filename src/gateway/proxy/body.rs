@@ -1,0 +1,209 @@
+//! Body wrappers the proxy streams through: a request body that can be taken back for a retry
+//! while it is still untouched, a response body with a per-read timeout, and a body that runs
+//! the log phase when it ends (or the client goes away).
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::body::{Body as HttpBody, Frame, SizeHint};
+use tokio::time::Sleep;
+
+use crate::gateway::plugins::{Body, BoxError};
+
+/// Holds a streaming request body until the first attempt reads it. If the attempt fails
+/// before reading (connection refused), the body is still in the slot and can be sent again.
+#[derive(Clone)]
+pub struct ReplaySlot(Arc<Mutex<Option<Body>>>);
+
+impl ReplaySlot {
+    pub fn new(body: Body) -> ReplaySlot {
+        ReplaySlot(Arc::new(Mutex::new(Some(body))))
+    }
+
+    /// Whether the body has not been touched yet.
+    pub fn is_intact(&self) -> bool {
+        self.0.lock().map(|b| b.is_some()).unwrap_or(false)
+    }
+
+    /// A body that takes the content out of the slot on its first read.
+    pub fn body(&self) -> Body {
+        use http_body_util::BodyExt;
+        let hint = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|b| b.as_ref().map(HttpBody::size_hint))
+            .unwrap_or_default();
+        SlotBody {
+            slot: self.clone(),
+            taken: None,
+            hint,
+        }
+        .boxed()
+    }
+}
+
+struct SlotBody {
+    slot: ReplaySlot,
+    taken: Option<Body>,
+    hint: SizeHint,
+}
+
+impl HttpBody for SlotBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        if self.taken.is_none() {
+            let body = self.slot.0.lock().ok().and_then(|mut b| b.take());
+            match body {
+                Some(body) => self.taken = Some(body),
+                None => return Poll::Ready(None),
+            }
+        }
+        match self.taken.as_mut() {
+            Some(body) => Pin::new(body).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.hint
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.hint.exact() == Some(0)
+    }
+}
+
+/// An upstream response body whose every read must complete within `timeout` (the service's
+/// `read_timeout`, "between two successive read operations" as in nginx).
+pub struct ReadTimeoutBody<B> {
+    inner: B,
+    timeout: Duration,
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl<B> ReadTimeoutBody<B> {
+    pub fn new(inner: B, timeout: Duration) -> Self {
+        ReadTimeoutBody {
+            inner,
+            timeout,
+            sleep: None,
+        }
+    }
+}
+
+impl<B> HttpBody for ReadTimeoutBody<B>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(frame) => {
+                this.sleep = None;
+                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+            Poll::Pending => {
+                let timeout = this.timeout;
+                let sleep = this
+                    .sleep
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                ready!(sleep.as_mut().poll(cx));
+                Poll::Ready(Some(Err("upstream read timed out".into())))
+            }
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+}
+
+/// Runs `on_end` once, when the body has been fully sent, failed, or was dropped because the
+/// client went away.
+pub struct OnEndBody {
+    inner: Body,
+    on_end: Option<Box<dyn FnOnce(EndState) + Send + Sync>>,
+}
+
+/// How a response body ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndState {
+    Complete,
+    Failed,
+    ClientGone,
+}
+
+impl OnEndBody {
+    pub fn new(inner: Body, on_end: Box<dyn FnOnce(EndState) + Send + Sync>) -> OnEndBody {
+        OnEndBody {
+            inner,
+            on_end: Some(on_end),
+        }
+    }
+
+    fn finish(&mut self, state: EndState) {
+        if let Some(f) = self.on_end.take() {
+            f(state);
+        }
+    }
+}
+
+impl HttpBody for OnEndBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(None) => self.finish(EndState::Complete),
+            Poll::Ready(Some(Err(_))) => self.finish(EndState::Failed),
+            Poll::Ready(Some(Ok(_))) if self.inner.is_end_stream() => {
+                self.finish(EndState::Complete)
+            }
+            _ => {}
+        }
+        polled
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+}
+
+impl Drop for OnEndBody {
+    fn drop(&mut self) {
+        let state = if self.inner.is_end_stream() {
+            EndState::Complete
+        } else {
+            EndState::ClientGone
+        };
+        self.finish(state);
+    }
+}

@@ -1,0 +1,317 @@
+//! One immutable proxy configuration, compiled from a [`Snapshot`]: the router, the route and
+//! service tables, load balancers, plugin instances and the consumer directory. A new snapshot
+//! builds a new `ProxyConfig`, which is swapped in whole.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use super::balancer::{Balancer, Target, parse_target};
+use super::directory::Directory;
+use super::plugin_set::{Instance, NONE, PluginSet, Slot};
+use super::rate_counters::RateCounters;
+use super::router::{RouteSpec, Router};
+use super::upstream_client::{ClientKey, client_key};
+use crate::gateway::plugins::{self, BuildEnv};
+use crate::gateway::snapshot::{Snapshot, foreign_id};
+use crate::kinds;
+
+pub struct RouteEntry {
+    pub entity: Arc<Map<String, Value>>,
+    pub id: String,
+    pub name: Option<String>,
+    /// Index into the service table.
+    pub service: Option<usize>,
+    pub strip_path: bool,
+    pub preserve_host: bool,
+    /// Protocols include https but not http: plain requests get `https_redirect_status_code`.
+    pub https_only: bool,
+    pub https_redirect_status_code: u16,
+}
+
+pub struct ServiceEntry {
+    pub entity: Arc<Map<String, Value>>,
+    pub id: String,
+    pub name: Option<String>,
+    /// `http` or `https`.
+    pub scheme: &'static str,
+    pub host: String,
+    pub port: u16,
+    pub path: Option<String>,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub write_timeout: Duration,
+    pub retries: u32,
+    /// Set when `host` names an upstream: its targets and optional `host_header`.
+    pub balancer: Option<Arc<Balancer>>,
+    pub upstream_host_header: Option<String>,
+    /// Which (thread-local) client reaches it.
+    pub client: ClientKey,
+}
+
+pub struct ProxyConfig {
+    pub revision: u64,
+    pub router: Router,
+    pub routes: Vec<RouteEntry>,
+    pub services: Vec<ServiceEntry>,
+    pub plugins: PluginSet,
+    pub directory: Arc<Directory>,
+    consumer_slots: HashMap<String, Slot>,
+    /// Entities left out because they could not be used (bad regex, unusable plugin config).
+    pub problems: Vec<String>,
+}
+
+/// State that outlives configurations.
+#[derive(Default)]
+pub struct Persistent {
+    pub counters: Arc<RateCounters>,
+}
+
+fn text(e: &Map<String, Value>, field: &str) -> Option<String> {
+    e.get(field)?.as_str().map(str::to_string)
+}
+
+fn flag(e: &Map<String, Value>, field: &str, default: bool) -> bool {
+    e.get(field).and_then(Value::as_bool).unwrap_or(default)
+}
+
+fn millis(e: &Map<String, Value>, field: &str) -> Duration {
+    Duration::from_millis(
+        e.get(field)
+            .and_then(Value::as_u64)
+            .unwrap_or(60_000)
+            .max(1),
+    )
+}
+
+impl ProxyConfig {
+    pub fn build(snapshot: &Snapshot, persistent: &Persistent) -> ProxyConfig {
+        let mut problems = Vec::new();
+        let balancers = build_balancers(snapshot);
+
+        let mut services = Vec::new();
+        let mut service_slots: HashMap<String, usize> = HashMap::new();
+        for s in snapshot.of_kind("services") {
+            let Some(id) = text(s, "id") else { continue };
+            if !flag(s, "enabled", true) {
+                continue;
+            }
+            let scheme = match s.get("protocol").and_then(Value::as_str) {
+                Some("https" | "grpcs" | "tls") => "https",
+                _ => "http",
+            };
+            let host = text(s, "host").unwrap_or_default();
+            let (balancer, upstream_host_header) = match balancers.get(host.as_str()) {
+                Some((b, h)) => (Some(b.clone()), h.clone()),
+                None => (None, None),
+            };
+            let connect_timeout = millis(s, "connect_timeout");
+            let verify = s.get("tls_verify").and_then(Value::as_bool).unwrap_or(true);
+            service_slots.insert(id.clone(), services.len());
+            services.push(ServiceEntry {
+                id,
+                name: text(s, "name"),
+                scheme,
+                port: s
+                    .get("port")
+                    .and_then(Value::as_u64)
+                    .and_then(|p| u16::try_from(p).ok())
+                    .unwrap_or(if scheme == "https" { 443 } else { 80 }),
+                host,
+                path: text(s, "path"),
+                connect_timeout,
+                read_timeout: millis(s, "read_timeout"),
+                write_timeout: millis(s, "write_timeout"),
+                retries: s.get("retries").and_then(Value::as_u64).unwrap_or(5) as u32,
+                balancer,
+                upstream_host_header,
+                client: client_key(connect_timeout, verify),
+                entity: compact(s),
+            });
+        }
+        let disabled_services: std::collections::HashSet<&str> = snapshot
+            .of_kind("services")
+            .iter()
+            .filter(|s| !flag(s, "enabled", true))
+            .filter_map(|s| s.get("id").and_then(Value::as_str))
+            .collect();
+
+        let mut routes = Vec::new();
+        let mut route_slots: HashMap<String, usize> = HashMap::new();
+        for r in snapshot.of_kind("routes") {
+            let Some(id) = text(r, "id") else { continue };
+            let service_id = foreign_id(r, "service");
+            if service_id.is_some_and(|s| disabled_services.contains(s)) {
+                continue;
+            }
+            let protocols: Vec<&str> = r
+                .get("protocols")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_else(|| vec!["http", "https"]);
+            let http = protocols.contains(&"http");
+            let https = protocols.contains(&"https");
+            if !http && !https {
+                // grpc and stream routes are not served by the HTTP proxy.
+                continue;
+            }
+            route_slots.insert(id.clone(), routes.len());
+            routes.push(RouteEntry {
+                id,
+                name: text(r, "name"),
+                service: service_id.and_then(|s| service_slots.get(s).copied()),
+                strip_path: flag(r, "strip_path", true),
+                preserve_host: flag(r, "preserve_host", false),
+                https_only: https && !http,
+                https_redirect_status_code: r
+                    .get("https_redirect_status_code")
+                    .and_then(Value::as_u64)
+                    .and_then(|c| u16::try_from(c).ok())
+                    .unwrap_or(426),
+                entity: compact(r),
+            });
+        }
+        let specs: Vec<RouteSpec<'_>> = routes
+            .iter()
+            .enumerate()
+            .map(|(index, r)| RouteSpec {
+                route: &r.entity,
+                index,
+            })
+            .collect();
+        let (router, route_problems) = Router::build(&specs);
+        problems.extend(route_problems);
+
+        let mut consumer_slots = HashMap::new();
+        for (i, c) in snapshot.of_kind("consumers").iter().enumerate() {
+            if let Some(id) = text(c, "id") {
+                consumer_slots.insert(id, i as Slot);
+            }
+        }
+
+        let mut plugin_set = PluginSet::default();
+        for p in snapshot.of_kind("plugins") {
+            if !flag(p, "enabled", true) {
+                continue;
+            }
+            let (Some(id), Some(name)) = (text(p, "id"), text(p, "name")) else {
+                continue;
+            };
+            let scope_of = |field: &str, slots: &dyn Fn(&str) -> Option<Slot>| -> Option<Slot> {
+                match foreign_id(p, field) {
+                    None => Some(NONE),
+                    Some(fk) => slots(fk),
+                }
+            };
+            let route = scope_of("route", &|fk| route_slots.get(fk).map(|&i| i as Slot));
+            let service = scope_of("service", &|fk| service_slots.get(fk).map(|&i| i as Slot));
+            let consumer = scope_of("consumer", &|fk| consumer_slots.get(fk).copied());
+            let (Some(route), Some(service), Some(consumer)) = (route, service, consumer) else {
+                // Scoped to something not served (a disabled service, a grpc route).
+                continue;
+            };
+            let Some(def) = kinds::registry().plugin(&name) else {
+                problems.push(format!("plugin {name} ({id}): unknown plugin, not run"));
+                continue;
+            };
+            let config = p.get("config").cloned().unwrap_or(Value::Null);
+            let env = BuildEnv {
+                instance_id: &id,
+                counters: &persistent.counters,
+            };
+            let runtime = match plugins::build(&name, &config, &env) {
+                Some(Ok(runtime)) => runtime,
+                Some(Err(e)) => {
+                    problems.push(format!("plugin {name} ({id}): {e}"));
+                    continue;
+                }
+                None => {
+                    problems.push(format!("plugin {name} ({id}): no runtime in this build"));
+                    continue;
+                }
+            };
+            let protocols: Vec<&str> = p
+                .get("protocols")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_else(|| vec!["http", "https"]);
+            plugin_set.insert(
+                def.priority,
+                (route, service, consumer),
+                Instance {
+                    id,
+                    name: def.name,
+                    runtime,
+                    on_http: protocols.contains(&"http"),
+                    on_https: protocols.contains(&"https"),
+                },
+            );
+        }
+
+        ProxyConfig {
+            revision: snapshot.revision,
+            router,
+            routes,
+            services,
+            plugins: plugin_set,
+            directory: Arc::new(Directory::build(snapshot)),
+            consumer_slots,
+            problems,
+        }
+    }
+
+    /// The plugin-scope slot of a consumer id.
+    pub fn consumer_slot(&self, consumer_id: &str) -> Slot {
+        self.consumer_slots
+            .get(consumer_id)
+            .copied()
+            .unwrap_or(NONE)
+    }
+}
+
+/// A copy of an entity without its null fields (absent and null read the same to plugins), so
+/// 10,000 routes rendered with every field present do not cost twice their size.
+fn compact(entity: &Map<String, Value>) -> Arc<Map<String, Value>> {
+    Arc::new(
+        entity
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    )
+}
+
+/// Upstream name → (balancer over its targets, its `host_header`).
+fn build_balancers(snapshot: &Snapshot) -> HashMap<String, (Arc<Balancer>, Option<String>)> {
+    let mut targets: HashMap<&str, Vec<Target>> = HashMap::new();
+    for t in snapshot.of_kind("targets") {
+        let (Some(upstream), Some((host, port))) = (
+            foreign_id(t, "upstream"),
+            t.get("target")
+                .and_then(Value::as_str)
+                .and_then(parse_target),
+        ) else {
+            continue;
+        };
+        targets.entry(upstream).or_default().push(Target {
+            host,
+            port,
+            weight: t.get("weight").and_then(Value::as_i64).unwrap_or(100),
+        });
+    }
+    snapshot
+        .of_kind("upstreams")
+        .iter()
+        .filter_map(|u| {
+            let id = u.get("id")?.as_str()?;
+            let name = u.get("name")?.as_str()?;
+            let list = targets.remove(id).unwrap_or_default();
+            Some((
+                name.to_string(),
+                (Arc::new(Balancer::new(list)), text(u, "host_header")),
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,227 @@
+//! Sending a request upstream: target choice (the balancer on each try), the `Host` header,
+//! timeouts, and retries of attempts that failed before the upstream saw the request.
+
+use std::error::Error as _;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Request, Response, Version};
+use hyper::body::Incoming;
+
+use super::balancer::Balancer;
+use super::body::ReplaySlot;
+use super::upstream_client::HttpClient;
+use crate::gateway::plugins::{Body, UpstreamTarget, full_body};
+
+/// The request body in a form that can be sent more than once when possible.
+pub enum RequestBody {
+    Empty,
+    Bytes(Bytes),
+    Stream(ReplaySlot),
+}
+
+impl RequestBody {
+    fn for_attempt(&self) -> Option<Body> {
+        match self {
+            RequestBody::Empty => Some(full_body(Bytes::new())),
+            RequestBody::Bytes(b) => Some(full_body(b.clone())),
+            RequestBody::Stream(slot) => slot.is_intact().then(|| slot.body()),
+        }
+    }
+
+    /// Whether another attempt could still send the whole body.
+    fn for_attempt_possible(&self) -> bool {
+        match self {
+            RequestBody::Stream(slot) => slot.is_intact(),
+            _ => true,
+        }
+    }
+}
+
+/// How to reach the upstream for this request.
+pub struct Plan<'a> {
+    pub client: &'a HttpClient,
+    pub target: &'a UpstreamTarget,
+    /// When set, each try asks the balancer for a target (retries move on to the next one).
+    pub balancer: Option<&'a Balancer>,
+    pub read_timeout: Duration,
+    pub retries: u32,
+}
+
+pub struct Upstreamed {
+    pub response: Response<Incoming>,
+    /// `host:port` of the target that answered.
+    pub target: String,
+    pub tries: u32,
+    /// From sending the request to receiving the response head.
+    pub latency: Duration,
+}
+
+#[derive(Debug)]
+pub enum ForwardError {
+    /// 502: refused, reset, or an invalid answer.
+    Failed {
+        target: String,
+        reason: String,
+        tries: u32,
+    },
+    /// 504: no answer in time.
+    TimedOut {
+        target: String,
+        reason: String,
+        tries: u32,
+    },
+    /// 503: the upstream has no usable target.
+    NoTarget,
+}
+
+/// Sends `head` (whose headers are final except `Host`) with `body` per `plan`.
+pub async fn send(
+    plan: &Plan<'_>,
+    head: &http::request::Parts,
+    body: RequestBody,
+) -> Result<Upstreamed, ForwardError> {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        let (host, port) = match plan.balancer {
+            Some(b) => {
+                let t = b.next().ok_or(ForwardError::NoTarget)?;
+                (t.host.as_str(), t.port)
+            }
+            None => (plan.target.host.as_str(), plan.target.port),
+        };
+        let authority = authority(host, port);
+        let Some(attempt_body) = body.for_attempt() else {
+            return Err(ForwardError::Failed {
+                target: authority,
+                reason: "request body already sent; cannot retry".into(),
+                tries,
+            });
+        };
+        let request = match build_request(plan.target, head, &authority, host, port, attempt_body) {
+            Ok(r) => r,
+            Err(reason) => {
+                return Err(ForwardError::Failed {
+                    target: authority,
+                    reason,
+                    tries,
+                });
+            }
+        };
+        let sent = Instant::now();
+        let outcome = tokio::time::timeout(plan.read_timeout, plan.client.request(request)).await;
+        match outcome {
+            Ok(Ok(response)) => {
+                return Ok(Upstreamed {
+                    response,
+                    target: authority,
+                    tries,
+                    latency: sent.elapsed(),
+                });
+            }
+            Ok(Err(e)) => {
+                let reason = describe(&e);
+                let timed_out = chain_has_timeout(&e);
+                let retryable = e.is_connect() && tries <= plan.retries;
+                if retryable && body.for_attempt_possible() {
+                    tracing::debug!("upstream {authority} failed ({reason}); retrying");
+                    continue;
+                }
+                return Err(if timed_out {
+                    ForwardError::TimedOut {
+                        target: authority,
+                        reason,
+                        tries,
+                    }
+                } else {
+                    ForwardError::Failed {
+                        target: authority,
+                        reason,
+                        tries,
+                    }
+                });
+            }
+            Err(_) => {
+                return Err(ForwardError::TimedOut {
+                    target: authority,
+                    reason: format!(
+                        "no response within read_timeout ({} ms)",
+                        plan.read_timeout.as_millis()
+                    ),
+                    tries,
+                });
+            }
+        }
+    }
+}
+
+fn authority(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+fn default_port(scheme: &str) -> u16 {
+    if scheme == "https" { 443 } else { 80 }
+}
+
+fn build_request(
+    target: &UpstreamTarget,
+    head: &http::request::Parts,
+    authority: &str,
+    host: &str,
+    port: u16,
+    body: Body,
+) -> Result<Request<Body>, String> {
+    let uri = format!("{}://{authority}{}", target.scheme, target.path_and_query);
+    let mut request = Request::new(body);
+    *request.method_mut() = head.method.clone();
+    *request.uri_mut() = uri
+        .parse()
+        .map_err(|e| format!("invalid upstream URI {uri:?}: {e}"))?;
+    *request.version_mut() = Version::HTTP_11;
+    *request.headers_mut() = head.headers.clone();
+    let host_header = match &target.host_header {
+        Some(h) => h.clone(),
+        None if port == default_port(&target.scheme) => {
+            if host.contains(':') {
+                format!("[{host}]")
+            } else {
+                host.to_string()
+            }
+        }
+        None => authority.to_string(),
+    };
+    let value = HeaderValue::from_str(&host_header)
+        .map_err(|_| format!("invalid Host header {host_header:?}"))?;
+    request.headers_mut().insert(header::HOST, value);
+    Ok(request)
+}
+
+fn describe(e: &hyper_util::client::legacy::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn chain_has_timeout(e: &hyper_util::client::legacy::Error) -> bool {
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::TimedOut
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}

@@ -1,0 +1,466 @@
+//! The request pipeline: route, run the plugins' `access` hooks, forward, run `response`
+//! hooks, answer, and log once the answer's body has gone out.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use http::header::{self, HeaderName, HeaderValue};
+use http::{Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::{Body as _, Incoming};
+
+use super::access_log::AccessLog;
+use super::body::{OnEndBody, ReadTimeoutBody, ReplaySlot};
+use super::config::{Persistent, ProxyConfig, RouteEntry, ServiceEntry};
+use super::forward::{self, ForwardError, Plan, RequestBody};
+use super::headers::{Forwarded, remove_hop_by_hop, set_forwarded};
+use super::log_phase::{self, LogJob, Outcome};
+use super::path::{normalize, upstream_path_v0};
+use super::plugin_set::{Instance, NONE, Slot};
+use super::router::RequestFacts;
+use super::upstream_client::{self, client_key};
+use crate::gateway::plugins::{Body, Ctx, Flow, UpstreamTarget, error_response};
+
+/// Everything the request handlers share.
+pub struct Shared {
+    pub config: ArcSwap<ProxyConfig>,
+    pub persistent: Persistent,
+    pub access_log: AccessLog,
+    id_prefix: u64,
+    id_counter: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(config: ProxyConfig, persistent: Persistent, access_log: AccessLog) -> Shared {
+        Shared {
+            config: ArcSwap::from_pointee(config),
+            persistent,
+            access_log,
+            id_prefix: rand::random(),
+            id_counter: AtomicU64::new(0),
+        }
+    }
+
+    /// A 32-hex-digit id like Kong's, unique within the process and unlikely to repeat across.
+    fn next_request_id(&self) -> String {
+        let n = self.id_counter.fetch_add(1, Ordering::Relaxed);
+        format!("{:016x}{:016x}", self.id_prefix, n)
+    }
+}
+
+/// The connection a request arrived on.
+#[derive(Clone, Copy)]
+pub struct Conn {
+    pub client_addr: SocketAddr,
+    pub local_port: u16,
+}
+
+const VIA: HeaderValue = HeaderValue::from_static(concat!("1.1 gwctl/", env!("CARGO_PKG_VERSION")));
+
+pub(super) fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
+}
+
+pub async fn handle(
+    shared: Arc<Shared>,
+    conn: Conn,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let started = Instant::now();
+    let config = shared.config.load_full();
+    let request_id = shared.next_request_id();
+    let (parts, body) = request.into_parts();
+
+    let raw_path = parts.uri.path().to_string();
+    let path = normalize(&raw_path);
+    let client_host = client_host(&parts);
+    let host = host_without_port(&client_host).to_ascii_lowercase();
+    let found = config.router.find(&RequestFacts {
+        path: &path,
+        host: &host,
+        port: conn.local_port,
+        method: parts.method.as_str(),
+        headers: &parts.headers,
+    });
+    let Some(found) = found else {
+        let response = error_response(
+            StatusCode::NOT_FOUND,
+            "no Route matched with those values",
+            &request_id,
+        );
+        return Ok(finish_unrouted(
+            &shared,
+            &request_id,
+            &parts,
+            &raw_path,
+            conn,
+            started,
+            response,
+        ));
+    };
+    let route = &config.routes[found.route];
+    if route.https_only {
+        let response = https_required(route, &client_host, &parts, &request_id);
+        return Ok(finish_unrouted(
+            &shared,
+            &request_id,
+            &parts,
+            &raw_path,
+            conn,
+            started,
+            response,
+        ));
+    }
+    let service = route.service.map(|i| &config.services[i]);
+    let stripped = if route.strip_path {
+        found.matched_len
+    } else {
+        None
+    };
+    let upstream = service.map(|s| {
+        let mut path_and_query = upstream_path_v0(s.path.as_deref(), &path, stripped);
+        if let Some(q) = parts.uri.query() {
+            path_and_query.push('?');
+            path_and_query.push_str(q);
+        }
+        UpstreamTarget {
+            scheme: s.scheme.to_string(),
+            host: s.host.clone(),
+            port: s.port,
+            path_and_query,
+            host_header: if route.preserve_host {
+                Some(client_host.clone())
+            } else {
+                s.upstream_host_header.as_ref().map(|h| {
+                    if s.port == default_port(s.scheme) {
+                        h.clone()
+                    } else {
+                        format!("{h}:{}", s.port)
+                    }
+                })
+            },
+        }
+    });
+    let original_upstream = upstream.clone();
+    let prefix = stripped.map(|len| path[..len].to_string());
+
+    let mut ctx = Ctx::new(parts, conn.client_addr, route.entity.clone());
+    ctx.body = Some(body.map_err(Into::into).boxed());
+    ctx.service = service.map(|s| s.entity.clone());
+    ctx.upstream = upstream;
+    ctx.started = started;
+    ctx.directory = config.directory.clone();
+    ctx.request_id = request_id;
+
+    // Access phase, each plugin looked up with the consumer known when its turn comes.
+    let route_slot = found.route as Slot;
+    let service_slot = route.service.map_or(NONE, |i| i as Slot);
+    let mut executed: Vec<Arc<Instance>> = Vec::new();
+    let mut local_response = None;
+    for pos in 0..config.plugins.positions() {
+        let consumer_slot = ctx
+            .consumer
+            .as_ref()
+            .map_or(NONE, |c| config.consumer_slot(&c.id));
+        let Some(instance) = config
+            .plugins
+            .lookup(pos, route_slot, service_slot, consumer_slot)
+        else {
+            continue;
+        };
+        if !instance.on_http {
+            continue;
+        }
+        executed.push(instance.clone());
+        if let Flow::Respond(response) = instance.runtime.access(&mut ctx).await {
+            local_response = Some(response);
+            break;
+        }
+    }
+
+    let mut outcome = Outcome {
+        status: 0,
+        proxy_latency: None,
+        upstream_latency: None,
+        target: None,
+        tries: 0,
+        error: None,
+    };
+    let mut response = match local_response {
+        Some(response) => response,
+        None => {
+            proxy(
+                &mut ctx,
+                service,
+                original_upstream.as_ref(),
+                prefix.as_deref(),
+                &raw_path,
+                &client_host,
+                conn,
+                &mut outcome,
+            )
+            .await
+        }
+    };
+
+    for instance in &executed {
+        response = instance.runtime.response(&mut ctx, response).await;
+    }
+    decorate(&mut response, &mut ctx, &outcome);
+    outcome.status = response.status().as_u16();
+
+    let (head, body) = response.into_parts();
+    let log = LogJob {
+        shared: shared.clone(),
+        config: config.clone(),
+        route_index: found.route,
+        ctx,
+        executed,
+        outcome,
+        raw_path,
+    };
+    let body = OnEndBody::new(body, Box::new(move |end| log.run(end))).boxed();
+    Ok(Response::from_parts(head, body))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn proxy(
+    ctx: &mut Ctx,
+    service: Option<&ServiceEntry>,
+    original: Option<&UpstreamTarget>,
+    prefix: Option<&str>,
+    raw_path: &str,
+    client_host: &str,
+    conn: Conn,
+    outcome: &mut Outcome,
+) -> Response<Body> {
+    let Some(target) = ctx.upstream.clone() else {
+        return ctx.error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no Service found with those values",
+        );
+    };
+    let headers = &mut ctx.request.headers;
+    remove_hop_by_hop(headers);
+    set_forwarded(
+        headers,
+        &Forwarded {
+            client_ip: &conn.client_addr.ip().to_string(),
+            proto: ctx.protocol,
+            host: host_without_port(client_host),
+            port: conn.local_port,
+            path: raw_path,
+            prefix,
+        },
+    );
+    headers.insert(header::VIA, VIA);
+    let body = match (ctx.body_bytes.clone(), ctx.body.take()) {
+        (Some(bytes), _) => {
+            headers.remove(header::TRANSFER_ENCODING);
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            RequestBody::Bytes(bytes)
+        }
+        (None, Some(stream)) if !stream.is_end_stream() => {
+            RequestBody::Stream(ReplaySlot::new(stream))
+        }
+        _ => RequestBody::Empty,
+    };
+    // The service's balancer applies unless a plugin sent the request elsewhere.
+    let unchanged = original.is_some_and(|o| {
+        o.scheme == target.scheme && o.host == target.host && o.port == target.port
+    });
+    // Routes without a service (a plugin chose the upstream) get Kong's default timeouts.
+    let client = upstream_client::client(
+        service.map_or(client_key(Duration::from_secs(60), true), |s| s.client),
+    );
+    let plan = Plan {
+        client: &client,
+        target: &target,
+        balancer: service
+            .filter(|_| unchanged)
+            .and_then(|s| s.balancer.as_deref()),
+        read_timeout: service.map_or(Duration::from_secs(60), |s| s.read_timeout),
+        retries: service.map_or(5, |s| s.retries),
+    };
+    outcome.proxy_latency = Some(ctx.started.elapsed());
+    match forward::send(&plan, &ctx.request, body).await {
+        Ok(up) => {
+            outcome.upstream_latency = Some(up.latency);
+            outcome.target = Some(up.target);
+            outcome.tries = up.tries;
+            let (mut head, body) = up.response.into_parts();
+            remove_hop_by_hop(&mut head.headers);
+            let body = ReadTimeoutBody::new(body, plan.read_timeout).boxed();
+            Response::from_parts(head, body)
+        }
+        Err(e) => {
+            let (status, message, target, reason, tries) = match e {
+                ForwardError::Failed {
+                    target,
+                    reason,
+                    tries,
+                } => (
+                    StatusCode::BAD_GATEWAY,
+                    "An invalid response was received from the upstream server",
+                    Some(target),
+                    reason,
+                    tries,
+                ),
+                ForwardError::TimedOut {
+                    target,
+                    reason,
+                    tries,
+                } => (
+                    StatusCode::GATEWAY_TIMEOUT,
+                    "The upstream server is timed out",
+                    Some(target),
+                    reason,
+                    tries,
+                ),
+                ForwardError::NoTarget => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "failure to get a peer from the ring-balancer",
+                    None,
+                    "the upstream has no target with a weight above 0".to_string(),
+                    0,
+                ),
+            };
+            outcome.target = target;
+            outcome.tries = tries;
+            outcome.error = Some(reason);
+            ctx.error_response(status, message)
+        }
+    }
+}
+
+/// Adds plugin response headers and Kong's latency, request-id and Via headers.
+fn decorate(response: &mut Response<Body>, ctx: &mut Ctx, outcome: &Outcome) {
+    let headers = response.headers_mut();
+    let mut last: Option<HeaderName> = None;
+    for (name, value) in std::mem::take(&mut ctx.response_headers) {
+        // `HeaderMap`'s iterator yields the name only on the first of several values.
+        let name = match name {
+            Some(name) => {
+                headers.remove(&name);
+                last = Some(name.clone());
+                name
+            }
+            None => match &last {
+                Some(name) => name.clone(),
+                None => continue,
+            },
+        };
+        headers.append(name, value);
+    }
+    match (outcome.proxy_latency, outcome.upstream_latency) {
+        (Some(proxy), Some(upstream)) => {
+            headers.insert("x-kong-upstream-latency", HeaderValue::from(ms(upstream)));
+            headers.insert("x-kong-proxy-latency", HeaderValue::from(ms(proxy)));
+        }
+        _ => {
+            headers.insert(
+                "x-kong-response-latency",
+                HeaderValue::from(ms(ctx.started.elapsed())),
+            );
+        }
+    }
+    if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
+        headers.insert("x-kong-request-id", id);
+    }
+    headers.append(header::VIA, VIA);
+}
+
+/// Answers requests that matched no route (or were refused before any plugin ran).
+fn finish_unrouted(
+    shared: &Shared,
+    request_id: &str,
+    parts: &http::request::Parts,
+    raw_path: &str,
+    conn: Conn,
+    started: Instant,
+    mut response: Response<Body>,
+) -> Response<Body> {
+    let headers = response.headers_mut();
+    headers.insert(
+        "x-kong-response-latency",
+        HeaderValue::from(ms(started.elapsed())),
+    );
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        headers.insert("x-kong-request-id", id);
+    }
+    headers.insert(header::VIA, VIA);
+    log_phase::log_unrouted(
+        &shared.access_log,
+        request_id,
+        parts,
+        raw_path,
+        conn.client_addr,
+        started,
+        response.status().as_u16(),
+    );
+    response
+}
+
+/// Kong's answer on a plain-http request to an https-only route.
+fn https_required(
+    route: &RouteEntry,
+    client_host: &str,
+    parts: &http::request::Parts,
+    request_id: &str,
+) -> Response<Body> {
+    let code = route.https_redirect_status_code;
+    if code == 426 {
+        let mut response = error_response(
+            StatusCode::UPGRADE_REQUIRED,
+            "Please use HTTPS protocol",
+            request_id,
+        );
+        let headers = response.headers_mut();
+        headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        headers.insert(
+            header::UPGRADE,
+            HeaderValue::from_static("TLS/1.2, HTTP/1.1"),
+        );
+        return response;
+    }
+    let location = format!(
+        "https://{}{}",
+        host_without_port(client_host),
+        parts.uri.path_and_query().map_or("/", |p| p.as_str())
+    );
+    let mut response = Response::new(crate::gateway::plugins::full_body(""));
+    *response.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::MOVED_PERMANENTLY);
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+/// The Host the client asked for (HTTP/1 `Host`, or the HTTP/2 authority), port included.
+fn client_host(parts: &http::request::Parts) -> String {
+    parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| parts.uri.authority().map(|a| a.as_str().to_string()))
+        .unwrap_or_default()
+}
+
+fn host_without_port(host: &str) -> &str {
+    if host.starts_with('[') {
+        return host
+            .split(']')
+            .next()
+            .map_or(host, |h| &host[..h.len() + 1]);
+    }
+    host.rsplit_once(':').map_or(host, |(h, _)| h)
+}
+
+fn default_port(scheme: &str) -> u16 {
+    if scheme == "https" { 443 } else { 80 }
+}

@@ -1,0 +1,238 @@
+//! Worker threads, accept loops, configuration swaps and graceful shutdown.
+//!
+//! The proxy runs one single-threaded Tokio runtime per CPU (as nginx runs one worker process
+//! per core): a connection, its requests and the pooled upstream connections they use stay on
+//! one thread, with no cross-thread wake-ups. Every worker accepts from every listener.
+//! Configuration rebuilds happen on the caller's runtime, on a blocking thread.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::access_log::AccessLog;
+use super::config::{Persistent, ProxyConfig};
+use super::handler::{self, Conn, Shared};
+use crate::gateway::snapshot::Snapshot;
+
+/// A running proxy: its addresses, the revision it serves, and a way to stop it.
+pub struct RunningProxy {
+    addrs: Vec<SocketAddr>,
+    applied: watch::Receiver<u64>,
+    shutdown: watch::Sender<bool>,
+    reload: JoinHandle<()>,
+    workers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl RunningProxy {
+    /// The bound listener addresses (with the real port when 0 was asked for).
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// The revision of the configuration in use; changes after each swap.
+    pub fn applied_revision(&self) -> watch::Receiver<u64> {
+        self.applied.clone()
+    }
+
+    /// Waits until the configuration of `revision` (or a later one) is in use.
+    pub async fn wait_for_revision(&self, revision: u64) {
+        let mut applied = self.applied.clone();
+        let _ = applied.wait_for(|r| *r >= revision).await;
+    }
+
+    /// Stops accepting, lets open connections finish their requests, then returns.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.reload.await;
+        let workers = self.workers;
+        let _ = tokio::task::spawn_blocking(move || {
+            for worker in workers {
+                let _ = worker.join();
+            }
+        })
+        .await;
+    }
+}
+
+/// How many worker threads: `GWCTL_PROXY_WORKERS`, else one per CPU.
+fn worker_count() -> usize {
+    std::env::var("GWCTL_PROXY_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+pub(super) fn run(
+    listeners: Vec<TcpListener>,
+    mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    access_log: AccessLog,
+) -> anyhow::Result<RunningProxy> {
+    let persistent = Persistent::default();
+    let first = snapshots.borrow_and_update().clone();
+    let config = build_logged(&first, &persistent);
+    let (applied_tx, applied) = watch::channel(config.revision);
+    let shared = Arc::new(Shared::new(config, persistent, access_log));
+    let (shutdown, shutdown_rx) = watch::channel(false);
+
+    let mut addrs = Vec::new();
+    let mut std_listeners = Vec::new();
+    for listener in listeners {
+        addrs.push(listener.local_addr()?);
+        std_listeners.push(listener.into_std()?);
+    }
+    let mut workers = Vec::new();
+    for n in 0..worker_count() {
+        let mine = std_listeners
+            .iter()
+            .map(|l| l.try_clone())
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let shared = shared.clone();
+        let shutdown = shutdown_rx.clone();
+        let worker = std::thread::Builder::new()
+            .name(format!("gwctl-proxy-{n}"))
+            .spawn(move || worker(mine, shared, shutdown))?;
+        workers.push(worker);
+    }
+    let reload = tokio::spawn(reload_loop(snapshots, shared, applied_tx, shutdown_rx));
+    Ok(RunningProxy {
+        addrs,
+        applied,
+        shutdown,
+        reload,
+        workers,
+    })
+}
+
+/// One worker thread: a single-threaded runtime serving every listener until shutdown.
+fn worker(
+    listeners: Vec<std::net::TcpListener>,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("proxy worker cannot start its runtime: {e}");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let mut loops = Vec::new();
+        for listener in listeners {
+            match TcpListener::from_std(listener) {
+                Ok(listener) => loops.push(tokio::spawn(accept_loop(
+                    listener,
+                    shared.clone(),
+                    shutdown.clone(),
+                ))),
+                Err(e) => tracing::error!("proxy worker cannot use a listener: {e}"),
+            }
+        }
+        for l in loops {
+            let _ = l.await;
+        }
+    });
+}
+
+fn build_logged(snapshot: &Snapshot, persistent: &Persistent) -> ProxyConfig {
+    let t = Instant::now();
+    let config = ProxyConfig::build(snapshot, persistent);
+    for problem in &config.problems {
+        tracing::warn!("proxy configuration: {problem}");
+    }
+    tracing::info!(
+        revision = config.revision,
+        routes = config.routes.len(),
+        millis = t.elapsed().as_millis() as u64,
+        "proxy configuration built"
+    );
+    config
+}
+
+/// Builds a configuration for every new snapshot (on a blocking thread: compiling thousands
+/// of routes must not stall anything) and swaps it in.
+async fn reload_loop(
+    mut snapshots: watch::Receiver<Arc<Snapshot>>,
+    shared: Arc<Shared>,
+    applied: watch::Sender<u64>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            changed = snapshots.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+            }
+            _ = shutdown.changed() => return,
+        }
+        let snapshot = snapshots.borrow_and_update().clone();
+        let for_build = shared.clone();
+        let built =
+            tokio::task::spawn_blocking(move || build_logged(&snapshot, &for_build.persistent))
+                .await;
+        match built {
+            Ok(config) => {
+                let revision = config.revision;
+                shared.config.store(Arc::new(config));
+                let _ = applied.send(revision);
+            }
+            Err(e) => tracing::error!("building the proxy configuration failed: {e}"),
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let local_port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = shutdown.changed() => break,
+        };
+        let (stream, client_addr) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a little rather than spin.
+                tracing::warn!("proxy accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = Conn {
+            client_addr,
+            local_port,
+        };
+        let shared = shared.clone();
+        let service = service_fn(move |request| handler::handle(shared.clone(), conn, request));
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("proxy connection from {client_addr} ended: {e}");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}

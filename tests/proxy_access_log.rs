@@ -1,0 +1,59 @@
+//! The access log: one JSON line per request with route, service, consumer, status and
+//! latencies, and never a credential.
+
+mod proxy_support;
+
+use http::StatusCode;
+use proxy_support::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn one_line_per_request_with_the_essentials() {
+    let up = echo("a").await;
+    let mut gw = Gateway::start(
+        &Entities::new()
+            .service("svc", &up.url())
+            .route("rt", "svc", json!({"paths": ["/"]}))
+            .add("consumers", json!({"username": "carol"}))
+            .add(
+                "keyauth_credentials",
+                json!({"key": "super-secret-key", "consumer": fk("carol")}),
+            )
+            .plugin("key-auth", json!({})),
+    )
+    .await;
+    let reply = send(
+        "POST",
+        &gw.url("/path?apikey=super-secret-key"),
+        &[("authorization", "Bearer also-secret")],
+        "body",
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let log = gw.next_log().await;
+    assert_eq!(log["method"], "POST");
+    assert_eq!(log["path"], "/path");
+    assert_eq!(log["status"], 200);
+    assert_eq!(log["route"]["name"], "rt");
+    assert_eq!(log["service"]["name"], "svc");
+    assert_eq!(log["consumer"]["name"], "carol");
+    assert_eq!(log["upstream"], up.target());
+    assert_eq!(log["client_ip"], "127.0.0.1");
+    assert_eq!(
+        log["request_id"],
+        reply.header("x-kong-request-id").unwrap()
+    );
+    assert!(log["latencies"]["proxy"].is_u64());
+    assert!(log["latencies"]["upstream"].is_u64());
+    assert!(log["latencies"]["request"].is_u64());
+    let line = log.to_string();
+    assert!(!line.contains("super-secret-key"), "{line}");
+    assert!(!line.contains("also-secret"), "{line}");
+
+    let reply = gw.get("/").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let log = gw.next_log().await;
+    assert_eq!(log["status"], 401);
+    assert!(log["consumer"].is_null());
+    assert!(log["latencies"]["upstream"].is_null());
+}

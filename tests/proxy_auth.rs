@@ -1,0 +1,329 @@
+//! key-auth, jwt and acl end to end: who gets in, what the upstream learns about the consumer,
+//! and Kong's precedence for plugins scoped to a consumer.
+
+mod proxy_support;
+
+use http::StatusCode;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use proxy_support::*;
+use serde_json::{Value, json};
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Two consumers with keys, groups and JWT secrets, a service and a route.
+fn base(upstream: &str) -> Entities {
+    Entities::new()
+        .service("s", upstream)
+        .route("r", "s", json!({"paths": ["/"]}))
+        .add(
+            "consumers",
+            json!({"username": "alice", "custom_id": "cust-1"}),
+        )
+        .add("consumers", json!({"username": "bob"}))
+        .add("consumers", json!({"username": "guest"}))
+        .add(
+            "keyauth_credentials",
+            json!({"key": "alice-key", "consumer": fk("alice")}),
+        )
+        .add(
+            "keyauth_credentials",
+            json!({"key": "bob-key", "consumer": fk("bob")}),
+        )
+        .add("acls", json!({"group": "admins", "consumer": fk("alice")}))
+        .add("acls", json!({"group": "staff", "consumer": fk("alice")}))
+        .add("acls", json!({"group": "staff", "consumer": fk("bob")}))
+        .add(
+            "jwt_secrets",
+            json!({"key": "alice-iss", "secret": "alice-secret-value", "consumer": fk("alice")}),
+        )
+        .add(
+            "jwt_secrets",
+            json!({"key": "bob-rsa", "algorithm": "RS256", "rsa_public_key": RSA_PUBLIC, "consumer": fk("bob")}),
+        )
+}
+
+#[tokio::test]
+async fn key_auth_identifies_the_consumer_or_refuses() {
+    let up = echo("a").await;
+    let mut gw = Gateway::start(&base(&up.url()).plugin("key-auth", json!({}))).await;
+
+    let reply = send("GET", &gw.url("/"), &[("apikey", "alice-key")], "").await;
+    let h = reply.echoed()["headers"].clone();
+    assert_eq!(h["x-consumer-username"], "alice");
+    assert_eq!(h["x-consumer-custom-id"], "cust-1");
+    assert_eq!(h["x-consumer-id"], id("alice"));
+    assert!(h["x-credential-identifier"].as_str().is_some());
+    assert!(h.get("x-anonymous-consumer").is_none());
+    // Not hidden by default.
+    assert_eq!(h["apikey"], "alice-key");
+    let log = gw.next_log().await;
+    assert_eq!(log["consumer"]["name"], "alice");
+    assert!(
+        !log.to_string().contains("alice-key"),
+        "no key in the log: {log}"
+    );
+
+    // In the query string too.
+    let reply = gw.get("/x?apikey=bob-key").await;
+    assert_eq!(reply.echoed()["headers"]["x-consumer-username"], "bob");
+    gw.next_log().await;
+
+    let reply = gw.get("/").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.json()["message"], "No API key found in request");
+    assert_eq!(reply.header("www-authenticate"), Some("Key"));
+
+    let reply = send("GET", &gw.url("/"), &[("apikey", "nope")], "").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.json()["message"], "Unauthorized");
+
+    let reply = send(
+        "GET",
+        &gw.url("/"),
+        &[("apikey", "alice-key"), ("apikey", "bob-key")],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.json()["message"], "Duplicate API key found");
+    assert_eq!(up.hits(), 2);
+}
+
+#[tokio::test]
+async fn key_auth_hides_credentials_and_falls_back_to_anonymous() {
+    let up = echo("a").await;
+    let gw = Gateway::start(&base(&up.url()).plugin(
+        "key-auth",
+        json!({"hide_credentials": true, "anonymous": "guest", "key_names": ["apikey", "x-key"]}),
+    ))
+    .await;
+    let reply = send("GET", &gw.url("/p?a=1&x-key=alice-key&b=2"), &[], "").await;
+    let seen = reply.echoed();
+    assert_eq!(seen["uri"], "/p?a=1&b=2");
+    assert_eq!(seen["headers"]["x-consumer-username"], "alice");
+
+    let reply = send("GET", &gw.url("/"), &[("apikey", "bob-key")], "").await;
+    let seen = reply.echoed();
+    assert!(seen["headers"].get("apikey").is_none());
+
+    for headers in [vec![], vec![("apikey", "wrong")]] {
+        let reply = send("GET", &gw.url("/"), &headers, "").await;
+        let h = reply.echoed()["headers"].clone();
+        assert_eq!(h["x-consumer-username"], "guest");
+        assert_eq!(h["x-anonymous-consumer"], "true");
+        assert!(h.get("x-credential-identifier").is_none());
+    }
+}
+
+#[tokio::test]
+async fn key_in_body_is_found_and_hidden() {
+    let up = echo("a").await;
+    let gw = Gateway::start(&base(&up.url()).plugin(
+        "key-auth",
+        json!({"key_in_body": true, "hide_credentials": true}),
+    ))
+    .await;
+    let reply = send(
+        "POST",
+        &gw.url("/"),
+        &[("content-type", "application/json")],
+        r#"{"apikey":"alice-key","q":1}"#,
+    )
+    .await;
+    let seen = reply.echoed();
+    assert_eq!(seen["headers"]["x-consumer-username"], "alice");
+    assert_eq!(seen["body"], r#"{"q":1}"#);
+    let reply = send(
+        "POST",
+        &gw.url("/"),
+        &[("content-type", "application/x-www-form-urlencoded")],
+        "a=1&apikey=bob-key",
+    )
+    .await;
+    let seen = reply.echoed();
+    assert_eq!(seen["headers"]["x-consumer-username"], "bob");
+    assert_eq!(seen["body"], "a=1");
+}
+
+fn hs256(claims: Value, secret: &str) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+fn rs256(claims: Value) -> String {
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::RS256),
+        &claims,
+        &EncodingKey::from_rsa_pem(RSA_PRIVATE.as_bytes()).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn jwt_verifies_hs256_and_rs256_tokens() {
+    let up = echo("a").await;
+    let gw =
+        Gateway::start(&base(&up.url()).plugin("jwt", json!({"claims_to_verify": ["exp", "nbf"]})))
+            .await;
+    let bearer = |t: &str| format!("Bearer {t}");
+    let good = hs256(
+        json!({"iss": "alice-iss", "exp": now() + 60, "nbf": now() - 5}),
+        "alice-secret-value",
+    );
+    let reply = send(
+        "GET",
+        &gw.url("/"),
+        &[("authorization", &bearer(&good))],
+        "",
+    )
+    .await;
+    let h = reply.echoed()["headers"].clone();
+    assert_eq!(h["x-consumer-username"], "alice");
+    assert_eq!(h["x-credential-identifier"], "alice-iss");
+
+    let rsa = rs256(json!({"iss": "bob-rsa", "exp": now() + 60, "nbf": now()}));
+    let reply = gw.get(&format!("/?jwt={rsa}")).await;
+    assert_eq!(reply.echoed()["headers"]["x-consumer-username"], "bob");
+
+    let refused = |token: String, want: Value| {
+        let url = gw.url("/");
+        async move {
+            let reply = send(
+                "GET",
+                &url,
+                &[("authorization", &format!("Bearer {token}"))],
+                "",
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+            let body = reply.json();
+            for (k, v) in want.as_object().unwrap() {
+                assert_eq!(&body[k], v, "{body}");
+            }
+            assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+        }
+    };
+    refused(
+        hs256(
+            json!({"iss": "alice-iss", "exp": now() + 60, "nbf": 0}),
+            "wrong",
+        ),
+        json!({"message": "Invalid signature"}),
+    )
+    .await;
+    refused(
+        hs256(
+            json!({"iss": "alice-iss", "exp": now() - 10, "nbf": 0}),
+            "alice-secret-value",
+        ),
+        json!({"exp": "token expired"}),
+    )
+    .await;
+    refused(
+        hs256(
+            json!({"iss": "alice-iss", "exp": now() + 60, "nbf": now() + 600}),
+            "alice-secret-value",
+        ),
+        json!({"nbf": "token not valid yet"}),
+    )
+    .await;
+    refused(
+        hs256(json!({"iss": "nobody", "exp": now() + 60, "nbf": 0}), "x"),
+        json!({"message": "No credentials found for given 'iss'"}),
+    )
+    .await;
+    refused(
+        hs256(json!({"sub": "x"}), "x"),
+        json!({"message": "No mandatory 'iss' in claims"}),
+    )
+    .await;
+    // An HS256 token for the RS256 secret: the algorithm must match the secret's.
+    refused(
+        hs256(
+            json!({"iss": "bob-rsa", "exp": now() + 60, "nbf": 0}),
+            RSA_PUBLIC,
+        ),
+        json!({"message": "Invalid algorithm"}),
+    )
+    .await;
+    refused("not.a.jwt".into(), json!({})).await;
+    let reply = gw.get("/").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.json()["message"], "Unauthorized");
+}
+
+#[tokio::test]
+async fn acl_allows_and_denies_by_group() {
+    let up = echo("a").await;
+    let entities = base(&up.url())
+        .route("admin", "s", json!({"paths": ["/admin"]}))
+        .route("public", "s", json!({"paths": ["/public"]}))
+        .plugin("key-auth", json!({}))
+        .add(
+            "plugins",
+            json!({"name": "acl", "route": fk("admin"), "config": {"allow": ["admins"]}}),
+        )
+        .add(
+            "plugins",
+            json!({"name": "acl", "route": fk("public"), "config": {"deny": ["admins"], "hide_groups_header": true}}),
+        );
+    let gw = Gateway::start(&entities).await;
+    let get = |path: &str, key: &str| {
+        let url = gw.url(path);
+        let key = key.to_string();
+        async move { send("GET", &url, &[("apikey", &key)], "").await }
+    };
+    let reply = get("/admin", "alice-key").await;
+    assert_eq!(
+        reply.echoed()["headers"]["x-consumer-groups"],
+        "admins, staff"
+    );
+    let reply = get("/admin", "bob-key").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(reply.json()["message"], "You cannot consume this service");
+    let reply = get("/public", "bob-key").await;
+    assert!(reply.echoed()["headers"].get("x-consumer-groups").is_none());
+    let reply = get("/public", "alice-key").await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn acl_without_authentication_is_401() {
+    let up = echo("a").await;
+    let gw = Gateway::start(&base(&up.url()).plugin("acl", json!({"allow": ["staff"]}))).await;
+    let reply = gw.get("/").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(up.hits(), 0);
+}
+
+#[tokio::test]
+async fn consumer_scoped_plugins_apply_once_the_consumer_is_known() {
+    let up = echo("a").await;
+    // A global limit of 100/minute, but alice gets 1/minute: the consumer-scoped instance wins
+    // once key-auth (which runs first) has identified her.
+    let entities = base(&up.url())
+        .plugin("key-auth", json!({}))
+        .plugin("rate-limiting", json!({"minute": 100}))
+        .add(
+            "plugins",
+            json!({"name": "rate-limiting", "consumer": fk("alice"), "config": {"minute": 1}}),
+        );
+    let gw = Gateway::start(&entities).await;
+    let url = gw.url("/");
+    let first = send("GET", &url, &[("apikey", "alice-key")], "").await;
+    assert_eq!(first.header("x-ratelimit-limit-minute"), Some("1"));
+    let second = send("GET", &url, &[("apikey", "alice-key")], "").await;
+    assert_eq!(second.status, StatusCode::TOO_MANY_REQUESTS);
+    let bob = send("GET", &gw.url("/"), &[("apikey", "bob-key")], "").await;
+    assert_eq!(bob.status, StatusCode::OK);
+    assert_eq!(bob.header("x-ratelimit-limit-minute"), Some("100"));
+}

@@ -1,0 +1,311 @@
+//! Shared helpers for the proxy's end-to-end tests: snapshots built from a few JSON entities,
+//! a gateway started on an ephemeral port, an echo upstream, and a small HTTP client.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use gwctl::gateway::proxy::{self, AccessLog, RunningProxy};
+use gwctl::gateway::snapshot::Snapshot;
+use gwctl::kinds::{self, validate};
+use http::{HeaderMap, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{Map, Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+
+pub const RSA_PRIVATE: &str = include_str!("rsa_private.pem");
+pub const RSA_PUBLIC: &str = include_str!("rsa_public.pem");
+
+/// A stable UUID-shaped id for a short test name, so entities can reference each other.
+pub fn id(name: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+    }
+    format!("00000000-0000-4000-8000-{:012x}", h & 0xffff_ffff_ffff)
+}
+
+/// `{"id": id(name)}`, a foreign key as the Admin API renders it.
+pub fn fk(name: &str) -> Value {
+    json!({ "id": id(name) })
+}
+
+/// Entities per kind, rendered as the Admin API would (defaults and nulls filled).
+#[derive(Default, Clone)]
+pub struct Entities {
+    kinds: BTreeMap<&'static str, Vec<Map<String, Value>>>,
+    created: i64,
+}
+
+impl Entities {
+    pub fn new() -> Entities {
+        Entities::default()
+    }
+
+    /// Adds an entity of `kind`, with an id when it has none.
+    pub fn add(mut self, kind: &'static str, body: Value) -> Entities {
+        let registry = kinds::registry();
+        let k = registry
+            .kind(kind)
+            .unwrap_or_else(|| panic!("unknown kind {kind}"));
+        let mut map = body.as_object().expect("entity is an object").clone();
+        if !map.contains_key("id") {
+            // Entities with unique names get an id from it, so tests can use `fk(name)`.
+            let unique_name = ["services", "routes", "upstreams", "consumers"].contains(&kind);
+            let seed = ["name", "username"]
+                .iter()
+                .filter(|_| unique_name)
+                .find_map(|f| map.get(*f).and_then(Value::as_str))
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("{kind}-{}", self.created));
+            map.insert("id".into(), Value::from(id(&seed)));
+        }
+        self.created += 1;
+        map.entry("created_at").or_insert(Value::from(self.created));
+        let options = validate::Options {
+            fill_nulls: true,
+            ..validate::Options::default()
+        };
+        let violations = validate::process_entity(registry, k, &mut map, options);
+        assert!(
+            violations.is_empty(),
+            "test entity {kind} {map:?} is invalid: {}",
+            validate::kong_message(&violations)
+        );
+        self.kinds.entry(kind).or_default().push(map);
+        self
+    }
+
+    pub fn service(self, name: &str, url: &str) -> Entities {
+        self.add("services", json!({"name": name, "url": url}))
+    }
+
+    pub fn route(self, name: &str, service: &str, body: Value) -> Entities {
+        let mut body = body.as_object().cloned().unwrap_or_default();
+        body.insert("name".into(), Value::from(name));
+        body.insert("service".into(), fk(service));
+        self.add("routes", Value::Object(body))
+    }
+
+    pub fn plugin(self, name: &str, config: Value) -> Entities {
+        self.add("plugins", json!({"name": name, "config": config}))
+    }
+
+    pub fn snapshot(&self, revision: u64) -> Snapshot {
+        Snapshot {
+            revision,
+            entities: self.kinds.clone(),
+        }
+    }
+}
+
+/// A proxy on 127.0.0.1:0 fed through a watch channel.
+pub struct Gateway {
+    pub proxy: RunningProxy,
+    pub addr: SocketAddr,
+    tx: watch::Sender<Arc<Snapshot>>,
+    revision: u64,
+    pub log: mpsc::UnboundedReceiver<String>,
+}
+
+impl Gateway {
+    pub async fn start(entities: &Entities) -> Gateway {
+        let (tx, rx) = watch::channel(Arc::new(entities.snapshot(1)));
+        let (access_log, log) = AccessLog::channel();
+        let proxy = proxy::start(vec!["127.0.0.1:0".parse().unwrap()], rx, access_log)
+            .await
+            .expect("proxy starts");
+        let addr = proxy.addrs()[0];
+        Gateway {
+            proxy,
+            addr,
+            tx,
+            revision: 1,
+            log,
+        }
+    }
+
+    /// Publishes a new configuration and waits until the proxy uses it.
+    pub async fn update(&mut self, entities: &Entities) {
+        self.revision += 1;
+        self.tx
+            .send_replace(Arc::new(entities.snapshot(self.revision)));
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            self.proxy.wait_for_revision(self.revision),
+        )
+        .await
+        .expect("proxy applies the new configuration");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        send("GET", &self.url(path), &[], "").await
+    }
+
+    /// The next access-log line as JSON.
+    pub async fn next_log(&mut self) -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(5), self.log.recv())
+            .await
+            .expect("an access-log line arrives")
+            .expect("log channel open");
+        serde_json::from_str(&line).expect("log lines are JSON")
+    }
+}
+
+/// What a client received.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// For answers from the echo upstream: what it received.
+    pub fn echoed(&self) -> Value {
+        assert_eq!(self.status, StatusCode::OK, "body: {}", self.body);
+        self.json()
+    }
+}
+
+/// Sends one request on a fresh connection.
+pub async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> Reply {
+    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let mut request = Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.to_string())))
+        .expect("valid request");
+    let response = tokio::time::timeout(Duration::from_secs(20), client.request(request))
+        .await
+        .expect("the gateway answers in time")
+        .expect("the request succeeds");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("body reads").to_bytes();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// An upstream that answers with what it received, as JSON:
+/// `{"server", "method", "uri", "headers": {name: value}, "body"}`.
+/// Request headers `x-echo-delay-ms` and `x-echo-status` make it wait or change the status.
+pub struct Echo {
+    pub addr: SocketAddr,
+    pub hits: Arc<AtomicUsize>,
+}
+
+impl Echo {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn target(&self) -> String {
+        self.addr.to_string()
+    }
+
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::SeqCst)
+    }
+}
+
+pub async fn echo(name: &str) -> Echo {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(AtomicUsize::new(0));
+    let name = name.to_string();
+    let counter = hits.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let name = name.clone();
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req: Request<Incoming>| {
+                    let name = name.clone();
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    async move { Ok::<_, Infallible>(reflect(&name, req).await) }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    Echo { addr, hits }
+}
+
+async fn reflect(name: &str, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let header = |n: &str| parts.headers.get(n).and_then(|v| v.to_str().ok());
+    if let Some(ms) = header("x-echo-delay-ms").and_then(|v| v.parse().ok()) {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    let status = header("x-echo-status")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let mut headers = Map::new();
+    for name in parts.headers.keys() {
+        let values: Vec<&str> = parts
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        headers.insert(name.as_str().to_string(), Value::from(values.join(", ")));
+    }
+    let reply = json!({
+        "server": name,
+        "method": parts.method.as_str(),
+        "uri": parts.uri.to_string(),
+        "headers": headers,
+        "body": String::from_utf8_lossy(&body),
+    });
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("x-upstream-name", name)
+        .body(Full::new(Bytes::from(reply.to_string())))
+        .unwrap()
+}
+
+/// An address nothing listens on (bound, then released).
+pub async fn closed_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    addr
+}
