@@ -34,9 +34,6 @@ pub struct Info {
     pub defaults: Map<String, Value>,
 }
 
-/// A top-level list this long is read on several cores.
-const PARALLEL_ITEMS: usize = 1_000;
-
 /// Keys of `_info.defaults` and the fields each may not set.
 const DEFAULTS: [(&str, &[&str]); 4] = [
     ("service", &["id", "name"]),
@@ -73,9 +70,7 @@ fn did_you_mean(suggestion: Option<String>) -> Option<String> {
 
 pub struct Reader<'a> {
     pub registry: &'static Registry,
-    pub env: &'a (dyn Lookup + Sync),
-    /// Cores to spread a long top-level list over.
-    pub threads: usize,
+    pub env: &'a dyn Lookup,
     pub file: &'a Arc<str>,
     pub file_index: usize,
     pub problems: &'a mut Vec<Problem>,
@@ -332,70 +327,10 @@ impl Reader<'_> {
                 return;
             }
         };
-        if parent.is_none() && self.threads > 1 && items.len() >= PARALLEL_ITEMS {
-            return self.collection_in_parallel(kind, items, path);
-        }
         for (i, item) in items.into_iter().enumerate() {
             let mut item_path = path.clone();
             item_path.push(Seg::Index(i));
             self.entity(kind, item, item_path, parent);
-        }
-    }
-
-    /// A long top-level list, its items read on several cores, results kept in file order.
-    fn collection_in_parallel(&mut self, kind: &'static Kind, items: Vec<Value>, path: Path) {
-        let chunk = items.len().div_ceil(self.threads);
-        let mut chunks: Vec<(usize, Vec<Value>)> = Vec::with_capacity(self.threads);
-        let mut rest = items.into_iter();
-        let mut start = 0;
-        loop {
-            let part: Vec<Value> = rest.by_ref().take(chunk).collect();
-            if part.is_empty() {
-                break;
-            }
-            let len = part.len();
-            chunks.push((start, part));
-            start += len;
-        }
-        let (registry, env, file, file_index) =
-            (self.registry, self.env, self.file, self.file_index);
-        let results: Vec<(Vec<Problem>, Vec<String>, Vec<RawEntity>)> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = chunks
-                    .into_iter()
-                    .map(|(start, part)| {
-                        let path = &path;
-                        scope.spawn(move || {
-                            let (mut problems, mut secret_values, mut entities) =
-                                Default::default();
-                            let mut reader = Reader {
-                                registry,
-                                env,
-                                threads: 1,
-                                file,
-                                file_index,
-                                problems: &mut problems,
-                                secret_values: &mut secret_values,
-                                entities: &mut entities,
-                            };
-                            for (i, item) in part.into_iter().enumerate() {
-                                let mut item_path = path.clone();
-                                item_path.push(Seg::Index(start + i));
-                                reader.entity(kind, item, item_path, None);
-                            }
-                            (problems, secret_values, entities)
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("reading entities does not panic"))
-                    .collect()
-            });
-        for (mut problems, mut secret_values, mut entities) in results {
-            self.problems.append(&mut problems);
-            self.secret_values.append(&mut secret_values);
-            self.entities.append(&mut entities);
         }
     }
 

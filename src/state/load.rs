@@ -71,7 +71,6 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         let mut reader = Reader {
             registry,
             env: &env,
-            threads: threads(),
             file: &input.name,
             file_index: i,
             problems: &mut problems,
