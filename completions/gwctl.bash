@@ -657,12 +657,36 @@ _gwctl() {
             return 0
             ;;
         gwctl__subcmd__serve)
-            opts="-v -q -h -V --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
+            opts="-v -q -h -V --admin-listen --db --config --admin-token --sync --admin-body-limit --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --admin-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --admin-token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sync)
+                    COMPREPLY=($(compgen -W "normal full" -- "${cur}"))
+                    return 0
+                    ;;
+                --admin-body-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -229,6 +229,12 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --version 'Print version'
         }
         &'gwctl;serve'= {
+            cand --admin-listen 'Address of the Admin API (loopback by default; anything else needs care: set a token)'
+            cand --db 'SQLite database file (`:memory:` keeps everything in memory)'
+            cand --config 'A state file to load at start; it replaces the stored configuration in one transaction'
+            cand --admin-token 'Require this token in the `Kong-Admin-Token` header of every Admin API request'
+            cand --sync 'SQLite durability: `normal` survives a killed process, `full` also power loss'
+            cand --admin-body-limit 'Largest accepted request body, in bytes (larger ones get 413)'
             cand --addr 'Admin API address'
             cand --kong-addr 'Admin API address'
             cand --header 'Extra request header, `Name: value` (repeatable)'
@@ -245,8 +251,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --verbose 'More detail on stderr (repeatable)'
             cand -q 'Only errors on stderr'
             cand --quiet 'Only errors on stderr'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }

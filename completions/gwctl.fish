@@ -181,6 +181,13 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand render" -s v -l verbose -d '
 complete -c gwctl -n "__fish_gwctl_using_subcommand render" -s q -l quiet -d 'Only errors on stderr'
 complete -c gwctl -n "__fish_gwctl_using_subcommand render" -s h -l help -d 'Print help'
 complete -c gwctl -n "__fish_gwctl_using_subcommand render" -s V -l version -d 'Print version'
+complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l admin-listen -d 'Address of the Admin API (loopback by default; anything else needs care: set a token)' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l db -d 'SQLite database file (`:memory:` keeps everything in memory)' -r -F
+complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l config -d 'A state file to load at start; it replaces the stored configuration in one transaction' -r -F
+complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l admin-token -d 'Require this token in the `Kong-Admin-Token` header of every Admin API request' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l sync -d 'SQLite durability: `normal` survives a killed process, `full` also power loss' -r -f -a "normal\t'Durable against a killed process; fast (SQLite synchronous=NORMAL in WAL mode)'
+full\t'Also durable against power loss; slower (synchronous=FULL)'"
+complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l admin-body-limit -d 'Largest accepted request body, in bytes (larger ones get 413)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l addr -l kong-addr -d 'Admin API address' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l timeout -d 'Request timeout in seconds' -r
@@ -195,7 +202,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l json-output -d 'de
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l no-color -d 'Disable colours (also `NO_COLOR`)'
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -s v -l verbose -d 'More detail on stderr (repeatable)'
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -s q -l quiet -d 'Only errors on stderr'
-complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c gwctl -n "__fish_gwctl_using_subcommand completions" -l addr -l kong-addr -d 'Admin API address' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand completions" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r

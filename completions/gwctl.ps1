@@ -241,6 +241,12 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             break
         }
         'gwctl;serve' {
+            [CompletionResult]::new('--admin-listen', '--admin-listen', [CompletionResultType]::ParameterName, 'Address of the Admin API (loopback by default; anything else needs care: set a token)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'SQLite database file (`:memory:` keeps everything in memory)')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'A state file to load at start; it replaces the stored configuration in one transaction')
+            [CompletionResult]::new('--admin-token', '--admin-token', [CompletionResultType]::ParameterName, 'Require this token in the `Kong-Admin-Token` header of every Admin API request')
+            [CompletionResult]::new('--sync', '--sync', [CompletionResultType]::ParameterName, 'SQLite durability: `normal` survives a killed process, `full` also power loss')
+            [CompletionResult]::new('--admin-body-limit', '--admin-body-limit', [CompletionResultType]::ParameterName, 'Largest accepted request body, in bytes (larger ones get 413)')
             [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
@@ -257,8 +263,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More detail on stderr (repeatable)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break

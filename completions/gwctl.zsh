@@ -248,6 +248,13 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (serve)
 _arguments "${_arguments_options[@]}" : \
+'--admin-listen=[Address of the Admin API (loopback by default; anything else needs care\: set a token)]:ADDR:_default' \
+'--db=[SQLite database file (\`\:memory\:\` keeps everything in memory)]:PATH:_files' \
+'--config=[A state file to load at start; it replaces the stored configuration in one transaction]:FILE:_files' \
+'--admin-token=[Require this token in the \`Kong-Admin-Token\` header of every Admin API request]:TOKEN:_default' \
+'--sync=[SQLite durability\: \`normal\` survives a killed process, \`full\` also power loss]:SYNC:((normal\:"Durable against a killed process; fast (SQLite synchronous=NORMAL in WAL mode)"
+full\:"Also durable against power loss; slower (synchronous=FULL)"))' \
+'--admin-body-limit=[Largest accepted request body, in bytes (larger ones get 413)]:BYTES:_default' \
 '--addr=[Admin API address]:ADDR:_default' \
 '--kong-addr=[Admin API address]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
@@ -264,11 +271,10 @@ _arguments "${_arguments_options[@]}" : \
 '*--verbose[More detail on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
 '--quiet[Only errors on stderr]' \
-'-h[Print help]' \
-'--help[Print help]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'*::files -- State files or directories (`-` for stdin); default `kong.yaml`:_files' \
 && ret=0
 ;;
 (completions)
