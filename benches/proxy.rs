@@ -34,10 +34,22 @@ fn main() {
     wait_for_port(static_port);
     wait_for_port(nginx_proxy_port);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = match std::env::var("PROXY_BENCH_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+    {
+        Some(0) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+    }
+    .expect("tokio runtime");
     let upstream = format!("http://127.0.0.1:{static_port}");
 
     println!("proxy benchmark: wrk -t2 -c64 -d{secs}s, static upstream = nginx on :{static_port}");
@@ -58,16 +70,18 @@ fn main() {
     );
     println!("  nginx proxy_pass       {}", nginx_run.line());
 
+    let rss_baseline = rss_kib();
     let build_started = Instant::now();
     let large = snapshot(&upstream, 10_000);
+    let rss_snapshot = rss_kib();
     let snapshot_secs = build_started.elapsed().as_secs_f64();
     let t = Instant::now();
     let config = ProxyConfig::build(&large, &Persistent::default());
     let rebuild = t.elapsed();
     assert_eq!(config.routes.len(), 10_000);
     drop(config);
-    let rss_before = rss_kib();
     let (gw_large, rebuild_in_gateway) = runtime.block_on(start_gateway(large));
+    let rss_started = rss_kib();
     let large_run = wrk_run(&wrk, &format!("http://{}/r5000/bench", gw_large.addr), secs);
     let rss_after = rss_kib();
     println!("  gateway (10000 routes) {}", large_run.line());
@@ -98,10 +112,14 @@ fn main() {
         rebuild_in_gateway.as_secs_f64() * 1000.0,
         snapshot_secs
     );
+    let mb = |kib: u64| kib as f64 / 1024.0;
     println!(
-        "process RSS with 10000 routes: {:.1} MB after start, {:.1} MB after the run (bench process: snapshot + gateway)",
-        rss_before as f64 / 1024.0,
-        rss_after as f64 / 1024.0
+        "process RSS with 10000 routes: {:.1} MB after start, {:.1} MB after the run \
+         (before the 10000-route snapshot existed: {:.1} MB; with the snapshot alone: {:.1} MB)",
+        mb(rss_started),
+        mb(rss_after),
+        mb(rss_baseline),
+        mb(rss_snapshot)
     );
     let _ = nginx.kill();
     let _ = nginx.wait();

@@ -34,8 +34,17 @@ fn generate(n: usize) -> String {
 
 struct Run {
     wall: Duration,
+    /// User + system CPU seconds: less sensitive than wall time to other load on the machine.
+    cpu: Option<f64>,
     peak_kb: Option<u64>,
     code: i32,
+}
+
+fn field(stderr: &str, name: &str) -> Option<f64> {
+    stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(name))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 fn run_once(binary: &str, file: &Path) -> Run {
@@ -55,21 +64,19 @@ fn run_once(binary: &str, file: &Path) -> Run {
     let output = command.output().expect("run gwctl");
     let wall = start.elapsed();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let peak_kb = stderr
-        .lines()
-        .find_map(|l| {
-            l.trim()
-                .strip_prefix("Maximum resident set size (kbytes): ")
-        })
-        .and_then(|v| v.trim().parse().ok());
+    let peak_kb = field(&stderr, "Maximum resident set size (kbytes): ").map(|kb| kb as u64);
+    let cpu = field(&stderr, "User time (seconds): ")
+        .zip(field(&stderr, "System time (seconds): "))
+        .map(|(u, s)| u + s);
     Run {
         wall,
+        cpu,
         peak_kb,
         code: output.status.code().unwrap_or(-1),
     }
 }
 
-fn measure(label: &str, binary: &str, file: &Path, entities: usize) -> Duration {
+fn measure(label: &str, binary: &str, file: &Path, entities: Option<usize>) -> Duration {
     let runs: Vec<Run> = (0..RUNS).map(|_| run_once(binary, file)).collect();
     assert!(
         runs.iter().all(|r| r.code == 0),
@@ -80,12 +87,15 @@ fn measure(label: &str, binary: &str, file: &Path, entities: usize) -> Duration 
     walls.sort();
     let median = walls[walls.len() / 2];
     let peak = runs.iter().filter_map(|r| r.peak_kb).max();
+    let cpu = runs.iter().filter_map(|r| r.cpu).reduce(f64::min);
     let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    let entities = entities.map_or("-".to_string(), |n| n.to_string());
     println!(
-        "{label:<14} {entities:>7} entities {:>8.1} KiB  median {:>7.1} ms  min {:>7.1} ms  peak RSS {}",
+        "{label:<11} {entities:>7} entities {:>7.1} KiB  wall median {:>7.1} ms, min {:>7.1} ms  cpu min {}  peak RSS {}",
         size as f64 / 1024.0,
         median.as_secs_f64() * 1000.0,
         walls[0].as_secs_f64() * 1000.0,
+        cpu.map_or("n/a".to_string(), |c| format!("{:.0} ms", c * 1000.0)),
         peak.map_or("n/a (no /usr/bin/time)".to_string(), |kb| format!(
             "{:.1} MB",
             kb as f64 / 1024.0
@@ -95,7 +105,8 @@ fn measure(label: &str, binary: &str, file: &Path, entities: usize) -> Duration 
 }
 
 fn main() {
-    // `cargo bench` passes harness flags such as `--bench`; this benchmark takes none.
+    // `cargo bench` passes `--bench`; this benchmark takes no arguments. Other load on the
+    // machine inflates wall time: compare the CPU column, or run on an idle machine.
     let binary = env!("CARGO_BIN_EXE_gwctl");
     let dir = tempfile::tempdir().expect("temp dir");
     let small = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/multi-provider.yaml");
@@ -111,14 +122,19 @@ fn main() {
             // SAFETY: single-threaded benchmark set-up, before any child process starts.
             unsafe { std::env::set_var(var, format!("bench-{var}")) };
         }
-        measure("small file", binary, &small, 0);
+        measure("small file", binary, &small, None);
     }
     let mut base = None;
     for n in [2_000usize, 20_000] {
         let file = dir.path().join(format!("state-{n}.yaml"));
         std::fs::write(&file, generate(n)).expect("write state file");
         let entities = n * 6;
-        let median = measure(&format!("{}k", entities / 1000), binary, &file, entities);
+        let median = measure(
+            &format!("{}k", entities / 1000),
+            binary,
+            &file,
+            Some(entities),
+        );
         match base {
             None => base = Some(median),
             Some(b) => println!(

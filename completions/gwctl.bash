@@ -139,12 +139,16 @@ _gwctl() {
             return 0
             ;;
         gwctl__subcmd__apply)
-            opts="-v -q -h -V --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
+            opts="-v -q -h -V --no-atomic --rps --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --rps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -239,12 +243,20 @@ _gwctl() {
             return 0
             ;;
         gwctl__subcmd__diff)
-            opts="-v -q -h -V --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
+            opts="-v -q -h -V --non-zero-exit-code --exit-code --out --no-deletes --rps --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -289,12 +301,24 @@ _gwctl() {
             return 0
             ;;
         gwctl__subcmd__dump)
-            opts="-v -q -h -V --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --output-file --with-id --rps --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --output-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -507,12 +531,16 @@ _gwctl() {
             return 0
             ;;
         gwctl__subcmd__ping)
-            opts="-v -q -h -V --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
+            opts="-v -q -h -V --rps --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --rps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -607,12 +635,16 @@ _gwctl() {
             return 0
             ;;
         gwctl__subcmd__reset)
-            opts="-v -q -h -V --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
+            opts="-y -v -q -h -V --force --yes --no-atomic --rps --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --rps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -657,7 +689,7 @@ _gwctl() {
             return 0
             ;;
         gwctl__subcmd__serve)
-            opts="-v -q -h -V --admin-listen --db --config --admin-token --sync --admin-body-limit --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
+            opts="-v -q -h -V --admin-listen --db --config --admin-token --sync --admin-body-limit --proxy-listen --access-log --no-access-log --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -684,6 +716,14 @@ _gwctl() {
                     return 0
                     ;;
                 --admin-body-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy-listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --access-log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -731,12 +771,20 @@ _gwctl() {
             return 0
             ;;
         gwctl__subcmd__sync)
-            opts="-v -q -h -V --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
+            opts="-v -q -h -V --plan --allow-empty --no-atomic --rps --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --plan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rps)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

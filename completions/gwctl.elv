@@ -74,6 +74,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --version 'Print version'
         }
         &'gwctl;diff'= {
+            cand --out 'Save the plan to FILE, for `gwctl sync --plan FILE` (holds env-var names, not values)'
+            cand --rps 'Cap on Admin API requests per second (default: no cap)'
             cand --addr 'Admin API address'
             cand --kong-addr 'Admin API address'
             cand --header 'Extra request header, `Name: value` (repeatable)'
@@ -83,6 +85,9 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --select-tag 'Only manage entities carrying all these tags (repeatable)'
             cand --parallelism 'Concurrent requests within one dependency level'
             cand --format 'Output format'
+            cand --exit-code 'Exit with 2 when there are changes (after printing everything)'
+            cand --non-zero-exit-code 'Exit with 2 when there are changes (after printing everything)'
+            cand --no-deletes 'Show what `apply` would do: no deletes'
             cand --tls-skip-verify 'Do not verify the Admin API''s TLS certificate'
             cand --json-output 'decK''s spelling of `--format json`'
             cand --no-color 'Disable colours (also `NO_COLOR`)'
@@ -96,6 +101,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --version 'Print version'
         }
         &'gwctl;sync'= {
+            cand --plan 'Apply a plan saved by `gwctl diff --out FILE` instead of reading state files'
+            cand --rps 'Cap on Admin API requests per second (default: no cap)'
             cand --addr 'Admin API address'
             cand --kong-addr 'Admin API address'
             cand --header 'Extra request header, `Name: value` (repeatable)'
@@ -105,6 +112,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --select-tag 'Only manage entities carrying all these tags (repeatable)'
             cand --parallelism 'Concurrent requests within one dependency level'
             cand --format 'Output format'
+            cand --allow-empty 'Allow an empty state to delete everything on the gateway'
+            cand --no-atomic 'Write entity by entity even when the gateway offers an atomic batch'
             cand --tls-skip-verify 'Do not verify the Admin API''s TLS certificate'
             cand --json-output 'decK''s spelling of `--format json`'
             cand --no-color 'Disable colours (also `NO_COLOR`)'
@@ -118,6 +127,7 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --version 'Print version'
         }
         &'gwctl;apply'= {
+            cand --rps 'Cap on Admin API requests per second (default: no cap)'
             cand --addr 'Admin API address'
             cand --kong-addr 'Admin API address'
             cand --header 'Extra request header, `Name: value` (repeatable)'
@@ -127,6 +137,7 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --select-tag 'Only manage entities carrying all these tags (repeatable)'
             cand --parallelism 'Concurrent requests within one dependency level'
             cand --format 'Output format'
+            cand --no-atomic 'Write entity by entity even when the gateway offers an atomic batch'
             cand --tls-skip-verify 'Do not verify the Admin API''s TLS certificate'
             cand --json-output 'decK''s spelling of `--format json`'
             cand --no-color 'Disable colours (also `NO_COLOR`)'
@@ -140,6 +151,9 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --version 'Print version'
         }
         &'gwctl;dump'= {
+            cand -o 'Write to FILE (mode 0600) instead of stdout'
+            cand --output-file 'Write to FILE (mode 0600) instead of stdout'
+            cand --rps 'Cap on Admin API requests per second (default: no cap)'
             cand --addr 'Admin API address'
             cand --kong-addr 'Admin API address'
             cand --header 'Extra request header, `Name: value` (repeatable)'
@@ -149,6 +163,7 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --select-tag 'Only manage entities carrying all these tags (repeatable)'
             cand --parallelism 'Concurrent requests within one dependency level'
             cand --format 'Output format'
+            cand --with-id 'Keep every entity''s id, even where a natural key identifies it'
             cand --tls-skip-verify 'Do not verify the Admin API''s TLS certificate'
             cand --json-output 'decK''s spelling of `--format json`'
             cand --no-color 'Disable colours (also `NO_COLOR`)'
@@ -162,6 +177,7 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --version 'Print version'
         }
         &'gwctl;reset'= {
+            cand --rps 'Cap on Admin API requests per second (default: no cap)'
             cand --addr 'Admin API address'
             cand --kong-addr 'Admin API address'
             cand --header 'Extra request header, `Name: value` (repeatable)'
@@ -171,6 +187,10 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --select-tag 'Only manage entities carrying all these tags (repeatable)'
             cand --parallelism 'Concurrent requests within one dependency level'
             cand --format 'Output format'
+            cand -y 'Do not ask for confirmation (required when stdin is not a terminal)'
+            cand --yes 'Do not ask for confirmation (required when stdin is not a terminal)'
+            cand --force 'Do not ask for confirmation (required when stdin is not a terminal)'
+            cand --no-atomic 'Write entity by entity even when the gateway offers an atomic batch'
             cand --tls-skip-verify 'Do not verify the Admin API''s TLS certificate'
             cand --json-output 'decK''s spelling of `--format json`'
             cand --no-color 'Disable colours (also `NO_COLOR`)'
@@ -184,6 +204,7 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --version 'Print version'
         }
         &'gwctl;ping'= {
+            cand --rps 'Cap on Admin API requests per second (default: no cap)'
             cand --addr 'Admin API address'
             cand --kong-addr 'Admin API address'
             cand --header 'Extra request header, `Name: value` (repeatable)'
@@ -235,6 +256,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --admin-token 'Require this token in the `Kong-Admin-Token` header of every Admin API request'
             cand --sync 'SQLite durability: `normal` survives a killed process, `full` also power loss'
             cand --admin-body-limit 'Largest accepted request body, in bytes (larger ones get 413)'
+            cand --proxy-listen 'Address of the proxy (repeatable: `--proxy-listen 127.0.0.1:8000 --proxy-listen :8080`)'
+            cand --access-log 'Write the access log (one JSON line per request) to this file instead of stdout'
             cand --addr 'Admin API address'
             cand --kong-addr 'Admin API address'
             cand --header 'Extra request header, `Name: value` (repeatable)'
@@ -244,6 +267,7 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --select-tag 'Only manage entities carrying all these tags (repeatable)'
             cand --parallelism 'Concurrent requests within one dependency level'
             cand --format 'Output format'
+            cand --no-access-log 'Do not write an access log at all'
             cand --tls-skip-verify 'Do not verify the Admin API''s TLS certificate'
             cand --json-output 'decK''s spelling of `--format json`'
             cand --no-color 'Disable colours (also `NO_COLOR`)'

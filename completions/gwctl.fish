@@ -68,6 +68,8 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand validate" -s v -l verbose -d
 complete -c gwctl -n "__fish_gwctl_using_subcommand validate" -s q -l quiet -d 'Only errors on stderr'
 complete -c gwctl -n "__fish_gwctl_using_subcommand validate" -s h -l help -d 'Print help'
 complete -c gwctl -n "__fish_gwctl_using_subcommand validate" -s V -l version -d 'Print version'
+complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l out -d 'Save the plan to FILE, for `gwctl sync --plan FILE` (holds env-var names, not values)' -r -F
+complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l rps -d 'Cap on Admin API requests per second (default: no cap)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l addr -l kong-addr -d 'Admin API address' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l timeout -d 'Request timeout in seconds' -r
@@ -77,6 +79,8 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l parallelism -d 'Con
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l format -d 'Output format' -r -f -a "human\t''
 json\t''
 markdown\t''"
+complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l exit-code -l non-zero-exit-code -d 'Exit with 2 when there are changes (after printing everything)'
+complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l no-deletes -d 'Show what `apply` would do: no deletes'
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l tls-skip-verify -d 'Do not verify the Admin API\'s TLS certificate'
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l json-output -d 'decK\'s spelling of `--format json`'
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l no-color -d 'Disable colours (also `NO_COLOR`)'
@@ -84,6 +88,8 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -s v -l verbose -d 'Mo
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -s q -l quiet -d 'Only errors on stderr'
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -s V -l version -d 'Print version'
+complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l plan -d 'Apply a plan saved by `gwctl diff --out FILE` instead of reading state files' -r -F
+complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l rps -d 'Cap on Admin API requests per second (default: no cap)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l addr -l kong-addr -d 'Admin API address' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l timeout -d 'Request timeout in seconds' -r
@@ -93,6 +99,8 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l parallelism -d 'Con
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l format -d 'Output format' -r -f -a "human\t''
 json\t''
 markdown\t''"
+complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l allow-empty -d 'Allow an empty state to delete everything on the gateway'
+complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l no-atomic -d 'Write entity by entity even when the gateway offers an atomic batch'
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l tls-skip-verify -d 'Do not verify the Admin API\'s TLS certificate'
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l json-output -d 'decK\'s spelling of `--format json`'
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l no-color -d 'Disable colours (also `NO_COLOR`)'
@@ -100,6 +108,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -s v -l verbose -d 'Mo
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -s q -l quiet -d 'Only errors on stderr'
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -s h -l help -d 'Print help'
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -s V -l version -d 'Print version'
+complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l rps -d 'Cap on Admin API requests per second (default: no cap)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l addr -l kong-addr -d 'Admin API address' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l timeout -d 'Request timeout in seconds' -r
@@ -109,6 +118,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l parallelism -d 'Co
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l format -d 'Output format' -r -f -a "human\t''
 json\t''
 markdown\t''"
+complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l no-atomic -d 'Write entity by entity even when the gateway offers an atomic batch'
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l tls-skip-verify -d 'Do not verify the Admin API\'s TLS certificate'
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l json-output -d 'decK\'s spelling of `--format json`'
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l no-color -d 'Disable colours (also `NO_COLOR`)'
@@ -116,6 +126,8 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -s v -l verbose -d 'M
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -s q -l quiet -d 'Only errors on stderr'
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -s V -l version -d 'Print version'
+complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -s o -l output-file -d 'Write to FILE (mode 0600) instead of stdout' -r -F
+complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l rps -d 'Cap on Admin API requests per second (default: no cap)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l addr -l kong-addr -d 'Admin API address' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l timeout -d 'Request timeout in seconds' -r
@@ -125,6 +137,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l parallelism -d 'Con
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l format -d 'Output format' -r -f -a "human\t''
 json\t''
 markdown\t''"
+complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l with-id -d 'Keep every entity\'s id, even where a natural key identifies it'
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l tls-skip-verify -d 'Do not verify the Admin API\'s TLS certificate'
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l json-output -d 'decK\'s spelling of `--format json`'
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l no-color -d 'Disable colours (also `NO_COLOR`)'
@@ -132,6 +145,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -s v -l verbose -d 'Mo
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -s q -l quiet -d 'Only errors on stderr'
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -s h -l help -d 'Print help'
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -s V -l version -d 'Print version'
+complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l rps -d 'Cap on Admin API requests per second (default: no cap)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l addr -l kong-addr -d 'Admin API address' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l timeout -d 'Request timeout in seconds' -r
@@ -141,6 +155,8 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l parallelism -d 'Co
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l format -d 'Output format' -r -f -a "human\t''
 json\t''
 markdown\t''"
+complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -s y -l yes -l force -d 'Do not ask for confirmation (required when stdin is not a terminal)'
+complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l no-atomic -d 'Write entity by entity even when the gateway offers an atomic batch'
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l tls-skip-verify -d 'Do not verify the Admin API\'s TLS certificate'
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l json-output -d 'decK\'s spelling of `--format json`'
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l no-color -d 'Disable colours (also `NO_COLOR`)'
@@ -148,6 +164,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -s v -l verbose -d 'M
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -s q -l quiet -d 'Only errors on stderr'
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -s h -l help -d 'Print help'
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -s V -l version -d 'Print version'
+complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -l rps -d 'Cap on Admin API requests per second (default: no cap)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -l addr -l kong-addr -d 'Admin API address' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -l timeout -d 'Request timeout in seconds' -r
@@ -188,6 +205,8 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l admin-token -d 'Re
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l sync -d 'SQLite durability: `normal` survives a killed process, `full` also power loss' -r -f -a "normal\t'Durable against a killed process; fast (SQLite synchronous=NORMAL in WAL mode)'
 full\t'Also durable against power loss; slower (synchronous=FULL)'"
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l admin-body-limit -d 'Largest accepted request body, in bytes (larger ones get 413)' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l proxy-listen -d 'Address of the proxy (repeatable: `--proxy-listen 127.0.0.1:8000 --proxy-listen :8080`)' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l access-log -d 'Write the access log (one JSON line per request) to this file instead of stdout' -r -F
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l addr -l kong-addr -d 'Admin API address' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l timeout -d 'Request timeout in seconds' -r
@@ -197,6 +216,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l parallelism -d 'Co
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l format -d 'Output format' -r -f -a "human\t''
 json\t''
 markdown\t''"
+complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l no-access-log -d 'Do not write an access log at all'
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l tls-skip-verify -d 'Do not verify the Admin API\'s TLS certificate'
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l json-output -d 'decK\'s spelling of `--format json`'
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l no-color -d 'Disable colours (also `NO_COLOR`)'

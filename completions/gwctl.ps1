@@ -79,6 +79,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             break
         }
         'gwctl;diff' {
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Save the plan to FILE, for `gwctl sync --plan FILE` (holds env-var names, not values)')
+            [CompletionResult]::new('--rps', '--rps', [CompletionResultType]::ParameterName, 'Cap on Admin API requests per second (default: no cap)')
             [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
@@ -88,6 +90,9 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             [CompletionResult]::new('--select-tag', '--select-tag', [CompletionResultType]::ParameterName, 'Only manage entities carrying all these tags (repeatable)')
             [CompletionResult]::new('--parallelism', '--parallelism', [CompletionResultType]::ParameterName, 'Concurrent requests within one dependency level')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--exit-code', '--exit-code', [CompletionResultType]::ParameterName, 'Exit with 2 when there are changes (after printing everything)')
+            [CompletionResult]::new('--non-zero-exit-code', '--non-zero-exit-code', [CompletionResultType]::ParameterName, 'Exit with 2 when there are changes (after printing everything)')
+            [CompletionResult]::new('--no-deletes', '--no-deletes', [CompletionResultType]::ParameterName, 'Show what `apply` would do: no deletes')
             [CompletionResult]::new('--tls-skip-verify', '--tls-skip-verify', [CompletionResultType]::ParameterName, 'Do not verify the Admin API''s TLS certificate')
             [CompletionResult]::new('--json-output', '--json-output', [CompletionResultType]::ParameterName, 'decK''s spelling of `--format json`')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also `NO_COLOR`)')
@@ -102,6 +107,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             break
         }
         'gwctl;sync' {
+            [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Apply a plan saved by `gwctl diff --out FILE` instead of reading state files')
+            [CompletionResult]::new('--rps', '--rps', [CompletionResultType]::ParameterName, 'Cap on Admin API requests per second (default: no cap)')
             [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
@@ -111,6 +118,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             [CompletionResult]::new('--select-tag', '--select-tag', [CompletionResultType]::ParameterName, 'Only manage entities carrying all these tags (repeatable)')
             [CompletionResult]::new('--parallelism', '--parallelism', [CompletionResultType]::ParameterName, 'Concurrent requests within one dependency level')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--allow-empty', '--allow-empty', [CompletionResultType]::ParameterName, 'Allow an empty state to delete everything on the gateway')
+            [CompletionResult]::new('--no-atomic', '--no-atomic', [CompletionResultType]::ParameterName, 'Write entity by entity even when the gateway offers an atomic batch')
             [CompletionResult]::new('--tls-skip-verify', '--tls-skip-verify', [CompletionResultType]::ParameterName, 'Do not verify the Admin API''s TLS certificate')
             [CompletionResult]::new('--json-output', '--json-output', [CompletionResultType]::ParameterName, 'decK''s spelling of `--format json`')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also `NO_COLOR`)')
@@ -125,6 +134,7 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             break
         }
         'gwctl;apply' {
+            [CompletionResult]::new('--rps', '--rps', [CompletionResultType]::ParameterName, 'Cap on Admin API requests per second (default: no cap)')
             [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
@@ -134,6 +144,7 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             [CompletionResult]::new('--select-tag', '--select-tag', [CompletionResultType]::ParameterName, 'Only manage entities carrying all these tags (repeatable)')
             [CompletionResult]::new('--parallelism', '--parallelism', [CompletionResultType]::ParameterName, 'Concurrent requests within one dependency level')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--no-atomic', '--no-atomic', [CompletionResultType]::ParameterName, 'Write entity by entity even when the gateway offers an atomic batch')
             [CompletionResult]::new('--tls-skip-verify', '--tls-skip-verify', [CompletionResultType]::ParameterName, 'Do not verify the Admin API''s TLS certificate')
             [CompletionResult]::new('--json-output', '--json-output', [CompletionResultType]::ParameterName, 'decK''s spelling of `--format json`')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also `NO_COLOR`)')
@@ -148,6 +159,9 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             break
         }
         'gwctl;dump' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE (mode 0600) instead of stdout')
+            [CompletionResult]::new('--output-file', '--output-file', [CompletionResultType]::ParameterName, 'Write to FILE (mode 0600) instead of stdout')
+            [CompletionResult]::new('--rps', '--rps', [CompletionResultType]::ParameterName, 'Cap on Admin API requests per second (default: no cap)')
             [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
@@ -157,6 +171,7 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             [CompletionResult]::new('--select-tag', '--select-tag', [CompletionResultType]::ParameterName, 'Only manage entities carrying all these tags (repeatable)')
             [CompletionResult]::new('--parallelism', '--parallelism', [CompletionResultType]::ParameterName, 'Concurrent requests within one dependency level')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--with-id', '--with-id', [CompletionResultType]::ParameterName, 'Keep every entity''s id, even where a natural key identifies it')
             [CompletionResult]::new('--tls-skip-verify', '--tls-skip-verify', [CompletionResultType]::ParameterName, 'Do not verify the Admin API''s TLS certificate')
             [CompletionResult]::new('--json-output', '--json-output', [CompletionResultType]::ParameterName, 'decK''s spelling of `--format json`')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also `NO_COLOR`)')
@@ -171,6 +186,7 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             break
         }
         'gwctl;reset' {
+            [CompletionResult]::new('--rps', '--rps', [CompletionResultType]::ParameterName, 'Cap on Admin API requests per second (default: no cap)')
             [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
@@ -180,6 +196,10 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             [CompletionResult]::new('--select-tag', '--select-tag', [CompletionResultType]::ParameterName, 'Only manage entities carrying all these tags (repeatable)')
             [CompletionResult]::new('--parallelism', '--parallelism', [CompletionResultType]::ParameterName, 'Concurrent requests within one dependency level')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required when stdin is not a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required when stdin is not a terminal)')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (required when stdin is not a terminal)')
+            [CompletionResult]::new('--no-atomic', '--no-atomic', [CompletionResultType]::ParameterName, 'Write entity by entity even when the gateway offers an atomic batch')
             [CompletionResult]::new('--tls-skip-verify', '--tls-skip-verify', [CompletionResultType]::ParameterName, 'Do not verify the Admin API''s TLS certificate')
             [CompletionResult]::new('--json-output', '--json-output', [CompletionResultType]::ParameterName, 'decK''s spelling of `--format json`')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also `NO_COLOR`)')
@@ -194,6 +214,7 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             break
         }
         'gwctl;ping' {
+            [CompletionResult]::new('--rps', '--rps', [CompletionResultType]::ParameterName, 'Cap on Admin API requests per second (default: no cap)')
             [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
@@ -247,6 +268,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             [CompletionResult]::new('--admin-token', '--admin-token', [CompletionResultType]::ParameterName, 'Require this token in the `Kong-Admin-Token` header of every Admin API request')
             [CompletionResult]::new('--sync', '--sync', [CompletionResultType]::ParameterName, 'SQLite durability: `normal` survives a killed process, `full` also power loss')
             [CompletionResult]::new('--admin-body-limit', '--admin-body-limit', [CompletionResultType]::ParameterName, 'Largest accepted request body, in bytes (larger ones get 413)')
+            [CompletionResult]::new('--proxy-listen', '--proxy-listen', [CompletionResultType]::ParameterName, 'Address of the proxy (repeatable: `--proxy-listen 127.0.0.1:8000 --proxy-listen :8080`)')
+            [CompletionResult]::new('--access-log', '--access-log', [CompletionResultType]::ParameterName, 'Write the access log (one JSON line per request) to this file instead of stdout')
             [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
@@ -256,6 +279,7 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             [CompletionResult]::new('--select-tag', '--select-tag', [CompletionResultType]::ParameterName, 'Only manage entities carrying all these tags (repeatable)')
             [CompletionResult]::new('--parallelism', '--parallelism', [CompletionResultType]::ParameterName, 'Concurrent requests within one dependency level')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--no-access-log', '--no-access-log', [CompletionResultType]::ParameterName, 'Do not write an access log at all')
             [CompletionResult]::new('--tls-skip-verify', '--tls-skip-verify', [CompletionResultType]::ParameterName, 'Do not verify the Admin API''s TLS certificate')
             [CompletionResult]::new('--json-output', '--json-output', [CompletionResultType]::ParameterName, 'decK''s spelling of `--format json`')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also `NO_COLOR`)')

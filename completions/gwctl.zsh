@@ -72,6 +72,8 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (diff)
 _arguments "${_arguments_options[@]}" : \
+'--out=[Save the plan to FILE, for \`gwctl sync --plan FILE\` (holds env-var names, not values)]:FILE:_files' \
+'--rps=[Cap on Admin API requests per second (default\: no cap)]:N:_default' \
 '--addr=[Admin API address]:ADDR:_default' \
 '--kong-addr=[Admin API address]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
@@ -81,6 +83,9 @@ _arguments "${_arguments_options[@]}" : \
 '*--select-tag=[Only manage entities carrying all these tags (repeatable)]:TAG:_default' \
 '--parallelism=[Concurrent requests within one dependency level]:PARALLELISM:_default' \
 '--format=[Output format]:FORMAT:(human json markdown)' \
+'--exit-code[Exit with 2 when there are changes (after printing everything)]' \
+'--non-zero-exit-code[Exit with 2 when there are changes (after printing everything)]' \
+'--no-deletes[Show what \`apply\` would do\: no deletes]' \
 '--tls-skip-verify[Do not verify the Admin API'\''s TLS certificate]' \
 '--json-output[decK'\''s spelling of \`--format json\`]' \
 '--no-color[Disable colours (also \`NO_COLOR\`)]' \
@@ -97,6 +102,8 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (sync)
 _arguments "${_arguments_options[@]}" : \
+'()--plan=[Apply a plan saved by \`gwctl diff --out FILE\` instead of reading state files]:FILE:_files' \
+'--rps=[Cap on Admin API requests per second (default\: no cap)]:N:_default' \
 '--addr=[Admin API address]:ADDR:_default' \
 '--kong-addr=[Admin API address]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
@@ -106,6 +113,8 @@ _arguments "${_arguments_options[@]}" : \
 '*--select-tag=[Only manage entities carrying all these tags (repeatable)]:TAG:_default' \
 '--parallelism=[Concurrent requests within one dependency level]:PARALLELISM:_default' \
 '--format=[Output format]:FORMAT:(human json markdown)' \
+'--allow-empty[Allow an empty state to delete everything on the gateway]' \
+'--no-atomic[Write entity by entity even when the gateway offers an atomic batch]' \
 '--tls-skip-verify[Do not verify the Admin API'\''s TLS certificate]' \
 '--json-output[decK'\''s spelling of \`--format json\`]' \
 '--no-color[Disable colours (also \`NO_COLOR\`)]' \
@@ -122,6 +131,7 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (apply)
 _arguments "${_arguments_options[@]}" : \
+'--rps=[Cap on Admin API requests per second (default\: no cap)]:N:_default' \
 '--addr=[Admin API address]:ADDR:_default' \
 '--kong-addr=[Admin API address]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
@@ -131,6 +141,7 @@ _arguments "${_arguments_options[@]}" : \
 '*--select-tag=[Only manage entities carrying all these tags (repeatable)]:TAG:_default' \
 '--parallelism=[Concurrent requests within one dependency level]:PARALLELISM:_default' \
 '--format=[Output format]:FORMAT:(human json markdown)' \
+'--no-atomic[Write entity by entity even when the gateway offers an atomic batch]' \
 '--tls-skip-verify[Do not verify the Admin API'\''s TLS certificate]' \
 '--json-output[decK'\''s spelling of \`--format json\`]' \
 '--no-color[Disable colours (also \`NO_COLOR\`)]' \
@@ -147,6 +158,9 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (dump)
 _arguments "${_arguments_options[@]}" : \
+'-o+[Write to FILE (mode 0600) instead of stdout]:FILE:_files' \
+'--output-file=[Write to FILE (mode 0600) instead of stdout]:FILE:_files' \
+'--rps=[Cap on Admin API requests per second (default\: no cap)]:N:_default' \
 '--addr=[Admin API address]:ADDR:_default' \
 '--kong-addr=[Admin API address]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
@@ -156,6 +170,7 @@ _arguments "${_arguments_options[@]}" : \
 '*--select-tag=[Only manage entities carrying all these tags (repeatable)]:TAG:_default' \
 '--parallelism=[Concurrent requests within one dependency level]:PARALLELISM:_default' \
 '--format=[Output format]:FORMAT:(human json markdown)' \
+'--with-id[Keep every entity'\''s id, even where a natural key identifies it]' \
 '--tls-skip-verify[Do not verify the Admin API'\''s TLS certificate]' \
 '--json-output[decK'\''s spelling of \`--format json\`]' \
 '--no-color[Disable colours (also \`NO_COLOR\`)]' \
@@ -167,11 +182,11 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'*::files -- State files or directories (`-` for stdin); default `kong.yaml`:_files' \
 && ret=0
 ;;
 (reset)
 _arguments "${_arguments_options[@]}" : \
+'--rps=[Cap on Admin API requests per second (default\: no cap)]:N:_default' \
 '--addr=[Admin API address]:ADDR:_default' \
 '--kong-addr=[Admin API address]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
@@ -181,6 +196,10 @@ _arguments "${_arguments_options[@]}" : \
 '*--select-tag=[Only manage entities carrying all these tags (repeatable)]:TAG:_default' \
 '--parallelism=[Concurrent requests within one dependency level]:PARALLELISM:_default' \
 '--format=[Output format]:FORMAT:(human json markdown)' \
+'-y[Do not ask for confirmation (required when stdin is not a terminal)]' \
+'--yes[Do not ask for confirmation (required when stdin is not a terminal)]' \
+'--force[Do not ask for confirmation (required when stdin is not a terminal)]' \
+'--no-atomic[Write entity by entity even when the gateway offers an atomic batch]' \
 '--tls-skip-verify[Do not verify the Admin API'\''s TLS certificate]' \
 '--json-output[decK'\''s spelling of \`--format json\`]' \
 '--no-color[Disable colours (also \`NO_COLOR\`)]' \
@@ -192,11 +211,11 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'*::files -- State files or directories (`-` for stdin); default `kong.yaml`:_files' \
 && ret=0
 ;;
 (ping)
 _arguments "${_arguments_options[@]}" : \
+'--rps=[Cap on Admin API requests per second (default\: no cap)]:N:_default' \
 '--addr=[Admin API address]:ADDR:_default' \
 '--kong-addr=[Admin API address]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
@@ -217,7 +236,6 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 '-V[Print version]' \
 '--version[Print version]' \
-'*::files -- State files or directories (`-` for stdin); default `kong.yaml`:_files' \
 && ret=0
 ;;
 (render)
@@ -255,6 +273,8 @@ _arguments "${_arguments_options[@]}" : \
 '--sync=[SQLite durability\: \`normal\` survives a killed process, \`full\` also power loss]:SYNC:((normal\:"Durable against a killed process; fast (SQLite synchronous=NORMAL in WAL mode)"
 full\:"Also durable against power loss; slower (synchronous=FULL)"))' \
 '--admin-body-limit=[Largest accepted request body, in bytes (larger ones get 413)]:BYTES:_default' \
+'*--proxy-listen=[Address of the proxy (repeatable\: \`--proxy-listen 127.0.0.1\:8000 --proxy-listen \:8080\`)]:ADDR:_default' \
+'--access-log=[Write the access log (one JSON line per request) to this file instead of stdout]:FILE:_files' \
 '--addr=[Admin API address]:ADDR:_default' \
 '--kong-addr=[Admin API address]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
@@ -264,6 +284,7 @@ full\:"Also durable against power loss; slower (synchronous=FULL)"))' \
 '*--select-tag=[Only manage entities carrying all these tags (repeatable)]:TAG:_default' \
 '--parallelism=[Concurrent requests within one dependency level]:PARALLELISM:_default' \
 '--format=[Output format]:FORMAT:(human json markdown)' \
+'(--access-log)--no-access-log[Do not write an access log at all]' \
 '--tls-skip-verify[Do not verify the Admin API'\''s TLS certificate]' \
 '--json-output[decK'\''s spelling of \`--format json\`]' \
 '--no-color[Disable colours (also \`NO_COLOR\`)]' \

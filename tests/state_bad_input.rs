@@ -186,3 +186,37 @@ fn format_version_1_1_says_how_to_convert() {
     assert!(p.help.as_deref().unwrap().contains("deck file convert"));
     assert_eq!((p.line, p.column), (Some(1), Some(18)));
 }
+
+#[test]
+fn a_load_failure_renders_every_problem_with_its_source_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "two.yaml",
+        b"_format_version: \"3.0\"\nservices:\n  - name: s\n    host: h\n    port: eighty\n    retries: -1\n",
+    );
+    let failure = fail(&[file]);
+    assert_eq!(failure.errors().count(), 2);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor());
+    let mut out = String::new();
+    handler.render_report(&mut out, &failure).unwrap();
+    assert!(out.contains("2 errors in the state files"), "{out}");
+    assert!(out.contains("two.yaml:5:11"), "{out}");
+    assert!(out.contains("port: eighty"), "the source line: {out}");
+    assert!(out.contains("two.yaml:6:14"), "{out}");
+    assert!(out.contains("value should be between 0 and 32767"), "{out}");
+}
+
+#[test]
+fn several_documents_in_one_file_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "multi.yaml",
+        b"---\n_format_version: \"3.0\"\n---\nservices: []\n",
+    );
+    let p = only_error(&[file]);
+    assert!(p.message.contains("several"), "{}", p.message);
+    assert_eq!(p.line, Some(3));
+}

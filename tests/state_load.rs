@@ -300,3 +300,38 @@ fn every_problem_is_reported_at_once_in_file_order() {
         ]
     );
 }
+
+#[test]
+fn a_typo_of_a_nested_collection_is_suggested() {
+    let failure = load_text(
+        "_format_version: \"3.0\"\nservices:\n  - name: s\n    host: h\n    rotes:\n      - paths: [/]\n",
+        &[],
+    )
+    .unwrap_err();
+    let p = failure.errors().next().unwrap();
+    assert_eq!(p.message, "unknown field 'rotes'");
+    assert_eq!(p.help.as_deref(), Some("did you mean 'routes'?"));
+    assert_eq!((p.line, p.column), (Some(5), Some(5)));
+}
+
+#[test]
+fn credential_headers_are_found_wherever_they_are_written() {
+    let loaded = load_text(
+        "_format_version: \"3.0\"\nplugins:\n  - name: request-transformer\n    config:\n      add:\n        headers: [\"x-api-key: abc123\", \"x-trace: 1\"]\n  - name: some-proxy\n    config:\n      upstream_headers: {Authorization: Basic Zm9vOmJhcg==}\n  - name: vault-ref\n    config:\n      headers: {apikey: \"{vault://env/my-key}\"}\n",
+        &[],
+    )
+    .unwrap();
+    let secrets: Vec<&str> = loaded
+        .warnings
+        .iter()
+        .filter(|p| p.code == "secret")
+        .map(|p| p.path.as_str())
+        .collect();
+    assert_eq!(
+        secrets,
+        vec![
+            "/plugins/0/config/add/headers/0",
+            "/plugins/1/config/upstream_headers/Authorization"
+        ]
+    );
+}

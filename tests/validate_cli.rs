@@ -359,3 +359,19 @@ fn unknown_path_is_a_clear_error() {
     assert!(stderr(&out).contains("cannot read no/such/file.yaml: no such file or directory"));
     let _ = Path::new("unused");
 }
+
+#[test]
+fn select_tag_flag_tags_every_entity() {
+    let text = "_format_version: \"3.0\"\nservices:\n  - name: s\n    host: h\n    routes:\n      - name: r\n        paths: [/]\n";
+    let out = gwctl_with_stdin(
+        &["render", "--format", "json", "--select-tag", "team-a", "-"],
+        &[],
+        Some(text),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["_info"]["select_tags"], serde_json::json!(["team-a"]));
+    assert_eq!(doc["services"][0]["tags"], serde_json::json!(["team-a"]));
+    assert_eq!(doc["routes"][0]["tags"], serde_json::json!(["team-a"]));
+    assert_eq!(doc["routes"][0]["service"], "s");
+}

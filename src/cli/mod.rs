@@ -5,6 +5,7 @@ pub mod diff;
 pub mod dump;
 pub mod exit;
 pub mod global;
+pub mod output;
 pub mod ping;
 pub mod render;
 pub mod reset;

@@ -1,13 +1,54 @@
-//! `gwctl ping`.
+//! `gwctl ping`: reach the Admin API and print the gateway's address, version and round trip.
 
-use super::{CliResult, Global};
+use std::time::Instant;
+
+use super::global::Format;
+use super::sync::common::{ClientArgs, connect, error, runtime};
+use super::{CliResult, Exit, Global};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// State files or directories (`-` for stdin); default `kong.yaml`.
-    pub files: Vec<std::path::PathBuf>,
+    #[command(flatten)]
+    pub client: ClientArgs,
 }
 
-pub fn run(_args: Args, _global: &Global) -> CliResult {
-    Err(miette::miette!("`gwctl ping` is not built yet").into())
+pub fn run(args: Args, global: &Global) -> CliResult {
+    let client = connect(global, &args.client)?;
+    let started = Instant::now();
+    let info = runtime()?.block_on(client.info()).map_err(error)?;
+    let rtt = started.elapsed();
+    let ms = rtt.as_secs_f64() * 1000.0;
+    match global.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "addr": client.addr(),
+                "version": info.version,
+                "edition": info.edition,
+                "bundled": info.bundled,
+                "revision": info.extensions.revision,
+                "batch": info.extensions.batch.is_some(),
+                "rtt_ms": (ms * 10.0).round() / 10.0,
+            }))
+            .map_err(error)?
+        ),
+        _ => {
+            let what = if info.bundled {
+                "gwctl gateway"
+            } else {
+                "Kong"
+            };
+            let edition = info
+                .edition
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            println!(
+                "Reached {what} {}{edition} at {} in {ms:.1} ms",
+                info.version,
+                client.addr()
+            );
+        }
+    }
+    Ok(Exit::Success)
 }

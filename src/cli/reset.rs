@@ -1,13 +1,97 @@
-//! `gwctl reset`.
+//! `gwctl reset`: delete every entity (within `--select-tag`), child-first.
 
-use super::{CliResult, Global};
+use std::io::{IsTerminal, Write};
+
+use super::output::{Report, print};
+use super::sync::WriteArgs;
+use super::sync::common::{connect, error, runtime, select_tags};
+use super::{CliResult, Exit, Global};
+use crate::admin::{ReadOptions, read_gateway};
+use crate::apply::{ApplyOptions, apply};
+use crate::plan::{DiffOptions, plan};
+use crate::state::State;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// State files or directories (`-` for stdin); default `kong.yaml`.
-    pub files: Vec<std::path::PathBuf>,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(short = 'y', long, visible_alias = "force")]
+    pub yes: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
-pub fn run(_args: Args, _global: &Global) -> CliResult {
-    Err(miette::miette!("`gwctl reset` is not built yet").into())
+pub fn run(args: Args, global: &Global) -> CliResult {
+    let tags = select_tags(global, None)?;
+    let client = connect(global, &args.write.client)?;
+    let rt = runtime()?;
+    let snapshot = rt
+        .block_on(read_gateway(
+            &client,
+            &ReadOptions {
+                select_tags: tags.clone(),
+            },
+        ))
+        .map_err(error)?;
+    let empty = State::default();
+    let plan = plan(
+        &snapshot.state,
+        &empty,
+        &DiffOptions {
+            no_deletes: false,
+            select_tags: tags.clone(),
+            remote: None,
+            current_complete: snapshot.info.bundled,
+        },
+    )
+    .map_err(error)?;
+    if plan.is_empty() {
+        eprintln!("nothing to delete at {}", client.addr());
+        return Ok(Exit::Success);
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            return Err(error(
+                "reset deletes everything and stdin is not a terminal to confirm; pass --yes",
+            ));
+        }
+        let scope = if tags.is_empty() {
+            String::new()
+        } else {
+            format!(" tagged {}", tags.join(","))
+        };
+        eprint!(
+            "This deletes {} entities{scope} from {}. Continue? [y/N] ",
+            plan.changes.len(),
+            client.addr()
+        );
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            return Err(error("reset cancelled; nothing was deleted"));
+        }
+    }
+    let options = ApplyOptions {
+        parallelism: global.parallelism as usize,
+        atomic: !args.write.no_atomic,
+        progress: !global.quiet,
+        expected_revision: snapshot.info.extensions.revision.clone(),
+    };
+    let outcome = rt.block_on(apply(&client, &snapshot.info, &plan, &options));
+    print(
+        global,
+        &Report {
+            plan: &plan,
+            outcome: Some(&outcome),
+            warnings: &snapshot.warnings,
+            errors: &[],
+            addr: client.addr(),
+            changes: true,
+        },
+    );
+    if outcome.is_success() {
+        Ok(Exit::Success)
+    } else {
+        Err(error(format!("{} deletion(s) failed", outcome.failed())))
+    }
 }

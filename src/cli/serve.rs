@@ -1,17 +1,15 @@
-//! `gwctl serve`: run the bundled gateway (Admin API now; the proxy is started beside it).
+//! `gwctl serve`: run the bundled gateway, its Admin API and its proxy.
 
 use std::io::Write;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use clap::ValueEnum;
-use tokio::sync::watch;
 
 use super::{CliError, CliResult, Exit, Global, validate};
 use crate::gateway::admin_api::DEFAULT_BODY_LIMIT;
+use crate::gateway::proxy::{self, AccessLog};
 use crate::gateway::server::{self, ServeOptions};
-use crate::gateway::snapshot::Snapshot;
 use crate::gateway::store::Durability;
 use crate::state::{LoadOptions, State, assign_ids, load};
 
@@ -53,18 +51,46 @@ pub struct Args {
     /// Largest accepted request body, in bytes (larger ones get 413).
     #[arg(long, default_value_t = DEFAULT_BODY_LIMIT, value_name = "BYTES")]
     pub admin_body_limit: usize,
+    /// Address of the proxy (repeatable: `--proxy-listen 127.0.0.1:8000 --proxy-listen :8080`).
+    #[arg(
+        long,
+        env = "GWCTL_PROXY_LISTEN",
+        value_delimiter = ',',
+        default_value = "127.0.0.1:8000",
+        value_name = "ADDR"
+    )]
+    pub proxy_listen: Vec<String>,
+    /// Write the access log (one JSON line per request) to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub access_log: Option<PathBuf>,
+    /// Do not write an access log at all.
+    #[arg(long, conflicts_with = "access_log")]
+    pub no_access_log: bool,
 }
 
-fn listen_addr(text: &str) -> Result<SocketAddr, String> {
-    text.to_socket_addrs()
-        .map_err(|e| format!("--admin-listen {text}: {e}"))?
+/// Parses a listen address; `:8080` means loopback port 8080 (as in the article's `localhost:8080`).
+fn listen_addr(flag: &str, text: &str) -> Result<SocketAddr, String> {
+    let full = if text.starts_with(':') {
+        format!("127.0.0.1{text}")
+    } else {
+        text.to_string()
+    };
+    full.to_socket_addrs()
+        .map_err(|e| format!("{flag} {text}: {e}"))?
         .next()
-        .ok_or_else(|| format!("--admin-listen {text}: no address"))
+        .ok_or_else(|| format!("{flag} {text}: no address"))
 }
 
 pub fn run(args: Args, global: &Global) -> CliResult {
     init_logging(global);
-    let admin_listen = listen_addr(&args.admin_listen).map_err(|e| miette::miette!("{e}"))?;
+    let admin_listen =
+        listen_addr("--admin-listen", &args.admin_listen).map_err(|e| miette::miette!("{e}"))?;
+    let proxy_listen = args
+        .proxy_listen
+        .iter()
+        .map(|text| listen_addr("--proxy-listen", text))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| miette::miette!("{e}"))?;
     let initial_state = match &args.config {
         Some(file) => Some(load_config(file, global)?),
         None => None,
@@ -93,19 +119,36 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         let gateway = server::start(options)
             .await
             .map_err(|e| miette::miette!("{e}"))?;
-        let proxy = start_proxy(gateway.snapshots.clone());
+        let access_log = match (&args.access_log, args.no_access_log) {
+            (_, true) => AccessLog::disabled(),
+            (Some(path), false) => AccessLog::file(path).await.map_err(|e| {
+                miette::miette!("cannot open the access log {}: {e}", path.display())
+            })?,
+            (None, false) => AccessLog::stdout(),
+        };
+        let proxy = match proxy::start(proxy_listen, gateway.snapshots.clone(), access_log).await {
+            Ok(proxy) => proxy,
+            Err(e) => {
+                gateway.shutdown().await;
+                return Err(miette::miette!("{e}"));
+            }
+        };
+        let proxy_addrs: Vec<String> = proxy
+            .addrs()
+            .iter()
+            .map(|a| format!("http://{a}"))
+            .collect();
         println!(
-            "gwctl admin API listening on http://{} (database {}, revision {})",
+            "gwctl admin API listening on http://{} (database {}, revision {}); proxy listening on {}",
             gateway.admin_addr,
             args.db.display(),
-            gateway.store.revision()
+            gateway.store.revision(),
+            proxy_addrs.join(", ")
         );
         let _ = std::io::stdout().flush();
         wait_for_signal().await;
         eprintln!("shutting down");
-        if let Some(proxy) = proxy {
-            proxy.abort();
-        }
+        proxy.shutdown().await;
         gateway.shutdown().await;
         Ok::<_, miette::Report>(())
     })?;
@@ -148,12 +191,6 @@ fn load_config(file: &std::path::Path, global: &Global) -> Result<State, CliErro
             .into())
         }
     }
-}
-
-/// Where the proxy starts: it gets every new configuration snapshot from this receiver.
-/// The proxy lives in `gateway::proxy`; until it is wired in, nothing listens on 8000.
-fn start_proxy(_snapshots: watch::Receiver<Arc<Snapshot>>) -> Option<tokio::task::JoinHandle<()>> {
-    None
 }
 
 async fn wait_for_signal() {

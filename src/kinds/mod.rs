@@ -178,6 +178,21 @@ impl Registry {
             .map(|(_, s)| s)
     }
 
+    /// The names a kind's subschema key may take: plugin names for plugins, vault types, ….
+    pub fn subschema_names(&self, kind: &str) -> Vec<&'static str> {
+        if kind == "plugins" {
+            return self.plugins.iter().map(|p| p.name).collect();
+        }
+        let mut names: Vec<&'static str> = self
+            .other_subschemas
+            .keys()
+            .filter(|(k, _)| *k == kind)
+            .map(|(_, v)| *v)
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
     /// The foreign fields of a kind: (field name, referenced kind, on_delete, required).
     pub fn foreign_fields(&self, kind: &Kind) -> Vec<ForeignField> {
         kind.schema
@@ -217,6 +232,98 @@ pub struct ForeignField {
 }
 
 impl Kind {
+    /// A kind with the common defaults: named `name` everywhere (Admin API paths, event name,
+    /// state-file key), no endpoint key, children, shorthands or subschema, timestamps in
+    /// seconds. The setters below state only what differs.
+    pub fn new(name: &'static str, schema: FieldSchema, identity: Identity, level: u8) -> Kind {
+        Kind {
+            name,
+            admin_path: name,
+            nested_admin_path: name,
+            event_name: name,
+            file_key: Some(name),
+            schema,
+            endpoint_key: None,
+            endpoint_key_scoped: false,
+            identity,
+            unique_together: Vec::new(),
+            level,
+            children: Vec::new(),
+            shorthands: Vec::new(),
+            subschema_key: None,
+            subschema_field: None,
+            timestamps: Timestamps::Seconds,
+        }
+    }
+
+    /// The Admin API collection names: top-level and nested under the parent.
+    pub fn admin_paths(mut self, top: &'static str, nested: &'static str) -> Kind {
+        self.admin_path = top;
+        self.nested_admin_path = nested;
+        self
+    }
+
+    /// decK's event kind (`service`, `key-auth`, `acl-group`).
+    pub fn event(mut self, name: &'static str) -> Kind {
+        self.event_name = name;
+        self
+    }
+
+    /// The kind appears only nested inside its parent in state files.
+    pub fn nested_only(mut self) -> Kind {
+        self.file_key = None;
+        self
+    }
+
+    pub fn endpoint_key(mut self, field: &'static str) -> Kind {
+        self.endpoint_key = Some(field);
+        self
+    }
+
+    /// The endpoint key is unique only within the parent (targets within an upstream).
+    pub fn scoped_endpoint_key(mut self, field: &'static str) -> Kind {
+        self.endpoint_key = Some(field);
+        self.endpoint_key_scoped = true;
+        self
+    }
+
+    pub fn unique_together(mut self, fields: Vec<&'static str>) -> Kind {
+        self.unique_together.push(fields);
+        self
+    }
+
+    /// A child collection nested in this kind's objects in state files.
+    pub fn child(
+        mut self,
+        key: &'static str,
+        kind: &'static str,
+        foreign_field: &'static str,
+    ) -> Kind {
+        self.children.push(Nesting {
+            key,
+            kind,
+            foreign_field,
+        });
+        self
+    }
+
+    pub fn shorthand(mut self, name: &'static str, expand: Shorthand) -> Kind {
+        self.shorthands.push((name, expand));
+        self
+    }
+
+    /// Entities pick a subschema by the value of `key`, which fills the abstract `field`.
+    pub fn subschema(mut self, key: &'static str, field: &'static str) -> Kind {
+        self.subschema_key = Some(key);
+        self.subschema_field = Some(field);
+        self
+    }
+
+    pub fn timestamps(mut self, timestamps: Timestamps) -> Kind {
+        self.timestamps = timestamps;
+        self
+    }
+
     /// Fields whose values are secrets (masked in output, linted in files).
     pub fn secret_fields(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.schema

@@ -237,9 +237,8 @@ const SECRET_HEADERS: [&str; 4] = [
 ];
 
 fn is_secret_header(name: &str) -> bool {
-    SECRET_HEADERS
-        .iter()
-        .any(|h| h.eq_ignore_ascii_case(name.trim()))
+    // Runs on every key of every entity: compare lengths before bytes.
+    (6..=19).contains(&name.len()) && SECRET_HEADERS.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// A value that names where a secret lives rather than being one (Kong vault references).
@@ -251,11 +250,24 @@ fn is_reference(text: &str) -> bool {
 /// secret, and values of credential headers (`Authorization`, `x-api-key`, `apikey`).
 pub fn literal_secrets(registry: &Registry, state: &State) -> Vec<Finding> {
     let mut out = Vec::new();
+    // Where each kind (and each plugin's config) keeps secret fields, worked out once.
+    let mut spots_by_schema: HashMap<(&str, Option<&str>), Vec<Spot>> = HashMap::new();
     for kind in registry.kinds() {
         for (i, entity) in state.of_kind(kind.name).iter().enumerate() {
             let mut paths = Vec::new();
-            let fields = entity_fields(registry, kind, &entity.body);
-            schema_secrets(&fields, &entity.body, &mut Vec::new(), &mut paths);
+            let sub = kind
+                .subschema_key
+                .and_then(|k| entity.body.get(k))
+                .and_then(Value::as_str);
+            let spots = spots_by_schema.entry((kind.name, sub)).or_insert_with(|| {
+                let mut spots = Vec::new();
+                let fields = entity_fields(registry, kind, &entity.body);
+                secret_spots(fields.iter().copied(), &mut Vec::new(), &mut spots);
+                spots
+            });
+            for spot in spots.iter() {
+                find_spot(&entity.body, spot, &mut Vec::new(), &mut paths);
+            }
             header_secrets_in(&entity.body, &mut Vec::new(), &mut paths);
             paths.sort();
             paths.dedup();
@@ -323,41 +335,70 @@ fn owned(trail: &[Step<'_>]) -> Path {
         .collect()
 }
 
-fn schema_secrets<'a>(
-    fields: &[&Field],
-    record: &'a Map<String, Value>,
-    trail: &mut Vec<Step<'a>>,
-    out: &mut Vec<Path>,
+/// A path of field names to a secret field; `None` steps into every item of an array.
+type Spot = Vec<Option<&'static str>>;
+
+fn secret_spots<'a>(
+    fields: impl Iterator<Item = &'a Field>,
+    prefix: &mut Spot,
+    out: &mut Vec<Spot>,
 ) {
     for field in fields {
-        let Some((name, value)) = record.get_key_value(field.name) else {
-            continue;
-        };
-        trail.push(Step::Key(name));
-        value_secrets(&field.schema, value, trail, out);
-        trail.pop();
+        prefix.push(Some(field.name));
+        schema_spots(&field.schema, prefix, out);
+        prefix.pop();
     }
 }
 
-fn value_secrets<'a>(
-    schema: &FieldSchema,
-    value: &'a Value,
+fn schema_spots(schema: &FieldSchema, prefix: &mut Spot, out: &mut Vec<Spot>) {
+    if schema.secret {
+        out.push(prefix.clone());
+    }
+    match schema.ty {
+        Type::Record => secret_spots(schema.fields.iter(), prefix, out),
+        Type::Array | Type::Set => {
+            if let Some(elements) = &schema.elements {
+                prefix.push(None);
+                schema_spots(elements, prefix, out);
+                prefix.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The literal (non-reference) strings at a spot inside a body.
+fn find_spot<'a>(
+    map: &'a Map<String, Value>,
+    spot: &[Option<&'static str>],
     trail: &mut Vec<Step<'a>>,
     out: &mut Vec<Path>,
 ) {
-    match (schema.ty, value) {
-        (_, Value::String(s)) if schema.secret && !is_reference(s) => out.push(owned(trail)),
-        (Type::Record, Value::Object(map)) => {
-            let fields: Vec<&Field> = schema.fields.iter().collect();
-            schema_secrets(&fields, map, trail, out);
-        }
-        (Type::Array | Type::Set, Value::Array(items)) => {
-            if let Some(elements) = &schema.elements {
-                for (i, item) in items.iter().enumerate() {
-                    trail.push(Step::Index(i));
-                    value_secrets(elements, item, trail, out);
-                    trail.pop();
-                }
+    let Some((Some(name), rest)) = spot.split_first() else {
+        return;
+    };
+    let Some((key, value)) = map.get_key_value(*name) else {
+        return;
+    };
+    trail.push(Step::Key(key));
+    find_in_value(value, rest, trail, out);
+    trail.pop();
+}
+
+fn find_in_value<'a>(
+    value: &'a Value,
+    spot: &[Option<&'static str>],
+    trail: &mut Vec<Step<'a>>,
+    out: &mut Vec<Path>,
+) {
+    match (spot.first(), value) {
+        (None, Value::String(s)) if !is_reference(s) => out.push(owned(trail)),
+        (Some(Some(_)), Value::Object(map)) => find_spot(map, spot, trail, out),
+        (Some(None), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                trail.push(Step::Index(i));
+                find_in_value(item, &spot[1..], trail, out);
+                trail.pop();
             }
         }
         _ => {}
@@ -370,17 +411,19 @@ fn header_secrets<'a>(value: &'a Value, trail: &mut Vec<Step<'a>>, out: &mut Vec
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 trail.push(Step::Index(i));
-                header_secrets(item, trail, out);
+                match item {
+                    // `Authorization: Bearer sk-…` in a header list (request-transformer style).
+                    Value::String(s) => {
+                        if let Some((name, rest)) = s.split_once(':')
+                            && is_secret_header(name.trim())
+                            && !is_reference(rest)
+                        {
+                            out.push(owned(trail));
+                        }
+                    }
+                    other => header_secrets(other, trail, out),
+                }
                 trail.pop();
-            }
-        }
-        // `Authorization: Bearer sk-…` as one string (request-transformer style header lists).
-        Value::String(s) => {
-            if let Some((name, rest)) = s.split_once(':')
-                && is_secret_header(name)
-                && !is_reference(rest)
-            {
-                out.push(owned(trail));
             }
         }
         _ => {}

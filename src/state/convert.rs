@@ -31,64 +31,88 @@ pub struct SubstProblem {
     pub within: (usize, usize),
 }
 
+/// A path being walked, borrowing keys from the document (owned only when something is found).
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn owned(trail: &[Step<'_>]) -> Path {
+    trail
+        .iter()
+        .map(|s| match s {
+            Step::Key(k) => Seg::Key(k.to_string()),
+            Step::Index(i) => Seg::Index(*i),
+        })
+        .collect()
+}
+
 /// Substitutes every string scalar inside `value`, skipping the object keys in `skip` at the
 /// top (nested children, substituted with their own entity).
 pub fn substitute(value: &mut Value, env: &dyn Lookup, skip: &[&str], out: &mut Substitution) {
-    let mut path = Vec::new();
+    let mut trail = Vec::new();
     match value {
         Value::Object(map) => {
             for (key, item) in map.iter_mut() {
                 if skip.contains(&key.as_str()) {
                     continue;
                 }
-                path.push(Seg::Key(key.clone()));
-                walk(item, env, &mut path, out);
-                path.pop();
+                trail.push(Step::Key(key));
+                walk(item, env, &mut trail, out);
+                trail.pop();
             }
         }
-        other => walk(other, env, &mut path, out),
+        other => walk(other, env, &mut trail, out),
     }
 }
 
-fn walk(value: &mut Value, env: &dyn Lookup, path: &mut Path, out: &mut Substitution) {
+fn walk<'a>(
+    value: &'a mut Value,
+    env: &dyn Lookup,
+    trail: &mut Vec<Step<'a>>,
+    out: &mut Substitution,
+) {
     match value {
-        Value::String(text) if envsubst::has_reference(text) => {
-            match envsubst::substitute(text, env) {
-                Ok(sub) => {
-                    if sub.whole {
-                        out.whole_paths.push(path.clone());
-                    }
-                    if !sub.secrets.is_empty() {
-                        out.secret_paths.push(path.clone());
-                        out.secret_values.extend(sub.secrets);
-                    }
-                    *text = sub.text;
-                }
-                Err(e) => {
-                    out.errors.push(SubstProblem {
-                        path: path.clone(),
-                        message: e.message,
-                        help: e.help,
-                        within: (e.offset, e.len),
-                    });
-                    text.clear();
-                }
-            }
-        }
+        Value::String(text) if envsubst::has_reference(text) => scalar(text, env, trail, out),
         Value::Array(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                path.push(Seg::Index(i));
-                walk(item, env, path, out);
-                path.pop();
+                trail.push(Step::Index(i));
+                walk(item, env, trail, out);
+                trail.pop();
             }
         }
         Value::Object(map) => {
             for (key, item) in map.iter_mut() {
-                path.push(Seg::Key(key.clone()));
-                walk(item, env, path, out);
-                path.pop();
+                trail.push(Step::Key(key));
+                walk(item, env, trail, out);
+                trail.pop();
             }
         }
         _ => {}
+    }
+}
+
+fn scalar(text: &mut String, env: &dyn Lookup, trail: &[Step<'_>], out: &mut Substitution) {
+    match envsubst::substitute(text, env) {
+        Ok(sub) => {
+            if sub.whole {
+                out.whole_paths.push(owned(trail));
+            }
+            if !sub.secrets.is_empty() {
+                out.secret_paths.push(owned(trail));
+                out.secret_values.extend(sub.secrets);
+            }
+            *text = sub.text;
+        }
+        Err(e) => {
+            out.errors.push(SubstProblem {
+                path: owned(trail),
+                message: e.message,
+                help: e.help,
+                within: (e.offset, e.len),
+            });
+            text.clear();
+        }
     }
 }

@@ -79,19 +79,29 @@ pub struct Reader<'a> {
 }
 
 impl Reader<'_> {
+    /// A problem with the file's format (`_format_version`, `_transform`, …).
     fn error(&mut self, path: &[Seg], on_key: bool, message: String, help: Option<String>) {
-        let mut p = Problem::error("format", message)
+        self.push("format", path, on_key, message, help);
+    }
+
+    /// A value that does not fit the state file's schema.
+    fn schema_error(&mut self, path: &[Seg], on_key: bool, message: String, help: Option<String>) {
+        self.push("schema", path, on_key, message, help);
+    }
+
+    fn push(
+        &mut self,
+        code: &'static str,
+        path: &[Seg],
+        on_key: bool,
+        message: String,
+        help: Option<String>,
+    ) {
+        let mut p = Problem::error(code, message)
             .in_file(self.file)
             .anchored(path, on_key);
         p.help = help;
         self.problems.push(p);
-    }
-
-    fn schema_error(&mut self, path: &[Seg], on_key: bool, message: String, help: Option<String>) {
-        self.error(path, on_key, message, help);
-        if let Some(p) = self.problems.last_mut() {
-            p.code = "schema";
-        }
     }
 
     /// Substitutes env vars in `value` (a node at `base`), reporting unset variables.
@@ -349,7 +359,7 @@ impl Reader<'_> {
             .children
             .iter()
             .filter_map(|c| {
-                body.remove(c.key)
+                body.shift_remove(c.key)
                     .map(|v| (c.key, c.kind, c.foreign_field, v))
             })
             .collect();

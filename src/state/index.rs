@@ -15,22 +15,40 @@ pub struct RefIndex {
 
 /// A canonical text for a reference object: its fields sorted, values as JSON.
 pub fn ref_key(reference: &Map<String, Value>) -> String {
+    if reference.len() == 1 {
+        let (k, v) = reference.iter().next().expect("one entry");
+        return single(k, v);
+    }
     let mut pairs: Vec<(&String, &Value)> = reference.iter().collect();
     pairs.sort_by(|a, b| a.0.cmp(b.0));
     let mut out = String::new();
     for (k, v) in pairs {
         out.push_str(k);
         out.push('=');
-        out.push_str(&v.to_string());
+        push_value(&mut out, v);
         out.push('\u{1}');
     }
     out
 }
 
 fn single(field: &str, value: &Value) -> String {
-    let mut m = Map::new();
-    m.insert(field.to_string(), value.clone());
-    ref_key(&m)
+    let mut out = String::with_capacity(field.len() + 24);
+    out.push_str(field);
+    out.push('=');
+    push_value(&mut out, value);
+    out.push('\u{1}');
+    out
+}
+
+/// Strings as themselves (marked, so `"1"` and `1` differ), anything else as JSON.
+fn push_value(out: &mut String, value: &Value) {
+    match value {
+        Value::String(s) => {
+            out.push('\u{2}');
+            out.push_str(s);
+        }
+        other => out.push_str(&other.to_string()),
+    }
 }
 
 /// The reference forms that name an entity: its id, and its natural key.

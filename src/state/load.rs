@@ -12,16 +12,16 @@ use super::checks::{self, Finding};
 use super::document::{Info, RawEntity, Reader};
 use super::envsubst::Lookup;
 use super::index::RefIndex;
-use super::locate::{place, place_at};
+use super::locate::{place, place_at, pointer};
 use super::model::{Entity, Origin, State, mask_text};
 use super::problem::{LoadFailure, Place, Problem, Severity, Sources};
 use super::source::read_inputs;
+use super::split::parse_value_split;
 use super::yaml;
 use super::{Env, LoadOptions, Loaded};
 use crate::kinds::entities::typedefs::is_uuid;
 use crate::kinds::validate::{
-    Coerce, Options, Path, Seg, UnknownSubschema, Violation, closest, dotted, pointer,
-    process_entity,
+    Coerce, Options, Path, Seg, UnknownSubschema, Violation, closest, dotted, process_entity,
 };
 use crate::kinds::{Identity, Kind, Registry, registry};
 
@@ -60,7 +60,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
     for (i, input) in texts.iter().enumerate() {
         sources.add(input.name.clone(), input.text.clone());
         stopwatch.lap("read");
-        let root = match yaml::parse_value(&input.text, options.limits) {
+        let root = match parse_value_split(&input.text, options.limits, threads()) {
             Ok(root) => root,
             Err(e) => {
                 problems.push(parse_problem(&e, &input.name));
@@ -105,12 +105,16 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
 
     stopwatch.lap("entities");
     let index = RefIndex::build(registry, &state);
-    // The checks only read the state: secrets on one core, references and duplicates on
-    // another.
+    // The checks only read the state, so they run side by side.
     let findings = std::thread::scope(|scope| {
+        let duplicates = scope.spawn(|| checks::duplicates(registry, &state, &index));
         let secrets = scope.spawn(|| checks::literal_secrets(registry, &state));
         let mut findings = checks::references(registry, &state, &index);
-        findings.extend(checks::duplicates(registry, &state, &index));
+        findings.extend(
+            duplicates
+                .join()
+                .expect("the duplicate check does not panic"),
+        );
         findings.extend(secrets.join().expect("the secret lint does not panic"));
         findings
     });
@@ -122,8 +126,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         let secret = finding.code == "secret";
         let mut problem = finding_problem(finding, &names[*file], path);
         if secret && let Some(anchor) = &mut problem.anchor {
-            // Marks the value to blank out of the text diagnostics show.
-            anchor.within = Some((usize::MAX, 0));
+            anchor.blank = true;
         }
         if let Some(first) = first {
             first_places.push((problems.len(), first));
@@ -186,6 +189,16 @@ fn parse_problem(e: &serde_saphyr::Error, file: &Arc<str>) -> Problem {
         None => message,
     };
     let lower = message.to_lowercase();
+    if lower.contains("documents") {
+        return Problem::error(
+            "yaml",
+            "a state file holds one YAML document, but this one has several (`---`)",
+        )
+        .in_file(file)
+        .at(e.location().and_then(place))
+        .label("a second document starts here")
+        .help("put each document in its own file; gwctl merges the files it is given");
+    }
     let help = if lower.contains("recursion") || lower.contains("depth") {
         Some("state files may nest at most 64 levels deep")
     } else if lower.contains("alias") || lower.contains("budget") {
@@ -237,14 +250,14 @@ fn resolve_places(
         };
         let Some(root) = tree(i) else { continue };
         let mut at = place_at(root, &anchor.path, anchor.on_key);
-        match (anchor.within, at) {
-            (Some((usize::MAX, _)), Some(p)) => {
-                blanks.entry(i).or_default().push((p.offset, p.len))
+        match (anchor.blank, anchor.within, at) {
+            (true, _, Some(p)) => blanks.entry(i).or_default().push((p.offset, p.len)),
+            (false, Some((offset, len)), Some(p)) => {
+                at = Some(narrow(p, &texts[i].text, offset, len));
             }
-            (Some((offset, len)), Some(p)) => at = Some(narrow(p, &texts[i].text, offset, len)),
             _ => {}
         }
-        *problem = problem.clone().at(at);
+        problem.set_place(at);
     }
     for (problem, (file, path)) in first_places {
         if let Some(root) = tree(*file)
@@ -310,6 +323,13 @@ fn select_tags(
         }
     }
     chosen.map(|(_, t)| t.clone()).unwrap_or_default()
+}
+
+/// How many cores to use for parsing and checking large states.
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
 }
 
 /// Below this many entities, threads cost more than they save.
@@ -434,7 +454,7 @@ fn process(
         violations
             .into_iter()
             .filter(|v| !failed_paths.iter().any(|f| v.path.starts_with(f)))
-            .map(violation),
+            .map(|v| violation(kind, v)),
     );
     let entity = Entity {
         body,
@@ -472,8 +492,13 @@ fn unknown_plugin(
     if registry.subschema(kind.name, name).is_some() {
         return None;
     }
-    let suggestion = closest(name, registry.plugins().iter().map(|p| p.name));
-    let known: Vec<&str> = registry.plugins().iter().map(|p| p.name).collect();
+    let known = registry.subschema_names(kind.name);
+    let suggestion = closest(name, known.iter().copied());
+    let (code, what) = if kind.name == "plugins" {
+        ("plugin", "plugin".to_string())
+    } else {
+        ("schema", format!("{} type", kind.event_name))
+    };
     Some(Local {
         path: vec![Seg::Key(key.to_string())],
         severity: if options.unknown_plugins_are_warnings {
@@ -481,8 +506,8 @@ fn unknown_plugin(
         } else {
             Severity::Error
         },
-        code: "plugin",
-        message: format!("unknown plugin '{name}': its config cannot be checked offline"),
+        code,
+        message: format!("unknown {what} '{name}': its config cannot be checked offline"),
         help: Some(match suggestion {
             Some(s) => format!("did you mean '{s}'?"),
             None => format!("gwctl knows: {}", known.join(", ")),
@@ -491,8 +516,16 @@ fn unknown_plugin(
     })
 }
 
-fn violation(v: Violation) -> Local {
+fn violation(kind: &Kind, mut v: Violation) -> Local {
     let unknown = v.message == "unknown field";
+    if unknown && let [Seg::Key(name)] = &v.path[..] {
+        // At an entity's top level, nested collections (`routes`, `plugins`) and shorthands
+        // (`url`) are names a typo may have meant too.
+        let fields = kind.schema.fields.iter().map(|f| f.name);
+        let children = kind.children.iter().map(|c| c.key);
+        let shorthands = kind.shorthands.iter().map(|(n, _)| *n);
+        v.suggestion = closest(name, fields.chain(children).chain(shorthands));
+    }
     let message = if unknown {
         format!("unknown field '{}'", last_key(&v.path))
     } else if v.path.is_empty() {
@@ -526,22 +559,27 @@ fn normalize_references(
     body: &mut Map<String, Value>,
     found: &mut Vec<Local>,
 ) {
-    for ff in registry.foreign_fields(kind) {
-        let Some(Value::String(text)) = body.get(ff.field) else {
+    let foreign = kind
+        .schema
+        .fields
+        .iter()
+        .filter_map(|f| Some((f.name, f.schema.reference?)));
+    for (field, target) in foreign {
+        let Some(Value::String(text)) = body.get(field) else {
             continue;
         };
         let text = text.clone();
         if is_uuid(&text) {
-            body.insert(ff.field.into(), serde_json::json!({ "id": text }));
+            body.insert(field.into(), serde_json::json!({ "id": text }));
             continue;
         }
-        let target = registry.kind(ff.kind).expect("foreign kinds exist");
+        let target = registry.kind(target).expect("foreign kinds exist");
         match (target.identity_fields(), &target.identity) {
-            ([field], _) | ([field, ..], Identity::FirstOf(_)) => {
-                body.insert(ff.field.into(), serde_json::json!({ *field: text }));
+            ([key], _) | ([key, ..], Identity::FirstOf(_)) => {
+                body.insert(field.into(), serde_json::json!({ *key: text }));
             }
             _ => found.push(Local {
-                path: vec![Seg::Key(ff.field.to_string())],
+                path: vec![Seg::Key(field.to_string())],
                 severity: Severity::Error,
                 code: "reference",
                 message: format!("a {} can only be referred to by its id", target.event_name),

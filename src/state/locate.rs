@@ -70,3 +70,39 @@ pub fn place_at(root: &Node, path: &[Seg], prefer_key: bool) -> Option<Place> {
     }
     place(found.node.referenced)
 }
+
+/// An RFC 6901 JSON pointer for a path, escaping only keys that need it (this runs for every
+/// entity, so it avoids allocating per segment).
+pub fn pointer(path: &[Seg]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(path.len() * 8);
+    for seg in path {
+        out.push('/');
+        match seg {
+            Seg::Key(k) if k.contains(['~', '/']) => {
+                out.push_str(&k.replace('~', "~0").replace('/', "~1"));
+            }
+            Seg::Key(k) => out.push_str(k),
+            Seg::Index(i) => {
+                let _ = write!(out, "{i}");
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_escape_like_rfc_6901() {
+        let path = vec![
+            Seg::Key("services".into()),
+            Seg::Index(3),
+            Seg::Key("a/b~c".into()),
+        ];
+        assert_eq!(pointer(&path), "/services/3/a~1b~0c");
+        assert_eq!(pointer(&path), crate::kinds::validate::pointer(&path));
+    }
+}

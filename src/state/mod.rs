@@ -16,6 +16,7 @@ pub mod model;
 pub mod problem;
 pub mod render;
 pub mod source;
+pub mod split;
 pub mod yaml;
 
 use std::collections::HashMap;

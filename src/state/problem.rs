@@ -8,7 +8,8 @@ use std::sync::Arc;
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceCode};
 use serde::Serialize;
 
-use crate::kinds::validate::{Path, Seg, pointer};
+use super::locate::pointer;
+use crate::kinds::validate::{Path, Seg};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -36,6 +37,8 @@ pub struct Anchor {
     pub on_key: bool,
     /// A byte range inside the string scalar (an env reference), when it can be narrowed.
     pub within: Option<(usize, usize)>,
+    /// The value is a literal secret: blank it out of the source text diagnostics show.
+    pub blank: bool,
 }
 
 /// One problem in the state files.
@@ -98,12 +101,16 @@ impl Problem {
     }
 
     pub fn at(mut self, place: Option<Place>) -> Self {
+        self.set_place(place);
+        self
+    }
+
+    pub fn set_place(&mut self, place: Option<Place>) {
         if let Some(place) = place {
             self.line = Some(place.line);
             self.column = Some(place.column);
         }
         self.place = place;
-        self
     }
 
     pub fn pointer(mut self, pointer: impl Into<String>) -> Self {
@@ -118,6 +125,7 @@ impl Problem {
             path: path.to_vec(),
             on_key,
             within: None,
+            blank: false,
         });
         self
     }

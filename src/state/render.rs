@@ -60,7 +60,7 @@ pub fn to_document(state: &State, secrets: Secrets) -> Value {
                 && let Some(reference) = body.get(nesting.foreign_field)
                 && let Some(i) = index.resolve(registry, parent_kind.name, reference)
             {
-                body.remove(nesting.foreign_field);
+                body.shift_remove(nesting.foreign_field);
                 let position = registry
                     .kinds()
                     .iter()

@@ -18,7 +18,14 @@ pub fn serve(db: &Path, extra: &[&str]) -> Result<Served, String> {
 pub fn serve_with_env(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<Served, String> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gwctl"))
         .envs(env.iter().copied())
-        .args(["serve", "--admin-listen", "127.0.0.1:0", "--db"])
+        .args([
+            "serve",
+            "--admin-listen",
+            "127.0.0.1:0",
+            "--proxy-listen",
+            "127.0.0.1:0",
+            "--db",
+        ])
         .arg(db)
         .args(extra)
         .stdout(Stdio::piped())

@@ -6,6 +6,7 @@
 //! `log` hooks last.
 
 pub mod acl;
+pub mod ai_proxy;
 pub mod cors;
 pub mod jwt;
 pub mod key_auth;
@@ -99,6 +100,33 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// A context for a request on `route`, with nothing decided yet (no body, upstream or
+    /// consumer; an empty directory). The proxy fills the rest; tests can too.
+    pub fn new(
+        request: http::request::Parts,
+        client_addr: SocketAddr,
+        route: Arc<Map<String, Value>>,
+    ) -> Ctx {
+        Ctx {
+            request,
+            body: None,
+            body_bytes: None,
+            client_addr,
+            route,
+            service: None,
+            consumer: None,
+            consumer_groups: Vec::new(),
+            upstream: None,
+            response_headers: HeaderMap::new(),
+            log: Map::new(),
+            started: Instant::now(),
+            directory: Directory::empty(),
+            request_id: String::new(),
+            protocol: "http",
+            extensions: http::Extensions::new(),
+        }
+    }
+
     /// Reads the whole request body (at most `limit` bytes) and keeps it for later hooks and
     /// for forwarding. Returns `Err` with a message when the body is larger than `limit`.
     pub async fn read_body(&mut self, limit: usize) -> Result<Bytes, String> {
@@ -278,6 +306,7 @@ pub fn build(
         "rate-limiting" => rate_limiting::RateLimiting::new(config, env.instance_id, env.counters)
             .map(|p| Arc::new(p) as _),
         "cors" => cors::Cors::new(config).map(|p| Arc::new(p) as _),
+        "ai-proxy" => ai_proxy::new(config),
         _ => return None,
     };
     Some(built)

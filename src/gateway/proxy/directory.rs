@@ -46,6 +46,13 @@ fn text(entity: &Map<String, Value>, field: &str) -> Option<String> {
 }
 
 impl Directory {
+    /// A shared empty directory (for contexts built before a configuration is known).
+    pub fn empty() -> Arc<Directory> {
+        static EMPTY: std::sync::LazyLock<Arc<Directory>> =
+            std::sync::LazyLock::new(|| Arc::new(Directory::default()));
+        EMPTY.clone()
+    }
+
     pub fn build(snapshot: &Snapshot) -> Directory {
         let mut dir = Directory::default();
         for c in snapshot.of_kind("consumers") {

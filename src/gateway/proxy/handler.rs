@@ -22,7 +22,7 @@ use super::headers::{Forwarded, remove_hop_by_hop, set_forwarded};
 use super::path::{normalize, upstream_path_v0};
 use super::plugin_set::{Instance, NONE, Slot};
 use super::router::RequestFacts;
-use super::upstream_client::HttpClient;
+use super::upstream_client::{self, client_key};
 use crate::gateway::plugins::{Body, Ctx, Flow, UpstreamTarget, error_response};
 
 /// Everything the request handlers share.
@@ -30,20 +30,16 @@ pub struct Shared {
     pub config: ArcSwap<ProxyConfig>,
     pub persistent: Persistent,
     pub access_log: AccessLog,
-    /// For upstreams set by a plugin on a route without a service.
-    pub default_client: HttpClient,
     id_prefix: u64,
     id_counter: AtomicU64,
 }
 
 impl Shared {
     pub fn new(config: ProxyConfig, persistent: Persistent, access_log: AccessLog) -> Shared {
-        let default_client = persistent.clients.get(Duration::from_secs(60), true);
         Shared {
             config: ArcSwap::from_pointee(config),
             persistent,
             access_log,
-            default_client,
             id_prefix: rand::random(),
             id_counter: AtomicU64::new(0),
         }
@@ -162,24 +158,13 @@ pub async fn handle(
     let original_upstream = upstream.clone();
     let prefix = stripped.map(|len| path[..len].to_string());
 
-    let mut ctx = Ctx {
-        request: parts,
-        body: Some(body.map_err(Into::into).boxed()),
-        body_bytes: None,
-        client_addr: conn.client_addr,
-        route: route.entity.clone(),
-        service: service.map(|s| s.entity.clone()),
-        consumer: None,
-        consumer_groups: Vec::new(),
-        upstream,
-        response_headers: http::HeaderMap::new(),
-        log: Map::new(),
-        started,
-        directory: config.directory.clone(),
-        request_id,
-        protocol: "http",
-        extensions: http::Extensions::new(),
-    };
+    let mut ctx = Ctx::new(parts, conn.client_addr, route.entity.clone());
+    ctx.body = Some(body.map_err(Into::into).boxed());
+    ctx.service = service.map(|s| s.entity.clone());
+    ctx.upstream = upstream;
+    ctx.started = started;
+    ctx.directory = config.directory.clone();
+    ctx.request_id = request_id;
 
     // Access phase, each plugin looked up with the consumer known when its turn comes.
     let route_slot = found.route as Slot;
@@ -219,7 +204,6 @@ pub async fn handle(
         Some(response) => response,
         None => {
             proxy(
-                &shared,
                 &mut ctx,
                 service,
                 original_upstream.as_ref(),
@@ -255,7 +239,6 @@ pub async fn handle(
 
 #[allow(clippy::too_many_arguments)]
 async fn proxy(
-    shared: &Shared,
     ctx: &mut Ctx,
     service: Option<&ServiceEntry>,
     original: Option<&UpstreamTarget>,
@@ -300,8 +283,12 @@ async fn proxy(
     let unchanged = original.is_some_and(|o| {
         o.scheme == target.scheme && o.host == target.host && o.port == target.port
     });
+    // Routes without a service (a plugin chose the upstream) get Kong's default timeouts.
+    let client = upstream_client::client(
+        service.map_or(client_key(Duration::from_secs(60), true), |s| s.client),
+    );
     let plan = Plan {
-        client: service.map_or(&shared.default_client, |s| &s.client),
+        client: &client,
         target: &target,
         balancer: service
             .filter(|_| unchanged)
@@ -412,6 +399,9 @@ impl LogJob {
     fn run(mut self, end: EndState) {
         // Drop what may still hold the request body.
         self.ctx.body = None;
+        if !self.shared.access_log.is_enabled() {
+            return;
+        }
         let mut entry = base_entry(
             &self.ctx.request_id,
             &self.ctx.request,

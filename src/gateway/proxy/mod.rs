@@ -32,6 +32,22 @@ pub use server::RunningProxy;
 
 use crate::gateway::snapshot::Snapshot;
 
+/// Parses a `--proxy-listen` value: `HOST:PORT`, `[V6]:PORT`, `localhost:PORT`, or `:PORT`
+/// (every interface, as Go-style tools write it).
+pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    let text = text.trim();
+    let candidate = if let Some(port) = text.strip_prefix(':') {
+        format!("0.0.0.0:{port}")
+    } else if let Some(port) = text.strip_prefix("localhost:") {
+        format!("127.0.0.1:{port}")
+    } else {
+        text.to_string()
+    };
+    candidate.parse().map_err(|_| {
+        format!("invalid listen address {text:?}: expected HOST:PORT, e.g. 127.0.0.1:8000 or :8080")
+    })
+}
+
 /// Binds `addrs` and starts proxying with the configuration from `snapshots`.
 pub async fn start(
     addrs: Vec<SocketAddr>,
@@ -55,4 +71,20 @@ pub fn start_with_listeners(
     access_log: AccessLog,
 ) -> anyhow::Result<RunningProxy> {
     server::run(listeners, snapshots, access_log)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addresses() {
+        assert_eq!(parse_listen(":8080").unwrap().to_string(), "0.0.0.0:8080");
+        assert_eq!(
+            parse_listen("localhost:8000").unwrap().to_string(),
+            "127.0.0.1:8000"
+        );
+        assert_eq!(parse_listen("[::1]:9").unwrap().to_string(), "[::1]:9");
+        assert!(parse_listen("8000").unwrap_err().contains("HOST:PORT"));
+    }
 }

@@ -1,4 +1,9 @@
-//! Accept loops, connection serving, configuration swaps and graceful shutdown.
+//! Worker threads, accept loops, configuration swaps and graceful shutdown.
+//!
+//! The proxy runs one single-threaded Tokio runtime per CPU (as nginx runs one worker process
+//! per core): a connection, its requests and the pooled upstream connections they use stay on
+//! one thread, with no cross-thread wake-ups. Every worker accepts from every listener.
+//! Configuration rebuilds happen on the caller's runtime, on a blocking thread.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,7 +27,8 @@ pub struct RunningProxy {
     addrs: Vec<SocketAddr>,
     applied: watch::Receiver<u64>,
     shutdown: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    reload: JoinHandle<()>,
+    workers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl RunningProxy {
@@ -45,10 +51,24 @@ impl RunningProxy {
     /// Stops accepting, lets open connections finish their requests, then returns.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
-        for task in self.tasks {
-            let _ = task.await;
-        }
+        let _ = self.reload.await;
+        let workers = self.workers;
+        let _ = tokio::task::spawn_blocking(move || {
+            for worker in workers {
+                let _ = worker.join();
+            }
+        })
+        .await;
     }
+}
+
+/// How many worker threads: `GWCTL_PROXY_WORKERS`, else one per CPU.
+fn worker_count() -> usize {
+    std::env::var("GWCTL_PROXY_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 pub(super) fn run(
@@ -64,27 +84,66 @@ pub(super) fn run(
     let (shutdown, shutdown_rx) = watch::channel(false);
 
     let mut addrs = Vec::new();
-    let mut tasks = Vec::new();
+    let mut std_listeners = Vec::new();
     for listener in listeners {
         addrs.push(listener.local_addr()?);
-        tasks.push(tokio::spawn(accept_loop(
-            listener,
-            shared.clone(),
-            shutdown_rx.clone(),
-        )));
+        std_listeners.push(listener.into_std()?);
     }
-    tasks.push(tokio::spawn(reload_loop(
-        snapshots,
-        shared,
-        applied_tx,
-        shutdown_rx,
-    )));
+    let mut workers = Vec::new();
+    for n in 0..worker_count() {
+        let mine = std_listeners
+            .iter()
+            .map(|l| l.try_clone())
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let shared = shared.clone();
+        let shutdown = shutdown_rx.clone();
+        let worker = std::thread::Builder::new()
+            .name(format!("gwctl-proxy-{n}"))
+            .spawn(move || worker(mine, shared, shutdown))?;
+        workers.push(worker);
+    }
+    let reload = tokio::spawn(reload_loop(snapshots, shared, applied_tx, shutdown_rx));
     Ok(RunningProxy {
         addrs,
         applied,
         shutdown,
-        tasks,
+        reload,
+        workers,
     })
+}
+
+/// One worker thread: a single-threaded runtime serving every listener until shutdown.
+fn worker(
+    listeners: Vec<std::net::TcpListener>,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("proxy worker cannot start its runtime: {e}");
+            return;
+        }
+    };
+    runtime.block_on(async move {
+        let mut loops = Vec::new();
+        for listener in listeners {
+            match TcpListener::from_std(listener) {
+                Ok(listener) => loops.push(tokio::spawn(accept_loop(
+                    listener,
+                    shared.clone(),
+                    shutdown.clone(),
+                ))),
+                Err(e) => tracing::error!("proxy worker cannot use a listener: {e}"),
+            }
+        }
+        for l in loops {
+            let _ = l.await;
+        }
+    });
 }
 
 fn build_logged(snapshot: &Snapshot, persistent: &Persistent) -> ProxyConfig {
@@ -103,7 +162,7 @@ fn build_logged(snapshot: &Snapshot, persistent: &Persistent) -> ProxyConfig {
 }
 
 /// Builds a configuration for every new snapshot (on a blocking thread: compiling thousands
-/// of routes must not stall request handling) and swaps it in.
+/// of routes must not stall anything) and swaps it in.
 async fn reload_loop(
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     shared: Arc<Shared>,

@@ -1,11 +1,14 @@
 //! Pooled HTTP/1.1 clients to upstreams, plain or TLS (rustls with ring).
 //!
 //! A hyper connector has one connect timeout, so there is one client per distinct
-//! (`connect_timeout`, verify-certificates) pair. The cache outlives configurations, so a
-//! config change keeps the warm keep-alive connections.
+//! (`connect_timeout`, verify-certificates) pair. Each proxy worker thread keeps its own
+//! clients (a thread-local cache): a pooled connection is then always driven by the thread
+//! that uses it, and the cache outlives configurations, so a config change keeps the warm
+//! keep-alive connections.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use hyper_rustls::HttpsConnector;
@@ -20,22 +23,28 @@ use crate::gateway::plugins::Body;
 
 pub type HttpClient = Client<HttpsConnector<HttpConnector>, Body>;
 
-#[derive(Default)]
-pub struct ClientCache {
-    clients: Mutex<HashMap<(u64, bool), HttpClient>>,
+/// Which client a service uses: its connect timeout in ms, and whether to verify certificates.
+pub type ClientKey = (u64, bool);
+
+pub fn client_key(connect_timeout: Duration, verify: bool) -> ClientKey {
+    (connect_timeout.as_millis() as u64, verify)
 }
 
-impl ClientCache {
-    /// The client for this connect timeout; `verify` checks upstream certificates against the
-    /// system's roots (services with `tls_verify: false` skip that).
-    pub fn get(&self, connect_timeout: Duration, verify: bool) -> HttpClient {
-        let key = (connect_timeout.as_millis() as u64, verify);
-        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+thread_local! {
+    static CLIENTS: RefCell<HashMap<ClientKey, HttpClient>> = RefCell::new(HashMap::new());
+}
+
+/// This thread's client for `key`; `verify` checks upstream certificates against the system's
+/// roots (services with `tls_verify: false` skip that). Must run inside a Tokio runtime, which
+/// drives the client's connections.
+pub fn client(key: ClientKey) -> HttpClient {
+    CLIENTS.with(|clients| {
         clients
+            .borrow_mut()
             .entry(key)
-            .or_insert_with(|| build_client(connect_timeout, verify))
+            .or_insert_with(|| build_client(Duration::from_millis(key.0), key.1))
             .clone()
-    }
+    })
 }
 
 fn build_client(connect_timeout: Duration, verify: bool) -> HttpClient {

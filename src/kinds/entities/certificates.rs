@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::typedefs::*;
 use crate::kinds::check::EntityCheck;
 use crate::kinds::schema::{OnDelete, array, field, record, string};
-use crate::kinds::{Identity, Kind, Nesting, Timestamps};
+use crate::kinds::{Identity, Kind};
 
 fn pem(label: &'static str) -> crate::kinds::schema::FieldSchema {
     let check: fn(&Value) -> Result<(), String> = match label {
@@ -48,28 +48,15 @@ pub fn certificate() -> Kind {
     .with_checks(vec![EntityCheck::MutuallyRequired(vec![
         "cert_alt", "key_alt",
     ])]);
-    Kind {
-        name: "certificates",
-        admin_path: "certificates",
-        nested_admin_path: "certificate",
-        event_name: "certificate",
-        file_key: Some("certificates"),
+    Kind::new(
+        "certificates",
         schema,
-        endpoint_key: None,
-        endpoint_key_scoped: false,
-        identity: Identity::Fields(vec!["cert", "key"]),
-        unique_together: vec![],
-        level: 1,
-        children: vec![Nesting {
-            key: "snis",
-            kind: "snis",
-            foreign_field: "certificate",
-        }],
-        shorthands: vec![],
-        subschema_key: None,
-        subschema_field: None,
-        timestamps: Timestamps::Seconds,
-    }
+        Identity::Fields(vec!["cert", "key"]),
+        1,
+    )
+    .admin_paths("certificates", "certificate")
+    .event("certificate")
+    .child("snis", "snis", "certificate")
 }
 
 pub fn sni() -> Kind {
@@ -86,24 +73,10 @@ pub fn sni() -> Kind {
         tags(),
         certificate,
     ]);
-    Kind {
-        name: "snis",
-        admin_path: "snis",
-        nested_admin_path: "snis",
-        event_name: "sni",
-        file_key: None,
-        schema,
-        endpoint_key: Some("name"),
-        endpoint_key_scoped: false,
-        identity: Identity::Fields(vec!["name"]),
-        unique_together: vec![],
-        level: 2,
-        children: vec![],
-        shorthands: vec![],
-        subschema_key: None,
-        subschema_field: None,
-        timestamps: Timestamps::Seconds,
-    }
+    Kind::new("snis", schema, Identity::Fields(vec!["name"]), 2)
+        .event("sni")
+        .nested_only()
+        .endpoint_key("name")
 }
 
 fn check_sni_name(value: &Value) -> Result<(), String> {
@@ -128,22 +101,5 @@ pub fn ca_certificate() -> Kind {
         field("cert_digest", string().unique().server_managed()),
         tags(),
     ]);
-    Kind {
-        name: "ca_certificates",
-        admin_path: "ca_certificates",
-        nested_admin_path: "ca_certificates",
-        event_name: "ca-certificate",
-        file_key: Some("ca_certificates"),
-        schema,
-        endpoint_key: None,
-        endpoint_key_scoped: false,
-        identity: Identity::Fields(vec!["cert"]),
-        unique_together: vec![],
-        level: 1,
-        children: vec![],
-        shorthands: vec![],
-        subschema_key: None,
-        subschema_field: None,
-        timestamps: Timestamps::Seconds,
-    }
+    Kind::new("ca_certificates", schema, Identity::Fields(vec!["cert"]), 1).event("ca-certificate")
 }

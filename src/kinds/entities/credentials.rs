@@ -30,24 +30,15 @@ fn build(c: Credential) -> Kind {
     let mut fields = vec![id(), created_at(), consumer()];
     fields.extend(c.fields);
     fields.push(tags());
-    Kind {
-        name: c.name,
-        admin_path: c.admin_path,
-        nested_admin_path: c.nested_admin_path,
-        event_name: c.event_name,
-        file_key: None,
-        schema: record(fields).with_checks(c.checks),
-        endpoint_key: c.endpoint_key,
-        endpoint_key_scoped: false,
-        identity: Identity::Fields(c.identity),
-        unique_together: c.unique_together,
-        level: 2,
-        children: vec![],
-        shorthands: vec![],
-        subschema_key: None,
-        subschema_field: None,
-        timestamps: Timestamps::CreatedOnly,
-    }
+    let schema = record(fields).with_checks(c.checks);
+    let mut kind = Kind::new(c.name, schema, Identity::Fields(c.identity), 2)
+        .admin_paths(c.admin_path, c.nested_admin_path)
+        .event(c.event_name)
+        .nested_only()
+        .timestamps(Timestamps::CreatedOnly);
+    kind.endpoint_key = c.endpoint_key;
+    kind.unique_together = c.unique_together;
+    kind
 }
 
 pub fn keyauth() -> Kind {

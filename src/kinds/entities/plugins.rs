@@ -3,7 +3,7 @@
 
 use super::typedefs::*;
 use crate::kinds::schema::{OnDelete, any, field, record, string};
-use crate::kinds::{Identity, Kind, Timestamps};
+use crate::kinds::{Identity, Kind};
 
 pub const ALL_PROTOCOLS: [&str; 9] = [
     "grpc",
@@ -35,22 +35,10 @@ pub fn kind() -> Kind {
         enabled(),
         tags(),
     ]);
-    Kind {
-        name: "plugins",
-        admin_path: "plugins",
-        nested_admin_path: "plugins",
-        event_name: "plugin",
-        file_key: Some("plugins"),
-        schema,
-        endpoint_key: Some("instance_name"),
-        endpoint_key_scoped: false,
-        identity: Identity::Fields(vec!["name", "service", "route", "consumer"]),
-        unique_together: vec![vec!["name", "route", "service", "consumer"]],
-        level: 4,
-        children: vec![],
-        shorthands: vec![],
-        subschema_key: Some("name"),
-        subschema_field: Some("config"),
-        timestamps: Timestamps::Seconds,
-    }
+    let identity = Identity::Fields(vec!["name", "service", "route", "consumer"]);
+    Kind::new("plugins", schema, identity, 4)
+        .event("plugin")
+        .endpoint_key("instance_name")
+        .unique_together(vec!["name", "route", "service", "consumer"])
+        .subschema("name", "config")
 }

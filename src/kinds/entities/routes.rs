@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::typedefs::*;
 use crate::kinds::check::{EntityCheck, is_set};
 use crate::kinds::schema::{OnDelete, array, boolean, field, integer, map, record, set, string};
-use crate::kinds::{Identity, Kind, Nesting, Timestamps};
+use crate::kinds::{Identity, Kind};
 
 const PROTOCOLS: [&str; 9] = [
     "grpc",
@@ -73,28 +73,10 @@ pub fn kind() -> Kind {
         ],
         rule: check_protocol_fields,
     }]);
-    Kind {
-        name: "routes",
-        admin_path: "routes",
-        nested_admin_path: "routes",
-        event_name: "route",
-        file_key: Some("routes"),
-        schema,
-        endpoint_key: Some("name"),
-        endpoint_key_scoped: false,
-        identity: Identity::Fields(vec!["name"]),
-        unique_together: vec![],
-        level: 3,
-        children: vec![Nesting {
-            key: "plugins",
-            kind: "plugins",
-            foreign_field: "route",
-        }],
-        shorthands: vec![],
-        subschema_key: None,
-        subschema_field: None,
-        timestamps: Timestamps::Seconds,
-    }
+    Kind::new("routes", schema, Identity::Fields(vec!["name"]), 3)
+        .event("route")
+        .endpoint_key("name")
+        .child("plugins", "plugins", "route")
 }
 
 fn check_method(value: &Value) -> Result<(), String> {

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::typedefs::*;
 use crate::kinds::check::{Condition, EntityCheck};
 use crate::kinds::schema::{OnDelete, array, boolean, field, integer, record, string};
-use crate::kinds::{Identity, Kind, Nesting, Timestamps};
+use crate::kinds::{Identity, Kind};
 
 const PROTOCOLS: [&str; 8] = [
     "grpc",
@@ -54,35 +54,13 @@ pub fn kind() -> Kind {
         tls_only("tls_verify_depth"),
         tls_only("ca_certificates"),
     ]);
-    Kind {
-        name: "services",
-        admin_path: "services",
-        nested_admin_path: "service",
-        event_name: "service",
-        file_key: Some("services"),
-        schema,
-        endpoint_key: Some("name"),
-        endpoint_key_scoped: false,
-        identity: Identity::Fields(vec!["name"]),
-        unique_together: vec![],
-        level: 2,
-        children: vec![
-            Nesting {
-                key: "routes",
-                kind: "routes",
-                foreign_field: "service",
-            },
-            Nesting {
-                key: "plugins",
-                kind: "plugins",
-                foreign_field: "service",
-            },
-        ],
-        shorthands: vec![("url", expand_url)],
-        subschema_key: None,
-        subschema_field: None,
-        timestamps: Timestamps::Seconds,
-    }
+    Kind::new("services", schema, Identity::Fields(vec!["name"]), 2)
+        .admin_paths("services", "service")
+        .event("service")
+        .endpoint_key("name")
+        .child("routes", "routes", "service")
+        .child("plugins", "plugins", "service")
+        .shorthand("url", expand_url)
 }
 
 fn values(items: &[&str]) -> Vec<Value> {

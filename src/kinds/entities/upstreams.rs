@@ -7,7 +7,7 @@ use crate::kinds::check::{Condition, EntityCheck};
 use crate::kinds::schema::{
     Auto, OnDelete, array, boolean, field, integer, map, number, record, string,
 };
-use crate::kinds::{Identity, Kind, Nesting, Timestamps};
+use crate::kinds::{Identity, Kind, Timestamps};
 
 const HASH_ON: [&str; 8] = [
     "none",
@@ -77,28 +77,11 @@ pub fn upstream() -> Kind {
             then: Condition::OneOf(vec![json!("none")]),
         },
     ]);
-    Kind {
-        name: "upstreams",
-        admin_path: "upstreams",
-        nested_admin_path: "upstream",
-        event_name: "upstream",
-        file_key: Some("upstreams"),
-        schema,
-        endpoint_key: Some("name"),
-        endpoint_key_scoped: false,
-        identity: Identity::Fields(vec!["name"]),
-        unique_together: vec![],
-        level: 2,
-        children: vec![Nesting {
-            key: "targets",
-            kind: "targets",
-            foreign_field: "upstream",
-        }],
-        shorthands: vec![],
-        subschema_key: None,
-        subschema_field: None,
-        timestamps: Timestamps::Seconds,
-    }
+    Kind::new("upstreams", schema, Identity::Fields(vec!["name"]), 2)
+        .admin_paths("upstreams", "upstream")
+        .event("upstream")
+        .endpoint_key("name")
+        .child("targets", "targets", "upstream")
 }
 
 pub fn target() -> Kind {
@@ -119,24 +102,17 @@ pub fn target() -> Kind {
         field("weight", integer().default(100).between(0.0, 65535.0)),
         tags(),
     ]);
-    Kind {
-        name: "targets",
-        admin_path: "targets",
-        nested_admin_path: "targets",
-        event_name: "target",
-        file_key: None,
+    Kind::new(
+        "targets",
         schema,
-        endpoint_key: Some("target"),
-        endpoint_key_scoped: true,
-        identity: Identity::Fields(vec!["upstream", "target"]),
-        unique_together: vec![vec!["upstream", "target"]],
-        level: 3,
-        children: vec![],
-        shorthands: vec![],
-        subschema_key: None,
-        subschema_field: None,
-        timestamps: Timestamps::Millis,
-    }
+        Identity::Fields(vec!["upstream", "target"]),
+        3,
+    )
+    .event("target")
+    .nested_only()
+    .scoped_endpoint_key("target")
+    .unique_together(vec!["upstream", "target"])
+    .timestamps(Timestamps::Millis)
 }
 
 fn requires(field: &'static str, value: &str, then_field: &'static str) -> EntityCheck {

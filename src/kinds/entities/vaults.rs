@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::typedefs::*;
 use crate::kinds::schema::{any, field, record, string};
-use crate::kinds::{Identity, Kind, Subschema, Timestamps};
+use crate::kinds::{Identity, Kind, Subschema};
 
 pub fn kind() -> Kind {
     let schema = record(vec![
@@ -25,24 +25,10 @@ pub fn kind() -> Kind {
         field("config", any()),
         tags(),
     ]);
-    Kind {
-        name: "vaults",
-        admin_path: "vaults",
-        nested_admin_path: "vaults",
-        event_name: "vault",
-        file_key: Some("vaults"),
-        schema,
-        endpoint_key: Some("prefix"),
-        endpoint_key_scoped: false,
-        identity: Identity::Fields(vec!["prefix"]),
-        unique_together: vec![],
-        level: 1,
-        children: vec![],
-        shorthands: vec![],
-        subschema_key: Some("name"),
-        subschema_field: Some("config"),
-        timestamps: Timestamps::Seconds,
-    }
+    Kind::new("vaults", schema, Identity::Fields(vec!["prefix"]), 1)
+        .event("vault")
+        .endpoint_key("prefix")
+        .subschema("name", "config")
 }
 
 pub fn subschemas() -> HashMap<(&'static str, &'static str), Subschema> {

@@ -292,7 +292,6 @@ pub fn state_schema(registry: &Registry) -> Value {
     }
     json!({
         "$schema": DRAFT,
-        "$id": "https://gwctl.dev/schemas/state.schema.json",
         "title": "gwctl / decK state file (_format_version 3.0)",
         "type": "object",
         "required": ["_format_version"],

@@ -1,0 +1,91 @@
+//! What every online command shares: the client options, the connection, select tags and the
+//! async runtime.
+
+use std::sync::Arc;
+
+use crate::admin::schemas::fetch_schemas;
+use crate::admin::{AdminClient, ClientConfig, GatewayInfo};
+use crate::cli::{CliError, Global};
+use crate::plan::remote::RemoteSchemas;
+use crate::state::State;
+
+/// Client options beyond the global ones.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ClientArgs {
+    /// Cap on Admin API requests per second (default: no cap).
+    #[arg(long, value_name = "N", value_parser = parse_rps)]
+    pub rps: Option<f64>,
+}
+
+fn parse_rps(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() => Ok(n),
+        _ => Err("expected a positive number of requests per second".into()),
+    }
+}
+
+pub fn error(message: impl std::fmt::Display) -> CliError {
+    CliError(miette::miette!("{message}"))
+}
+
+/// Error reports without line wrapping: "cannot reach the Admin API …" stays one line in
+/// logs whatever the terminal width. (A hook can only be set once; a second call is a no-op.)
+fn unwrapped_reports() {
+    let _ = miette::set_hook(Box::new(|_| {
+        Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).build())
+    }));
+}
+
+pub fn connect(global: &Global, args: &ClientArgs) -> Result<AdminClient, CliError> {
+    unwrapped_reports();
+    let mut config = ClientConfig::new(global.addr.clone());
+    config.headers = global.headers.clone();
+    config.timeout = global.timeout();
+    config.tls_skip_verify = global.tls_skip_verify;
+    config.ca_cert = global.ca_cert.clone();
+    config.rps = args.rps;
+    config.verbose = global.verbose > 0;
+    AdminClient::new(config).map_err(error)
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| error(format!("cannot start the async runtime: {e}")))
+}
+
+/// The select tags in force: `--select-tag` or the files' `_info.select_tags`; both given and
+/// different is an error (decK #561).
+pub fn select_tags(global: &Global, state: Option<&State>) -> Result<Vec<String>, CliError> {
+    let mut flag = global.select_tags.clone();
+    let mut file = state.map(|s| s.select_tags.clone()).unwrap_or_default();
+    flag.sort();
+    flag.dedup();
+    file.sort();
+    file.dedup();
+    match (flag.is_empty(), file.is_empty()) {
+        (false, false) if flag != file => Err(error(format!(
+            "--select-tag {} differs from the files' _info.select_tags {}; use one or make them equal",
+            flag.join(","),
+            file.join(",")
+        ))),
+        (false, _) => Ok(flag),
+        _ => Ok(file),
+    }
+}
+
+/// For a gateway other than gwctl's, its own schema defaults for what the files hold; gwctl's
+/// gateway shares the registry, so nothing needs fetching.
+pub async fn remote_schemas(
+    client: &AdminClient,
+    info: &GatewayInfo,
+    target: &State,
+) -> Option<Arc<RemoteSchemas>> {
+    if info.bundled {
+        return None;
+    }
+    let schemas = fetch_schemas(client, target).await;
+    (!schemas.is_empty()).then(|| Arc::new(schemas))
+}

@@ -1,0 +1,433 @@
+//! The real `gwctl` binary against the real bundled gateway on an ephemeral port: every online
+//! command, every output format, exit codes, masking, idempotence, partial failure, atomic
+//! rollback and saved plans. Behaviours only a Kong has (its own schema defaults) run against
+//! the fake Admin API.
+
+mod sync_support;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use sync_support::cli::{Run, gwctl};
+use sync_support::fake_gateway::start;
+use sync_support::gateway::{Target, start_gateway};
+
+const KEY_A: &str = "sk-first-secret-0123456789";
+const KEY_B: &str = "sk-second-secret-9876543210";
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+fn run(gw: &dyn Target, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let url = gw.url();
+    let mut all = vec!["--addr", url.as_str()];
+    all.extend_from_slice(args);
+    gwctl(&all, env, dir.path())
+}
+
+fn ai() -> String {
+    fixture("kong-ai.yaml").display().to_string()
+}
+
+/// Ids, ports and timings vary run to run.
+fn normalise(text: &str) -> String {
+    let uuid =
+        regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
+    let port = regex::Regex::new(r"127\.0\.0\.1:\d+").unwrap();
+    let ms = regex::Regex::new(r"in \d+\.\d ms").unwrap();
+    let text = uuid.replace_all(text, "[uuid]");
+    let text = port.replace_all(&text, "127.0.0.1:[port]");
+    ms.replace_all(&text, "in [n] ms").into_owned()
+}
+
+fn assert_no_secret(run: &Run, secrets: &[&str]) {
+    for s in secrets {
+        assert!(!run.stdout.contains(s), "secret in stdout:\n{}", run.stdout);
+        assert!(!run.stderr.contains(s), "secret in stderr:\n{}", run.stderr);
+    }
+}
+
+#[test]
+fn diff_then_sync_then_diff_is_clean() {
+    let gw = start_gateway();
+    let env = [("OPENAI_API_KEY", KEY_A)];
+    let diff = run(&gw, &["diff", "--exit-code", &ai()], &env);
+    assert_eq!(diff.code, 2, "{}", diff.stderr);
+    insta::assert_snapshot!("diff_human_create", normalise(&diff.stdout));
+    assert_no_secret(&diff, &[KEY_A]);
+
+    let sync = run(&gw, &["sync", &ai()], &env);
+    assert_eq!(sync.code, 0, "{}", sync.stderr);
+    assert_no_secret(&sync, &[KEY_A]);
+    assert_eq!(gw.count(), 3);
+
+    let again = run(&gw, &["diff", "--non-zero-exit-code", &ai()], &env);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert_eq!(
+        again.stdout,
+        "Summary:\n  Created: 0\n  Updated: 0\n  Deleted: 0\n"
+    );
+}
+
+#[test]
+fn json_and_markdown_outputs_are_printed_even_with_exit_code_2() {
+    let gw = start_gateway();
+    let env = [("OPENAI_API_KEY", KEY_A)];
+    let json = run(
+        &gw,
+        &["diff", "--exit-code", "--format", "json", &ai()],
+        &env,
+    );
+    assert_eq!(json.code, 2, "{}", json.stderr);
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["summary"]["creating"], 3);
+    assert_eq!(doc["summary"]["total"], 3);
+    assert_eq!(doc["changes"]["creating"][0]["kind"], "service");
+    assert_eq!(
+        doc["changes"]["creating"][2]["name"],
+        "ai-proxy (route openai-chat-route)"
+    );
+    assert_eq!(
+        doc["changes"]["creating"][2]["body"]["new"]["config"]["auth"]["header_value"],
+        "[masked]"
+    );
+    assert_eq!(doc["errors"], Value::Array(vec![]));
+    assert_no_secret(&json, &[KEY_A]);
+
+    let deck = run(&gw, &["diff", "--json-output", &ai()], &env);
+    assert_eq!(deck.code, 0);
+    assert!(serde_json::from_str::<Value>(&deck.stdout).is_ok());
+
+    let md = run(
+        &gw,
+        &["diff", "--exit-code", "--format", "markdown", &ai()],
+        &env,
+    );
+    assert_eq!(md.code, 2);
+    insta::assert_snapshot!("diff_markdown_create", normalise(&md.stdout));
+}
+
+#[test]
+fn a_changed_secret_is_masked_old_and_new_in_every_format() {
+    let gw = start_gateway();
+    assert_eq!(
+        run(&gw, &["sync", &ai()], &[("OPENAI_API_KEY", KEY_A)]).code,
+        0
+    );
+    let env = [("OPENAI_API_KEY", KEY_B)];
+    for format in ["human", "json", "markdown"] {
+        let diff = run(&gw, &["diff", "--format", format, &ai()], &env);
+        assert_eq!(diff.code, 0, "{}", diff.stderr);
+        assert!(diff.stdout.contains("updating"), "{}", diff.stdout);
+        assert_no_secret(&diff, &[KEY_A, KEY_B, "first-secret", "second-secret"]);
+    }
+    let human = run(&gw, &["diff", &ai()], &env);
+    insta::assert_snapshot!("diff_human_secret_changed", normalise(&human.stdout));
+    let sync = run(&gw, &["sync", &ai()], &env);
+    assert_eq!(sync.code, 0);
+    assert_no_secret(&sync, &[KEY_A, KEY_B]);
+    let clean = run(&gw, &["diff", "--exit-code", &ai()], &env);
+    assert_eq!(clean.code, 0, "{}", clean.stdout);
+}
+
+#[test]
+fn dump_then_sync_is_a_no_op_and_the_file_is_private() {
+    let gw = start_gateway();
+    let env = [("OPENAI_API_KEY", KEY_A)];
+    assert_eq!(run(&gw, &["sync", &ai()], &env).code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dumped.yaml");
+    let dump = run(&gw, &["dump", "-o", out.to_str().unwrap()], &[]);
+    assert_eq!(dump.code, 0, "{}", dump.stderr);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("openai-service") && !text.contains("\nid:"),
+        "{text}"
+    );
+    let diff = run(&gw, &["diff", "--exit-code", out.to_str().unwrap()], &[]);
+    assert_eq!(diff.code, 0, "{}\n{}", diff.stdout, diff.stderr);
+    // Deterministic: the same gateway dumps the same bytes.
+    let again = run(&gw, &["dump"], &[]);
+    assert_eq!(again.stdout, text);
+    let json = run(&gw, &["dump", "--format", "json", "--with-id"], &[]);
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(doc["services"][0]["id"].is_string());
+    assert_eq!(
+        doc["services"][0]["routes"][0]["plugins"][0]["name"],
+        "ai-proxy"
+    );
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+/// `taken` already exists on the gateway outside the `team-a` scope, so creating it within the
+/// scope fails with the gateway's 409; its route and plugin depend on it.
+const TAKEN: &str =
+    "_format_version: \"3.0\"\nservices:\n  - name: taken\n    host: other.example\n";
+const WITH_FAILURE: &str = r#"_format_version: "3.0"
+services:
+  - name: good
+    host: good.example
+    routes:
+      - name: good-route
+        paths: [/good]
+  - name: taken
+    host: bad.example
+    routes:
+      - name: bad-route
+        paths: [/bad]
+        plugins:
+          - name: cors
+"#;
+
+#[test]
+fn a_failure_skips_its_dependents_and_reports_the_gateways_message() {
+    let gw = start_gateway();
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        run(&gw, &["sync", &write(dir.path(), "t.yaml", TAKEN)], &[]).code,
+        0
+    );
+    let file = write(dir.path(), "f.yaml", WITH_FAILURE);
+    let sync = run(
+        &gw,
+        &["sync", "--no-atomic", "--select-tag", "team-a", &file],
+        &[],
+    );
+    assert_eq!(sync.code, 1, "{}\n{}", sync.stdout, sync.stderr);
+    assert!(
+        sync.stderr
+            .contains("failed: creating service taken: PUT /services/"),
+        "{}",
+        sync.stderr
+    );
+    assert!(
+        sync.stderr
+            .contains("HTTP 409: UNIQUE violation detected on '{name=\"taken\"}'"),
+        "{}",
+        sync.stderr
+    );
+    assert!(
+        sync.stderr.contains("skipped: creating route bad-route: it needs creating service taken, which did not succeed"),
+        "{}",
+        sync.stderr
+    );
+    assert!(
+        sync.stderr
+            .contains("skipped: creating plugin cors (route bad-route)"),
+        "{}",
+        sync.stderr
+    );
+    assert!(sync.stdout.contains("  Created: 2\n"), "{}", sync.stdout);
+    assert!(
+        sync.stdout.contains("  Failed: 1\n  Skipped: 2\n"),
+        "{}",
+        sync.stdout
+    );
+    assert_eq!(gw.entities("services").len(), 2);
+    assert_eq!(gw.entities("routes").len(), 1);
+}
+
+#[test]
+fn atomic_batch_failure_leaves_the_gateway_unchanged() {
+    let gw = start_gateway();
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(
+        run(&gw, &["sync", &write(dir.path(), "t.yaml", TAKEN)], &[]).code,
+        0
+    );
+    let file = write(dir.path(), "f.yaml", WITH_FAILURE);
+    let sync = run(
+        &gw,
+        &["sync", "--select-tag", "team-a", "--format", "json", &file],
+        &[],
+    );
+    assert_eq!(sync.code, 1);
+    assert_eq!(gw.count(), 1, "only the pre-existing service");
+    let doc: Value = serde_json::from_str(&sync.stdout).unwrap();
+    assert_eq!(doc["summary"]["total"], 0);
+    assert!(
+        doc["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("UNIQUE violation"),
+        "{doc}"
+    );
+    assert!(sync.stderr.contains("rolled back"), "{}", sync.stderr);
+    // A clean plan goes in as one batch request.
+    let good = write(
+        dir.path(),
+        "g.yaml",
+        "_format_version: \"3.0\"\nservices:\n  - name: s2\n    host: s2.example\n",
+    );
+    let apply = run(&gw, &["apply", "-v", &good], &[]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert_eq!(gw.count(), 2);
+}
+
+#[test]
+fn saved_plans_apply_exactly_and_are_refused_when_stale() {
+    // The fake has no revisions (fingerprint check); the bundled gateway has (revision check).
+    for batch in [false, true] {
+        let gw: Box<dyn Target> = if batch {
+            Box::new(start_gateway())
+        } else {
+            Box::new(start(false))
+        };
+        let gw = gw.as_ref();
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("plan.json");
+        let env = [("OPENAI_API_KEY", KEY_A)];
+        let diff = run(gw, &["diff", "--out", plan.to_str().unwrap(), &ai()], &env);
+        assert_eq!(diff.code, 0, "{}", diff.stderr);
+        let text = std::fs::read_to_string(&plan).unwrap();
+        assert!(!text.contains(KEY_A));
+        assert!(text.contains("${OPENAI_API_KEY}"), "{text}");
+        let sync = run(gw, &["sync", "--plan", plan.to_str().unwrap()], &env);
+        assert_eq!(sync.code, 0, "{}", sync.stderr);
+        assert_eq!(gw.count(), 3);
+        let clean = run(gw, &["diff", "--exit-code", &ai()], &env);
+        assert_eq!(clean.code, 0, "{}", clean.stdout);
+        // Applying it again: the gateway moved on since the plan was made.
+        let stale = run(gw, &["sync", "--plan", plan.to_str().unwrap()], &env);
+        assert_eq!(stale.code, 1);
+        assert!(
+            stale.stderr.contains("changed since the plan was made"),
+            "{}",
+            stale.stderr
+        );
+        assert_no_secret(&stale, &[KEY_A]);
+    }
+}
+
+#[test]
+fn empty_state_is_refused_unless_allowed_and_apply_never_deletes() {
+    let gw = start_gateway();
+    let env = [("OPENAI_API_KEY", KEY_A)];
+    assert_eq!(run(&gw, &["sync", &ai()], &env).code, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let empty = write(dir.path(), "empty.yaml", "_format_version: \"3.0\"\n");
+    let apply = run(&gw, &["apply", &empty], &[]);
+    assert_eq!(apply.code, 0, "{}", apply.stderr);
+    assert_eq!(gw.count(), 3);
+    let refused = run(&gw, &["sync", &empty], &[]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("--allow-empty"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(gw.count(), 3);
+    let allowed = run(&gw, &["sync", "--allow-empty", &empty], &[]);
+    assert_eq!(allowed.code, 0, "{}", allowed.stderr);
+    assert_eq!(gw.count(), 0);
+}
+
+#[test]
+fn reset_needs_yes_off_a_terminal_and_respects_select_tags() {
+    let gw = start_gateway();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "t.yaml",
+        "_format_version: \"3.0\"\nservices:\n  - name: a\n    host: a.example\n    tags: [team-a]\n  - name: b\n    host: b.example\n",
+    );
+    assert_eq!(run(&gw, &["sync", &file], &[]).code, 0);
+    let refused = run(&gw, &["reset"], &[]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    let scoped = run(&gw, &["reset", "--yes", "--select-tag", "team-a"], &[]);
+    assert_eq!(scoped.code, 0, "{}", scoped.stderr);
+    assert_eq!(gw.entities("services").len(), 1);
+    assert_eq!(gw.entities("services")[0]["name"], "b");
+    assert_eq!(run(&gw, &["reset", "-y"], &[]).code, 0);
+    assert_eq!(gw.count(), 0);
+}
+
+#[test]
+fn ping_prints_address_version_and_round_trip() {
+    let gw = start_gateway();
+    let ping = run(&gw, &["ping"], &[]);
+    assert_eq!(ping.code, 0);
+    assert_eq!(
+        normalise(&ping.stdout),
+        "Reached gwctl gateway 3.9.1 (community) at http://127.0.0.1:[port] in [n] ms\n"
+    );
+    let kong = start(false);
+    assert_eq!(
+        normalise(&run(&kong, &["ping"], &[]).stdout),
+        "Reached Kong 3.9.1 (community) at http://127.0.0.1:[port] in [n] ms\n"
+    );
+    let json = run(&gw, &["ping", "--format", "json"], &[]);
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["version"], "3.9.1");
+}
+
+#[test]
+fn an_unreachable_gateway_fails_with_one_line() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let dir = tempfile::tempdir().unwrap();
+    let r = gwctl(&["--addr", &addr, "ping"], &[], dir.path());
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains(&format!(
+        "cannot reach the Admin API at {addr}: connection refused — is the gateway running? `gwctl serve` starts one"
+    )), "{}", r.stderr);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    // JSON mode still prints one document, with the error in it.
+    let file = fixture("kong-ai.yaml").display().to_string();
+    let r = gwctl(
+        &["--addr", &addr, "diff", "--format", "json", &file],
+        &[("OPENAI_API_KEY", KEY_A)],
+        dir.path(),
+    );
+    assert_eq!(r.code, 1);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        doc["errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot reach the Admin API")
+    );
+    assert_eq!(doc["summary"]["total"], 0);
+}
+
+#[test]
+fn a_kong_targets_own_schema_defaults_do_not_show_as_changes() {
+    let gw = start(false);
+    gw.fake.0.lock().unwrap().schemas.insert(
+        "plugins/x-custom".into(),
+        serde_json::json!({"fields": [{"config": {"type": "record", "required": true,
+            "fields": [{"limit": {"type": "integer"}}, {"mode": {"type": "string", "default": "fast"}}]}}]}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "x.yaml",
+        "_format_version: \"3.0\"\nplugins:\n  - name: x-custom\n    config:\n      limit: 5\n",
+    );
+    assert_eq!(run(&gw, &["sync", &file], &[]).code, 0);
+    assert_eq!(gw.entities("plugins")[0]["config"]["mode"], "fast");
+    let diff = run(&gw, &["diff", "--exit-code", &file], &[]);
+    assert_eq!(diff.code, 0, "{}", diff.stdout);
+    assert!(
+        gw.requests()
+            .iter()
+            .any(|r| r.uri == "/schemas/plugins/x-custom")
+    );
+}
