@@ -344,7 +344,9 @@ fn type_matches(ty: Type, value: &mut Value) -> bool {
     match ty {
         Type::String => value.is_string(),
         Type::Integer => {
-            if let Some(f) = value.as_f64().filter(|f| f.fract() == 0.0 && !value.is_i64())
+            if let Some(f) = value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && !value.is_i64())
                 && f.abs() < 9.0e15
             {
                 *value = Value::Number(Number::from(f as i64));
