@@ -311,3 +311,27 @@ async fn head_and_options_are_answered() {
         "trailing slash tolerated"
     );
 }
+
+#[tokio::test]
+async fn acls_are_addressed_by_group_within_their_consumer() {
+    let api = Api::start().await;
+    api.post("/consumers", json!({"username": "dan"})).await;
+    let put = api.put("/consumers/dan/acls/admins", json!({})).await;
+    assert_eq!(put.status, 200, "{}", put.text);
+    assert_eq!(put.body["group"], "admins");
+    let again = api
+        .put("/consumers/dan/acls/admins", json!({"tags": ["t"]}))
+        .await;
+    assert_eq!(again.body["id"], put.body["id"], "replaced, not duplicated");
+    assert_eq!(
+        api.get("/consumers/dan/acls/admins").await.body["tags"],
+        json!(["t"])
+    );
+    assert_eq!(
+        api.get("/acls/admins").await.status,
+        404,
+        "a group names an ACL only within a consumer"
+    );
+    assert_eq!(api.delete("/consumers/dan/acls/admins").await.status, 204);
+    assert_eq!(api.get("/acls").await.body["data"], json!([]));
+}

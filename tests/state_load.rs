@@ -335,3 +335,45 @@ fn credential_headers_are_found_wherever_they_are_written() {
         ]
     );
 }
+
+#[test]
+fn long_lists_read_in_parallel_keep_order_and_places() {
+    let mut text = String::from("_format_version: \"3.0\"\nservices:\n");
+    for i in 0..1500 {
+        let port = match i {
+            1234 => "port: eighty".to_string(),
+            7 => "port: $NOT_SET_ANYWHERE".to_string(),
+            _ => format!("port: {}", 1000 + i),
+        };
+        text.push_str(&format!("  - name: s{i}\n    host: h\n    {port}\n"));
+    }
+    let failure = load_text(&text, &[]).unwrap_err();
+    let found: Vec<(String, Option<u64>)> =
+        failure.errors().map(|p| (p.path.clone(), p.line)).collect();
+    assert_eq!(
+        found,
+        vec![
+            ("/services/7/port".to_string(), Some(3 + 7 * 3 + 2)),
+            ("/services/1234/port".to_string(), Some(3 + 1234 * 3 + 2)),
+        ]
+    );
+    let fixed = text
+        .replace("port: eighty", "port: 80")
+        .replace("$NOT_SET_ANYWHERE", "81");
+    let state = load_text(&fixed, &[]).unwrap().state;
+    let names: Vec<String> = state
+        .of_kind("services")
+        .iter()
+        .map(|e| e.body["name"].as_str().unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = (0..1500).map(|i| format!("s{i}")).collect();
+    assert_eq!(names, expected);
+    assert_eq!(
+        state.of_kind("services")[1499]
+            .origin
+            .as_ref()
+            .unwrap()
+            .pointer,
+        "/services/1499"
+    );
+}

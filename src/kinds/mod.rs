@@ -193,6 +193,28 @@ impl Registry {
         names
     }
 
+    /// The fields that apply to one entity: the kind's, with its subschema's (a plugin's
+    /// `config`, `protocols`, `consumer`) in place of the base fields of the same name.
+    pub fn effective_fields<'k>(
+        &'k self,
+        kind: &'k Kind,
+        entity: &Map<String, Value>,
+    ) -> Vec<&'k Field> {
+        let sub = kind
+            .subschema_key
+            .and_then(|key| entity.get(key))
+            .and_then(Value::as_str)
+            .and_then(|name| self.subschema(kind.name, name));
+        kind.schema
+            .fields
+            .iter()
+            .map(|base| {
+                sub.and_then(|s| s.fields.iter().find(|f| f.name == base.name))
+                    .unwrap_or(base)
+            })
+            .collect()
+    }
+
     /// The foreign fields of a kind: (field name, referenced kind, on_delete, required).
     pub fn foreign_fields(&self, kind: &Kind) -> Vec<ForeignField> {
         kind.schema

@@ -99,16 +99,35 @@ impl Default for Options<'_> {
     }
 }
 
+/// One step of the walker's current path. Field names are borrowed from the schema so that
+/// walking a valid entity allocates nothing; a [`Path`] is built only when something is reported.
+enum Part {
+    Field(&'static str),
+    Key(String),
+    Index(usize),
+}
+
 struct Walker<'a> {
     options: Options<'a>,
     out: Vec<Violation>,
-    path: Path,
+    path: Vec<Part>,
 }
 
 impl Walker<'_> {
+    fn current_path(&self) -> Path {
+        self.path
+            .iter()
+            .map(|part| match part {
+                Part::Field(name) => Seg::Key((*name).to_string()),
+                Part::Key(key) => Seg::Key(key.clone()),
+                Part::Index(i) => Seg::Index(*i),
+            })
+            .collect()
+    }
+
     fn report(&mut self, message: impl Into<String>) {
         self.out.push(Violation {
-            path: self.path.clone(),
+            path: self.current_path(),
             message: message.into(),
             entity_level: false,
             suggestion: None,
@@ -119,7 +138,7 @@ impl Walker<'_> {
         match self.options.coerce {
             Coerce::Never => false,
             Coerce::Always => true,
-            Coerce::Where(select) => select(&self.path),
+            Coerce::Where(select) => select(&self.current_path()),
         }
     }
 
@@ -130,30 +149,38 @@ impl Walker<'_> {
         checks: &[super::check::EntityCheck],
         record: &mut Map<String, Value>,
     ) {
-        let unknown: Vec<String> = record
-            .keys()
-            .filter(|key| !fields.clone().any(|f| f.name == key.as_str()))
-            .cloned()
-            .collect();
-        for key in unknown {
-            let suggestion = closest(&key, fields.clone().map(|f| f.name));
-            self.path.push(Seg::Key(key));
-            self.out.push(Violation {
-                path: self.path.clone(),
-                message: "unknown field".into(),
-                entity_level: false,
-                suggestion,
-            });
-            self.path.pop();
+        // Count the record's keys that name a schema field; only when some key is left over is
+        // it worth the quadratic search for which ones are unknown.
+        let known_keys = fields
+            .clone()
+            .filter(|f| record.contains_key(f.name))
+            .count();
+        if known_keys < record.len() {
+            let unknown: Vec<String> = record
+                .keys()
+                .filter(|key| !fields.clone().any(|f| f.name == key.as_str()))
+                .cloned()
+                .collect();
+            for key in unknown {
+                let suggestion = closest(&key, fields.clone().map(|f| f.name));
+                self.path.push(Part::Key(key));
+                self.out.push(Violation {
+                    path: self.current_path(),
+                    message: "unknown field".into(),
+                    entity_level: false,
+                    suggestion,
+                });
+                self.path.pop();
+            }
         }
         for f in fields {
-            self.path.push(Seg::Key(f.name.to_string()));
+            self.path.push(Part::Field(f.name));
             self.field(&f.schema, record, f.name);
             self.path.pop();
         }
         for check in checks {
             for (field, message) in check.run(record) {
-                let mut path = self.path.clone();
+                let mut path = self.current_path();
                 if let Some(field) = field {
                     path.extend(field.split('.').map(|s| Seg::Key(s.to_string())));
                 }
@@ -168,8 +195,10 @@ impl Walker<'_> {
     }
 
     fn field(&mut self, schema: &FieldSchema, record: &mut Map<String, Value>, name: &str) {
-        let absent = record.get(name).is_none_or(Value::is_null);
-        if absent {
+        if let Some(value) = record.get_mut(name).filter(|v| !v.is_null()) {
+            return self.value(schema, value);
+        }
+        {
             if self.options.fill_defaults {
                 if let Some(default) = &schema.default {
                     record.insert(name.to_string(), default.clone());
@@ -206,7 +235,7 @@ impl Walker<'_> {
             Type::Array | Type::Set => {
                 if let (Some(elements), Value::Array(items)) = (&schema.elements, value) {
                     for (i, item) in items.iter_mut().enumerate() {
-                        self.path.push(Seg::Index(i));
+                        self.path.push(Part::Index(i));
                         self.value(elements, item);
                         self.path.pop();
                     }
@@ -215,7 +244,7 @@ impl Walker<'_> {
             Type::Map => {
                 if let Value::Object(entries) = value {
                     for (key, item) in entries.iter_mut() {
-                        self.path.push(Seg::Key(key.clone()));
+                        self.path.push(Part::Key(key.clone()));
                         if let Some(keys) = &schema.keys {
                             let mut key_value = Value::String(key.clone());
                             self.value(keys, &mut key_value);
@@ -238,28 +267,12 @@ impl Walker<'_> {
 
     /// Checks (and where allowed, converts) the JSON type. Returns false if it is wrong.
     fn type_ok(&mut self, schema: &FieldSchema, value: &mut Value) -> bool {
-        if self.coercible() {
+        let mut ok = type_matches(schema.ty, value);
+        // Only a mismatched string can be coerced; asking first keeps the common path cheap.
+        if !ok && value.is_string() && self.coercible() {
             coerce(schema, value, matches!(self.options.coerce, Coerce::Always));
+            ok = type_matches(schema.ty, value);
         }
-        let ok = match schema.ty {
-            Type::String => value.is_string(),
-            Type::Integer => {
-                if let Some(f) = value
-                    .as_f64()
-                    .filter(|f| f.fract() == 0.0 && !value.is_i64())
-                    && f.abs() < 9.0e15
-                {
-                    *value = Value::Number(Number::from(f as i64));
-                }
-                value.is_i64() || value.is_u64()
-            }
-            Type::Number => value.is_number(),
-            Type::Boolean => value.is_boolean(),
-            Type::Array | Type::Set => value.is_array(),
-            Type::Map | Type::Record => value.is_object(),
-            Type::Foreign => foreign_ok(value),
-            Type::Any => true,
-        };
         if !ok {
             let expected = match schema.ty {
                 Type::String => "expected a string",
@@ -323,6 +336,29 @@ impl Walker<'_> {
                 return self.report(message);
             }
         }
+    }
+}
+
+/// Whether `value` has the JSON type `ty`; an integral float becomes an integer on the way.
+fn type_matches(ty: Type, value: &mut Value) -> bool {
+    match ty {
+        Type::String => value.is_string(),
+        Type::Integer => {
+            if let Some(f) = value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && !value.is_i64())
+                && f.abs() < 9.0e15
+            {
+                *value = Value::Number(Number::from(f as i64));
+            }
+            value.is_i64() || value.is_u64()
+        }
+        Type::Number => value.is_number(),
+        Type::Boolean => value.is_boolean(),
+        Type::Array | Type::Set => value.is_array(),
+        Type::Map | Type::Record => value.is_object(),
+        Type::Foreign => foreign_ok(value),
+        Type::Any => true,
     }
 }
 

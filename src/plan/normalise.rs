@@ -12,22 +12,9 @@ use crate::kinds::schema::{Field, FieldSchema, Type};
 use crate::kinds::validate::{Options, UnknownSubschema, process_entity};
 use crate::kinds::{Kind, registry};
 
-/// The fields that apply to this entity: the kind's, with a subschema's (a plugin's `config`,
-/// `protocols`) in place of the base field of the same name.
+/// The fields that apply to this entity (see [`crate::kinds::Registry::effective_fields`]).
 pub fn effective_fields<'a>(kind: &'a Kind, body: &Map<String, Value>) -> Vec<&'a Field> {
-    let sub = kind
-        .subschema_key
-        .and_then(|key| body.get(key))
-        .and_then(Value::as_str)
-        .and_then(|name| registry().subschema(kind.name, name));
-    kind.schema
-        .fields
-        .iter()
-        .map(|base| {
-            sub.and_then(|s| s.fields.iter().find(|f| f.name == base.name))
-                .unwrap_or(base)
-        })
-        .collect()
+    registry().effective_fields(kind, body)
 }
 
 /// Fills the registry's defaults without judging the body (the file was validated; what the

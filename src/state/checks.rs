@@ -261,7 +261,7 @@ pub fn literal_secrets(registry: &Registry, state: &State) -> Vec<Finding> {
                 .and_then(Value::as_str);
             let spots = spots_by_schema.entry((kind.name, sub)).or_insert_with(|| {
                 let mut spots = Vec::new();
-                let fields = entity_fields(registry, kind, &entity.body);
+                let fields = registry.effective_fields(kind, &entity.body);
                 secret_spots(fields.iter().copied(), &mut Vec::new(), &mut spots);
                 spots
             });
@@ -295,27 +295,6 @@ pub fn literal_secrets(registry: &Registry, state: &State) -> Vec<Finding> {
         }
     }
     out
-}
-
-/// A kind's fields, with a subschema's fields (a plugin's config) in place of the base ones.
-fn entity_fields<'a>(
-    registry: &'a Registry,
-    kind: &'a Kind,
-    body: &Map<String, Value>,
-) -> Vec<&'a Field> {
-    let sub = kind
-        .subschema_key
-        .and_then(|k| body.get(k))
-        .and_then(Value::as_str)
-        .and_then(|name| registry.subschema(kind.name, name));
-    kind.schema
-        .fields
-        .iter()
-        .map(|base| {
-            sub.and_then(|s| s.fields.iter().find(|f| f.name == base.name))
-                .unwrap_or(base)
-        })
-        .collect()
 }
 
 /// A path being walked, borrowing keys from the value (owned only when a secret is found).

@@ -6,22 +6,9 @@ use serde_json::{Map, Value};
 use crate::kinds::schema::{Field, Type};
 use crate::kinds::{Kind, registry};
 
-/// The fields that apply to an entity: the kind's, with its subschema's (a plugin's `config`,
-/// `protocols`, `consumer`) in place of the base fields of the same name.
+/// The fields that apply to an entity (see [`crate::kinds::Registry::effective_fields`]).
 pub fn effective_fields<'k>(kind: &'k Kind, entity: &Map<String, Value>) -> Vec<&'k Field> {
-    let sub = kind
-        .subschema_key
-        .and_then(|key| entity.get(key))
-        .and_then(Value::as_str)
-        .and_then(|name| registry().subschema(kind.name, name));
-    kind.schema
-        .fields
-        .iter()
-        .map(|base| {
-            sub.and_then(|s| s.fields.iter().find(|f| f.name == base.name))
-                .unwrap_or(base)
-        })
-        .collect()
+    registry().effective_fields(kind, entity)
 }
 
 /// The entity with its fields in schema order (Kong's field order), nothing else.

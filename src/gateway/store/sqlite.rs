@@ -263,3 +263,48 @@ impl Store for SqliteStore {
         self.revisions.subscribe()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn synchronous(store: &SqliteStore) -> i64 {
+        let conn = store.conn.lock().unwrap();
+        conn.query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn durability_sets_synchronous_and_wal_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let normal = SqliteStore::open(&dir.path().join("n.db"), Durability::Normal).unwrap();
+        assert_eq!(synchronous(&normal), 1, "NORMAL");
+        let full = SqliteStore::open(&dir.path().join("f.db"), Durability::Full).unwrap();
+        assert_eq!(synchronous(&full), 2, "FULL");
+        let mode: String = full
+            .conn
+            .lock()
+            .unwrap()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn one_store_per_file_and_newer_schemas_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.db");
+        let first = SqliteStore::open(&path, Durability::Normal).unwrap();
+        let second = SqliteStore::open(&path, Durability::Normal).err().unwrap();
+        assert!(second.contains("in use by another process"), "{second}");
+        first
+            .conn
+            .lock()
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 99")
+            .unwrap();
+        drop(first);
+        let newer = SqliteStore::open(&path, Durability::Normal).err().unwrap();
+        assert!(newer.contains("upgrade gwctl"), "{newer}");
+    }
+}

@@ -103,15 +103,13 @@ impl<'m> Tx<'m> {
                         return Err(not_found(kind, &key));
                     }
                     (None, Key::Id(id)) => id.clone(),
-                    (None, Key::Endpoint(value)) => match kind.endpoint_key {
-                        Some(field) => {
-                            body.insert(field.to_string(), Value::from(value.as_str()));
-                            uuid::Uuid::new_v4().to_string()
-                        }
+                    (None, Key::Endpoint(_)) => match key_field(kind, scope.as_ref()) {
+                        Some(_) => uuid::Uuid::new_v4().to_string(),
                         None => return Err(invalid_id()),
                     },
                 };
-                if let (Key::Endpoint(value), Some(field)) = (&key, kind.endpoint_key) {
+                if let (Key::Endpoint(value), Some(field)) = (&key, key_field(kind, scope.as_ref()))
+                {
                     body.insert(field.to_string(), Value::from(value.as_str()));
                 }
                 let previous = existing
@@ -427,9 +425,9 @@ pub fn resolve(
     let id = match key {
         Key::Id(id) => model.get(kind.name, id).map(|_| id.clone())?,
         Key::Endpoint(value) => {
-            let field = kind.endpoint_key?;
+            let field = key_field(kind, scope)?;
             let value = normalized_key(kind, field, value);
-            let index_key = if kind.endpoint_key_scoped {
+            let index_key = if kind.endpoint_key_scoped || kind.endpoint_key.is_none() {
                 let scope = scope?;
                 let combo = kind
                     .unique_together
@@ -462,6 +460,20 @@ pub fn resolve(
         }
     }
     Some(id)
+}
+
+/// The field a non-UUID URL segment names: the kind's endpoint key or, under a parent, the
+/// other half of a (parent, field) unique pair (an ACL by its group within its consumer).
+fn key_field(kind: &Kind, scope: Option<&Scope>) -> Option<&'static str> {
+    if let Some(field) = kind.endpoint_key {
+        return Some(field);
+    }
+    let scope = scope?;
+    kind.unique_together
+        .iter()
+        .filter(|c| c.len() == 2 && c.contains(&scope.field))
+        .flat_map(|c| c.iter().copied())
+        .find(|f| *f != scope.field)
 }
 
 /// An endpoint key as stored: targets are normalised (`10.0.0.1` → `10.0.0.1:8000`).
