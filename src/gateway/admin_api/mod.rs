@@ -39,8 +39,9 @@ pub use batch::{BatchOperation, BatchRequest};
 /// The header carrying the admin token, as Kong Enterprise names it.
 pub const TOKEN_HEADER: &str = "Kong-Admin-Token";
 
-/// Default request body limit (a batch of ten thousand entities fits comfortably).
-pub const DEFAULT_BODY_LIMIT: usize = 32 * 1024 * 1024;
+/// Default request body limit. A whole-configuration batch of 120,000 entities is about 60 MB
+/// of JSON; the limit leaves room for that while still refusing absurd bodies (413).
+pub const DEFAULT_BODY_LIMIT: usize = 128 * 1024 * 1024;
 
 /// Settings of the Admin API.
 #[derive(Debug, Clone)]
