@@ -2,12 +2,10 @@
 
 use std::io::{IsTerminal, Write};
 
-use super::output::{Report, print};
-use super::sync::WriteArgs;
 use super::sync::common::{connect, error, runtime, select_tags};
+use super::sync::{WriteArgs, apply_and_report};
 use super::{CliResult, Exit, Global};
 use crate::admin::{ReadOptions, read_gateway};
-use crate::apply::{ApplyOptions, apply};
 use crate::plan::{DiffOptions, plan};
 use crate::state::State;
 
@@ -71,24 +69,16 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             return Err(error("reset cancelled; nothing was deleted"));
         }
     }
-    let options = ApplyOptions {
-        parallelism: global.parallelism as usize,
-        atomic: !args.write.no_atomic,
-        progress: !global.quiet,
-        expected_revision: snapshot.info.extensions.revision.clone(),
-    };
-    let outcome = rt.block_on(apply(&client, &snapshot.info, &plan, &options));
-    print(
+    let revision = snapshot.info.extensions.revision.clone();
+    let outcome = rt.block_on(apply_and_report(
+        &client,
+        &snapshot.info,
+        &plan,
+        &args.write,
+        revision,
+        &snapshot.warnings,
         global,
-        &Report {
-            plan: &plan,
-            outcome: Some(&outcome),
-            warnings: &snapshot.warnings,
-            errors: &[],
-            addr: client.addr(),
-            changes: true,
-        },
-    );
+    ));
     if outcome.is_success() {
         Ok(Exit::Success)
     } else {

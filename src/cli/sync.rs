@@ -10,10 +10,11 @@ use common::{ClientArgs, connect, error, remote_schemas, runtime, select_tags};
 
 use super::output::{Report, print};
 use super::{CliResult, Exit, Global};
-use crate::admin::{ReadOptions, read_gateway};
+use crate::admin::{AdminClient, GatewayInfo, ReadOptions, read_gateway};
 use crate::apply::{ApplyOptions, apply};
+use crate::plan::model::Outcome;
 use crate::plan::saved::{SavedPlan, fingerprint, restore};
-use crate::plan::{DiffOptions, plan};
+use crate::plan::{DiffOptions, Plan, plan};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -99,24 +100,18 @@ fn reconcile(
             },
         )
         .map_err(|e| error(target.mask_text(&e.to_string())))?;
-        let options = ApplyOptions {
-            parallelism: global.parallelism as usize,
-            atomic: !write.no_atomic,
-            progress: !global.quiet,
-            expected_revision: snapshot.info.extensions.revision.clone(),
-        };
-        let outcome = apply(&client, &snapshot.info, &plan, &options).await;
-        print(
+        let warnings = [input.warnings.clone(), snapshot.warnings.clone()].concat();
+        let revision = snapshot.info.extensions.revision.clone();
+        let outcome = apply_and_report(
+            &client,
+            &snapshot.info,
+            &plan,
+            write,
+            revision,
+            &warnings,
             global,
-            &Report {
-                plan: &plan,
-                outcome: Some(&outcome),
-                warnings: &[input.warnings.clone(), snapshot.warnings.clone()].concat(),
-                errors: &[],
-                addr: client.addr(),
-                changes: true,
-            },
-        );
+        )
+        .await;
         if outcome.is_success() {
             Ok(Exit::Success)
         } else {
@@ -166,24 +161,8 @@ fn run_saved(path: &PathBuf, write: &WriteArgs, global: &Global) -> CliResult {
                 path.display()
             )));
         }
-        let options = ApplyOptions {
-            parallelism: global.parallelism as usize,
-            atomic: !write.no_atomic,
-            progress: !global.quiet,
-            expected_revision: saved.revision.clone(),
-        };
-        let outcome = apply(&client, &snapshot.info, &plan, &options).await;
-        print(
-            global,
-            &Report {
-                plan: &plan,
-                outcome: Some(&outcome),
-                warnings: &snapshot.warnings,
-                errors: &[],
-                addr: client.addr(),
-                changes: true,
-            },
-        );
+        let revision = saved.revision.clone();
+        let outcome = apply_and_report(&client, &snapshot.info, &plan, write, revision, &snapshot.warnings, global).await;
         if outcome.is_success() {
             Ok(Exit::Success)
         } else {
@@ -194,4 +173,37 @@ fn run_saved(path: &PathBuf, write: &WriteArgs, global: &Global) -> CliResult {
             )))
         }
     })
+}
+
+/// Applies a plan with the write options every writing command shares, and prints the report
+/// (applied, failed, skipped) in the chosen format. `expected_revision` makes an atomic batch
+/// conditional on the gateway not having changed since it was read.
+pub(super) async fn apply_and_report(
+    client: &AdminClient,
+    info: &GatewayInfo,
+    plan: &Plan,
+    write: &WriteArgs,
+    expected_revision: Option<String>,
+    warnings: &[String],
+    global: &Global,
+) -> Outcome {
+    let options = ApplyOptions {
+        parallelism: global.parallelism as usize,
+        atomic: !write.no_atomic,
+        progress: !global.quiet,
+        expected_revision,
+    };
+    let outcome = apply(client, info, plan, &options).await;
+    print(
+        global,
+        &Report {
+            plan,
+            outcome: Some(&outcome),
+            warnings,
+            errors: &[],
+            addr: client.addr(),
+            changes: true,
+        },
+    );
+    outcome
 }
