@@ -1,6 +1,7 @@
 //! Admin API speed and size, against a real `gwctl serve` child process on a file database.
 //!
-//! Run: `cargo bench --bench admin_api`. Prints each figure beside its target; the targets are
+//! Run: `cargo bench --bench admin_api` (`GWCTL_BENCH=speed` or `GWCTL_BENCH=memory` for one
+//! part). Prints each figure beside its target; the targets are
 //! goals to watch, not assertions.
 
 use std::io::{BufRead, BufReader};
@@ -211,16 +212,26 @@ async fn memory_with_hundred_thousand(client: &reqwest::Client, kind: &str) {
     );
 }
 
+/// Whether a part of the benchmark runs: `GWCTL_BENCH=speed` or `GWCTL_BENCH=memory` runs
+/// only that part; unset runs both.
+fn selected(part: &str) -> bool {
+    std::env::var("GWCTL_BENCH").map_or(true, |only| only.is_empty() || only == part)
+}
+
 fn main() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let client = reqwest::Client::new();
-        batch_of_ten_thousand(&client).await;
-        concurrent_puts(&client, "normal").await;
-        concurrent_puts(&client, "full").await;
-        list_ten_thousand(&client).await;
-        memory_with_hundred_thousand(&client, "services").await;
-        memory_with_hundred_thousand(&client, "consumers").await;
+        if selected("speed") {
+            batch_of_ten_thousand(&client).await;
+            concurrent_puts(&client, "normal").await;
+            concurrent_puts(&client, "full").await;
+            list_ten_thousand(&client).await;
+        }
+        if selected("memory") {
+            memory_with_hundred_thousand(&client, "services").await;
+            memory_with_hundred_thousand(&client, "consumers").await;
+        }
     });
 }

@@ -183,13 +183,7 @@ fn snapshot(upstream: &str, routes: usize) -> Snapshot {
             )
         })
         .collect();
-    let mut snapshot = Snapshot {
-        revision: 1,
-        ..Snapshot::default()
-    };
-    snapshot.entities.insert("services", services);
-    snapshot.entities.insert("routes", routes);
-    snapshot
+    Snapshot::from_entities(1, [("services", services), ("routes", routes)])
 }
 
 struct WrkResult {

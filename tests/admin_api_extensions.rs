@@ -163,7 +163,7 @@ async fn committed_writes_reach_the_snapshot() {
     })
     .await
     .expect("the snapshot catches up");
-    let services = last.of_kind("services");
+    let services: Vec<_> = last.of_kind("services").collect();
     assert_eq!(services.len(), 50);
     assert_eq!(services[0]["retries"], 5);
     assert!(

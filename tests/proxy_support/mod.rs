@@ -101,10 +101,7 @@ impl Entities {
     }
 
     pub fn snapshot(&self, revision: u64) -> Snapshot {
-        Snapshot {
-            revision,
-            entities: self.kinds.clone(),
-        }
+        Snapshot::from_entities(revision, self.kinds.clone())
     }
 }
 

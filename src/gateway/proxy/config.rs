@@ -93,9 +93,12 @@ impl ProxyConfig {
 
         let mut services = Vec::new();
         let mut service_slots: HashMap<String, usize> = HashMap::new();
+        let mut disabled_services: std::collections::HashSet<String> = Default::default();
         for s in snapshot.of_kind("services") {
+            let s = &s;
             let Some(id) = text(s, "id") else { continue };
             if !flag(s, "enabled", true) {
+                disabled_services.insert(id);
                 continue;
             }
             let scheme = match s.get("protocol").and_then(Value::as_str) {
@@ -131,16 +134,11 @@ impl ProxyConfig {
                 entity: compact(s),
             });
         }
-        let disabled_services: std::collections::HashSet<&str> = snapshot
-            .of_kind("services")
-            .iter()
-            .filter(|s| !flag(s, "enabled", true))
-            .filter_map(|s| s.get("id").and_then(Value::as_str))
-            .collect();
 
         let mut routes = Vec::new();
         let mut route_slots: HashMap<String, usize> = HashMap::new();
         for r in snapshot.of_kind("routes") {
+            let r = &r;
             let Some(id) = text(r, "id") else { continue };
             let service_id = foreign_id(r, "service");
             if service_id.is_some_and(|s| disabled_services.contains(s)) {
@@ -185,14 +183,15 @@ impl ProxyConfig {
         problems.extend(route_problems);
 
         let mut consumer_slots = HashMap::new();
-        for (i, c) in snapshot.of_kind("consumers").iter().enumerate() {
-            if let Some(id) = text(c, "id") {
+        for (i, c) in snapshot.of_kind("consumers").enumerate() {
+            if let Some(id) = text(&c, "id") {
                 consumer_slots.insert(id, i as Slot);
             }
         }
 
         let mut plugin_set = PluginSet::default();
         for p in snapshot.of_kind("plugins") {
+            let p = &p;
             if !flag(p, "enabled", true) {
                 continue;
             }
@@ -285,8 +284,9 @@ fn compact(entity: &Map<String, Value>) -> Arc<Map<String, Value>> {
 
 /// Upstream name → (balancer over its targets, its `host_header`).
 fn build_balancers(snapshot: &Snapshot) -> HashMap<String, (Arc<Balancer>, Option<String>)> {
-    let mut targets: HashMap<&str, Vec<Target>> = HashMap::new();
+    let mut targets: HashMap<String, Vec<Target>> = HashMap::new();
     for t in snapshot.of_kind("targets") {
+        let t = &t;
         let (Some(upstream), Some((host, port))) = (
             foreign_id(t, "upstream"),
             t.get("target")
@@ -295,16 +295,19 @@ fn build_balancers(snapshot: &Snapshot) -> HashMap<String, (Arc<Balancer>, Optio
         ) else {
             continue;
         };
-        targets.entry(upstream).or_default().push(Target {
-            host,
-            port,
-            weight: t.get("weight").and_then(Value::as_i64).unwrap_or(100),
-        });
+        targets
+            .entry(upstream.to_string())
+            .or_default()
+            .push(Target {
+                host,
+                port,
+                weight: t.get("weight").and_then(Value::as_i64).unwrap_or(100),
+            });
     }
     snapshot
         .of_kind("upstreams")
-        .iter()
         .filter_map(|u| {
+            let u = &u;
             let id = u.get("id")?.as_str()?;
             let name = u.get("name")?.as_str()?;
             let list = targets.remove(id).unwrap_or_default();

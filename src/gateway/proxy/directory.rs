@@ -56,6 +56,7 @@ impl Directory {
     pub fn build(snapshot: &Snapshot) -> Directory {
         let mut dir = Directory::default();
         for c in snapshot.of_kind("consumers") {
+            let c = &c;
             let Some(id) = text(c, "id") else { continue };
             let record = ConsumerRecord {
                 id: id.clone(),
@@ -68,6 +69,7 @@ impl Directory {
             dir.consumers.insert(id, Arc::new(record));
         }
         for cred in snapshot.of_kind("keyauth_credentials") {
+            let cred = &cred;
             let (Some(id), Some(key), Some(consumer)) = (
                 text(cred, "id"),
                 text(cred, "key"),
@@ -84,6 +86,7 @@ impl Directory {
             );
         }
         for secret in snapshot.of_kind("jwt_secrets") {
+            let secret = &secret;
             let (Some(id), Some(key), Some(consumer)) = (
                 text(secret, "id"),
                 text(secret, "key"),
@@ -104,6 +107,7 @@ impl Directory {
             );
         }
         for acl in snapshot.of_kind("acls") {
+            let acl = &acl;
             let (Some(group), Some(consumer)) = (text(acl, "group"), foreign_id(acl, "consumer"))
             else {
                 continue;

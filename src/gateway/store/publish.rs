@@ -1,111 +1,41 @@
 //! Publishes a [`Snapshot`] for the proxy after committed writes.
 //!
-//! Snapshots are built incrementally: the store hands out each entity's rendered text as a
-//! shared `Arc<str>`, so an entity whose text is the same allocation as last time is unchanged
-//! and its parsed map is moved over, not parsed again. Only changed entities are parsed (off
-//! the async executor), and the new snapshot is assembled in place when no reader still holds
-//! the previous one (`Arc::make_mut`), so memory does not double on every rebuild.
+//! A snapshot is the store's dump as is: each entity's rendered text, shared with the store as
+//! an `Arc<str>`. Building one copies pointers, never entity text, so the configuration lives
+//! in memory once however many snapshots are alive.
 //!
 //! Rebuilds are coalesced: at most one runs at a time, a short pause gathers a burst of writes
 //! into one rebuild, and after each rebuild the publisher rests as long as it took, so writes
-//! keep their throughput.
+//! keep their throughput (the proxy compiles every snapshot it receives).
 
-use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{Store, parse_entity};
+use super::{Dump, Store};
 use crate::gateway::snapshot::Snapshot;
 
 /// How long a write waits for others to join it in one rebuild.
 const GATHER: Duration = Duration::from_millis(10);
 
-/// One kind's entities as (id, rendered JSON).
-type KindItems = (&'static str, Vec<(Arc<str>, Arc<str>)>);
-
-type Parsed = HashMap<(&'static str, Arc<str>), Map<String, Value>>;
-
-/// Builds a snapshot of everything the store holds now, from scratch.
+/// Builds a snapshot of everything the store holds now.
 pub fn build_snapshot(store: &dyn Store) -> Snapshot {
-    let (revision, kinds) = store.dump();
-    let mut snapshot = Snapshot {
+    snapshot_of(store.dump())
+}
+
+/// The snapshot of one dump (sharing its text).
+fn snapshot_of((revision, kinds): Dump) -> Snapshot {
+    Snapshot {
         revision,
-        entities: BTreeMap::new(),
-    };
-    let parsed = parse_changed(&[], &kinds);
-    merge(&mut snapshot, &[], &kinds, parsed);
-    snapshot.revision = revision;
-    snapshot
-}
-
-/// Parses the entities whose text differs from (or is absent in) the previous dump.
-fn parse_changed(previous: &[KindItems], current: &[KindItems]) -> Parsed {
-    let mut out = HashMap::new();
-    for (kind, items) in current {
-        let before: HashMap<&str, &Arc<str>> = previous
-            .iter()
-            .find(|(k, _)| k == kind)
-            .map(|(_, items)| items.iter().map(|(id, json)| (&**id, json)).collect())
-            .unwrap_or_default();
-        for (id, json) in items {
-            let same = before.get(&**id).is_some_and(|old| Arc::ptr_eq(old, json));
-            if !same {
-                out.insert((*kind, id.clone()), parse_entity(json));
-            }
-        }
-    }
-    out
-}
-
-/// Turns the snapshot of `previous` into the snapshot of `current`, moving unchanged maps.
-fn merge(
-    snapshot: &mut Snapshot,
-    previous: &[KindItems],
-    current: &[KindItems],
-    mut parsed: Parsed,
-) {
-    let mut old_entities = std::mem::take(&mut snapshot.entities);
-    for (kind, items) in current {
-        let old_items: &[(Arc<str>, Arc<str>)] = previous
-            .iter()
-            .find(|(k, _)| k == kind)
-            .map(|(_, items)| items.as_slice())
-            .unwrap_or(&[]);
-        let old_maps = old_entities.remove(kind).unwrap_or_default();
-        let mut old = old_items.iter().zip(old_maps).peekable();
-        let mut maps = Vec::with_capacity(items.len());
-        for (id, json) in items {
-            while old.peek().is_some_and(|((oid, _), _)| **oid < **id) {
-                old.next();
-            }
-            let reusable = old
-                .peek()
-                .is_some_and(|((oid, ojson), _)| **oid == **id && Arc::ptr_eq(ojson, json));
-            let map = match (reusable, old.next_if(|_| reusable)) {
-                (true, Some((_, map))) => map,
-                _ => parsed
-                    .remove(&(*kind, id.clone()))
-                    .unwrap_or_else(|| parse_entity(json)),
-            };
-            maps.push(map);
-        }
-        snapshot.entities.insert(*kind, maps);
+        entities: kinds.into_iter().collect(),
     }
 }
 
 /// Starts the publisher; the receiver always holds the newest snapshot.
 pub fn spawn_publisher(store: Arc<dyn Store>) -> (watch::Receiver<Arc<Snapshot>>, JoinHandle<()>) {
-    let (revision, mut published) = store.dump();
-    let mut first = Snapshot {
-        revision,
-        entities: BTreeMap::new(),
-    };
-    merge(&mut first, &[], &published, parse_changed(&[], &published));
-    let (sender, receiver) = watch::channel(Arc::new(first));
+    let (sender, receiver) = watch::channel(Arc::new(build_snapshot(&*store)));
     let mut revisions = store.revisions();
     let task = tokio::spawn(async move {
         loop {
@@ -116,24 +46,11 @@ pub fn spawn_publisher(store: Arc<dyn Store>) -> (watch::Receiver<Arc<Snapshot>>
             revisions.borrow_and_update();
             let started = std::time::Instant::now();
             let source = store.clone();
-            let previous = std::mem::take(&mut published);
-            let Ok((previous, (revision, current), parsed)) =
-                tokio::task::spawn_blocking(move || {
-                    let dump = source.dump();
-                    let parsed = parse_changed(&previous, &dump.1);
-                    (previous, dump, parsed)
-                })
-                .await
+            let Ok(snapshot) = tokio::task::spawn_blocking(move || build_snapshot(&*source)).await
             else {
                 return;
             };
-            sender.send_modify(|snapshot| {
-                // In place when no reader holds the old snapshot; a copy otherwise.
-                let snapshot = Arc::make_mut(snapshot);
-                merge(snapshot, &previous, &current, parsed);
-                snapshot.revision = revision;
-            });
-            published = current;
+            sender.send_replace(Arc::new(snapshot));
             // Under a sustained stream of writes, rest as long as the rebuild took: the
             // publisher then uses at most about half of one core and writes keep their pace.
             tokio::time::sleep(started.elapsed()).await;
@@ -145,59 +62,53 @@ pub fn spawn_publisher(store: Arc<dyn Store>) -> (watch::Receiver<Arc<Snapshot>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::store::KindsDump;
 
-    type Listing<'a> = (&'static str, &'a [(&'a str, &'a Arc<str>)]);
-
-    fn dump(items: &[Listing<'_>]) -> KindsDump {
-        items
-            .iter()
-            .map(|(k, list)| {
-                (
-                    *k,
-                    list.iter()
-                        .map(|(id, j)| (Arc::from(*id), (*j).clone()))
-                        .collect(),
-                )
-            })
-            .collect()
+    #[test]
+    fn a_snapshot_shares_the_dumped_text_and_parses_it_on_demand() {
+        let a: Arc<str> = Arc::from(r#"{"id":"a","v":1}"#);
+        let b: Arc<str> = Arc::from(r#"{"id":"b","v":2}"#);
+        let r: Arc<str> = Arc::from(r#"{"id":"r","service":{"id":"a"}}"#);
+        let dump = vec![
+            ("routes", vec![(Arc::from("r"), r.clone())]),
+            (
+                "services",
+                vec![(Arc::from("a"), a.clone()), (Arc::from("b"), b.clone())],
+            ),
+        ];
+        let snapshot = snapshot_of((7, dump));
+        assert_eq!(snapshot.revision, 7);
+        assert!(
+            Arc::ptr_eq(&snapshot.entities["services"][0].1, &a),
+            "the text is shared with the store, not copied"
+        );
+        let services: Vec<_> = snapshot.of_kind("services").collect();
+        assert_eq!(services.len(), 2);
+        assert_eq!(
+            (services[1]["id"].as_str(), services[1]["v"].as_i64()),
+            (Some("b"), Some(2))
+        );
+        let routes: Vec<_> = snapshot.of_kind("routes").collect();
+        assert_eq!(
+            crate::gateway::snapshot::foreign_id(&routes[0], "service"),
+            Some("a")
+        );
+        assert_eq!(snapshot.of_kind("consumers").count(), 0);
     }
 
     #[test]
-    fn merging_reuses_unchanged_maps_and_parses_the_rest() {
-        let a: Arc<str> = Arc::from(r#"{"id":"a","v":1}"#);
-        let b: Arc<str> = Arc::from(r#"{"id":"b","v":1}"#);
-        let b2: Arc<str> = Arc::from(r#"{"id":"b","v":2}"#);
-        let c: Arc<str> = Arc::from(r#"{"id":"c","v":1}"#);
-        let first = dump(&[("services", &[("a", &a), ("b", &b)])]);
-        let mut snapshot = Snapshot::default();
-        merge(&mut snapshot, &[], &first, parse_changed(&[], &first));
-        let second = dump(&[
-            ("services", &[("b", &b2), ("c", &c)]),
-            ("routes", &[("a", &a)]),
-        ]);
-        let parsed = parse_changed(&first, &second);
-        assert_eq!(parsed.len(), 3, "b changed, c is new, routes/a is new");
-        merge(&mut snapshot, &first, &second, parsed);
-        let services = snapshot.of_kind("services");
-        assert_eq!(services.len(), 2);
-        assert_eq!(
-            (services[0]["id"].as_str(), services[0]["v"].as_i64()),
-            (Some("b"), Some(2))
-        );
-        assert_eq!(services[1]["id"], "c");
-        assert_eq!(snapshot.of_kind("routes").len(), 1);
-        let third = dump(&[("services", &[("b", &b2)])]);
-        merge(
-            &mut snapshot,
-            &second,
-            &third,
-            parse_changed(&second, &third),
-        );
-        assert_eq!(snapshot.of_kind("services").len(), 1);
-        assert!(
-            snapshot.of_kind("routes").is_empty(),
-            "emptied kinds disappear"
-        );
+    fn unreadable_text_is_skipped_not_a_panic() {
+        let dump = vec![(
+            "services",
+            vec![
+                (Arc::from("a"), Arc::from("not json")),
+                (Arc::from("b"), Arc::from(r#"{"id":"b"}"#)),
+            ],
+        )];
+        let snapshot = snapshot_of((1, dump));
+        let ids: Vec<_> = snapshot
+            .of_kind("services")
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(ids, ["b"]);
     }
 }
