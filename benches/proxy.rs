@@ -6,6 +6,10 @@
 //! `apt-get install wrk nginx-light`); without them it prints a "skipped" line and exits 0.
 //! `PROXY_BENCH_SECS` sets each wrk run's duration (default 10).
 
+/// The same allocator as the shipped `gwctl` binary, so the in-process gateway measures as it runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
