@@ -6,30 +6,26 @@ use serde_json::{Value, json};
 
 /// A `chat.completion` → `text_completion`.
 pub fn chat_to_text_completion(chat: &Value) -> Value {
-    let choices: Vec<Value> = chat
-        .get("choices")
-        .and_then(Value::as_array)
-        .map(|choices| {
-            choices
-                .iter()
-                .map(|c| {
-                    json!({
-                        "index": c.get("index").cloned().unwrap_or(Value::from(0)),
-                        "text": c.pointer("/message/content").and_then(Value::as_str).unwrap_or(""),
-                        "logprobs": null,
-                        "finish_reason": c.get("finish_reason").cloned().unwrap_or(Value::Null),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    reshape(chat, "text_completion", choices)
+    reshape(
+        chat,
+        "text_completion",
+        text_choices(chat, "/message/content"),
+    )
 }
 
 /// A `chat.completion.chunk` → a streamed `text_completion` chunk.
 pub fn chunk_to_text_completion(chunk: &Value) -> Value {
-    let choices: Vec<Value> = chunk
-        .get("choices")
+    reshape(
+        chunk,
+        "text_completion",
+        text_choices(chunk, "/delta/content"),
+    )
+}
+
+/// The choices of a chat answer (or chunk) as text-completion choices, reading each choice's
+/// text at `content` (`/message/content` in answers, `/delta/content` in chunks).
+fn text_choices(chat: &Value, content: &str) -> Vec<Value> {
+    chat.get("choices")
         .and_then(Value::as_array)
         .map(|choices| {
             choices
@@ -37,15 +33,14 @@ pub fn chunk_to_text_completion(chunk: &Value) -> Value {
                 .map(|c| {
                     json!({
                         "index": c.get("index").cloned().unwrap_or(Value::from(0)),
-                        "text": c.pointer("/delta/content").and_then(Value::as_str).unwrap_or(""),
+                        "text": c.pointer(content).and_then(Value::as_str).unwrap_or(""),
                         "logprobs": null,
                         "finish_reason": c.get("finish_reason").cloned().unwrap_or(Value::Null),
                     })
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    reshape(chunk, "text_completion", choices)
+        .unwrap_or_default()
 }
 
 fn reshape(source: &Value, object: &str, choices: Vec<Value>) -> Value {
