@@ -75,14 +75,7 @@ async fn acknowledged_writes_survive_sigkill() {
     let mut present = std::collections::HashSet::new();
     let mut path = "/consumers?size=1000".to_string();
     loop {
-        let page: Value = client
-            .get(format!("{}{path}", restarted.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: Value = restarted.get_json(&client, &path).await;
         for c in page["data"].as_array().unwrap() {
             let name = c["username"].as_str().unwrap().to_string();
             assert_eq!(
@@ -114,14 +107,7 @@ async fn acknowledged_writes_survive_sigkill() {
             batch.len()
         );
     }
-    let root: Value = client
-        .get(format!("{}/", restarted.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let root: Value = restarted.get_json(&client, "/").await;
     let revision = root["gwctl"]["revision"].as_u64().unwrap();
     assert!(revision as usize >= single.len() + batches.len());
     let mut child = restarted.child;

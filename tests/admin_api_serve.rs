@@ -42,14 +42,7 @@ async fn serve_prints_its_address_persists_and_stops_on_sigterm() {
     );
 
     let again = serve(&db, &[]).expect("restarts");
-    let kept: Value = client
-        .get(format!("{}/services/kept", again.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let kept: Value = again.get_json(&client, "/services/kept").await;
     assert_eq!(kept["host"], "h.test");
     let mut child = again.child;
     child.kill().unwrap();
@@ -94,40 +87,21 @@ async fn config_replaces_the_stored_configuration_at_start() {
                 .unwrap();
             assert_eq!(extra.status(), 201);
         }
-        let services: Value = client
-            .get(format!("{}/services", served.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let services: Value = served.get_json(&client, "/services").await;
         assert_eq!(
             services["data"].as_array().unwrap().len(),
             1,
             "round {round}"
         );
         assert_eq!(services["data"][0]["name"], "openai-service");
-        let plugins: Value = client
-            .get(format!("{}/routes/openai-chat-route/plugins", served.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let plugins: Value = served
+            .get_json(&client, "/routes/openai-chat-route/plugins")
+            .await;
         assert_eq!(
             plugins["data"][0]["config"]["auth"]["header_value"],
             "Bearer sk-test-not-a-real-key"
         );
-        let consumers: Value = client
-            .get(format!("{}/consumers", served.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let consumers: Value = served.get_json(&client, "/consumers").await;
         let expected = if round == 0 { 1 } else { 0 };
         assert_eq!(
             consumers["data"].as_array().unwrap().len(),

@@ -53,3 +53,18 @@ pub fn serve_with_env(db: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result
         child,
     })
 }
+
+impl Served {
+    /// `GET {base}{path}` and the JSON body it answers.
+    #[allow(dead_code)] // not every test binary that includes this module reads JSON
+    pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> serde_json::Value {
+        client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
