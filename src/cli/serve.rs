@@ -1,7 +1,7 @@
 //! `gwctl serve`: run the bundled gateway, its Admin API and its proxy.
 
 use std::io::Write;
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -68,17 +68,10 @@ pub struct Args {
     pub no_access_log: bool,
 }
 
-/// Parses a listen address; `:8080` means loopback port 8080 (as in the article's `localhost:8080`).
+/// Parses a listen address with the proxy's one rule set (`HOST:PORT`, `localhost:PORT`,
+/// `:PORT` for every interface), naming the flag in the error.
 fn listen_addr(flag: &str, text: &str) -> Result<SocketAddr, String> {
-    let full = if text.starts_with(':') {
-        format!("127.0.0.1{text}")
-    } else {
-        text.to_string()
-    };
-    full.to_socket_addrs()
-        .map_err(|e| format!("{flag} {text}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("{flag} {text}: no address"))
+    proxy::parse_listen(text).map_err(|e| format!("{flag}: {e}"))
 }
 
 pub fn run(args: Args, global: &Global) -> CliResult {
