@@ -90,6 +90,41 @@ fn batch_of(kind: &str, from: usize, count: usize) -> Value {
     json!({ "operations": ops })
 }
 
+/// A decK-like configuration of 100,000 entities: 25,000 services each with a route, and
+/// 25,000 consumers each with a key-auth credential, created `count` pairs at a time.
+fn mixed_batch(from: usize, count: usize) -> Value {
+    let id = |kind: u8, i: usize| format!("00000000-0000-4000-8{kind:03}-{i:012}");
+    let ops: Vec<Value> = (from..from + count)
+        .flat_map(|i| {
+            [
+                json!({"op": "create", "kind": "services", "body": {
+                    "id": id(1, i),
+                    "name": format!("service-{i:06}"),
+                    "url": format!("http://backend-{}.internal:8080/api", i % 50),
+                    "tags": ["bench"],
+                }}),
+                json!({"op": "create", "kind": "routes", "body": {
+                    "name": format!("route-{i:06}"),
+                    "paths": [format!("/api/v1/service-{i:06}")],
+                    "methods": ["GET", "POST"],
+                    "service": {"id": id(1, i)},
+                    "tags": ["bench"],
+                }}),
+                json!({"op": "create", "kind": "consumers", "body": {
+                    "id": id(2, i),
+                    "username": format!("user-{i:06}"),
+                    "tags": ["bench"],
+                }}),
+                json!({"op": "create", "kind": "keyauth_credentials", "body": {
+                    "key": format!("key-{i:06}-0123456789abcdef"),
+                    "consumer": {"id": id(2, i)},
+                }}),
+            ]
+        })
+        .collect();
+    json!({ "operations": ops })
+}
+
 async fn post_batch(client: &reqwest::Client, base: &str, body: &Value) -> Duration {
     let started = Instant::now();
     let reply = client
@@ -185,18 +220,23 @@ async fn list_ten_thousand(client: &reqwest::Client) {
     );
 }
 
+/// Loads 100,000 entities of `kind` (`services`, `consumers`, or `mixed`: services with
+/// routes, consumers with key-auth credentials) through ten batches and prints the RSS.
 async fn memory_with_hundred_thousand(client: &reqwest::Client, kind: &str) {
     let dir = tempfile::tempdir().unwrap();
     let server = serve(&dir.path().join("m.db"), "normal");
     let idle = rss_mb(server.child.id());
     for chunk in 0..10 {
-        post_batch(
-            client,
-            &server.base,
-            &batch_of(kind, chunk * 10_000, 10_000),
-        )
-        .await;
+        let batch = match kind {
+            "mixed" => mixed_batch(chunk * 2_500, 2_500),
+            _ => batch_of(kind, chunk * 10_000, 10_000),
+        };
+        post_batch(client, &server.base, &batch).await;
     }
+    let kind = match kind {
+        "mixed" => "entities (services, routes, consumers, key-auth credentials)",
+        plain => plain,
+    };
     // Let the snapshot publisher settle on the last revision.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let loaded = rss_mb(server.child.id());
@@ -232,6 +272,7 @@ fn main() {
         if selected("memory") {
             memory_with_hundred_thousand(&client, "services").await;
             memory_with_hundred_thousand(&client, "consumers").await;
+            memory_with_hundred_thousand(&client, "mixed").await;
         }
     });
 }

@@ -67,7 +67,7 @@ pub async fn exchange(
         body: Some(full(body)),
         body_bytes: None,
         client_addr: SocketAddr::from(([127, 0, 0, 1], 50000)),
-        route: Arc::new(Map::new()),
+        route: Default::default(),
         service: None,
         consumer: None,
         consumer_groups: Vec::new(),

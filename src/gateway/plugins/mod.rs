@@ -53,6 +53,15 @@ pub struct ConsumerInfo {
     pub anonymous: bool,
 }
 
+/// The route or service a request matched, as plugins see it: who it is, not its whole
+/// configuration (the proxy keeps only what it compiled from entities, so 100,000 services do
+/// not each keep a parsed copy alive).
+#[derive(Debug, Clone, Default)]
+pub struct EntityRef {
+    pub id: Arc<str>,
+    pub name: Option<Arc<str>>,
+}
+
 /// Where the proxy will send the request; plugins such as ai-proxy replace it.
 #[derive(Debug, Clone)]
 pub struct UpstreamTarget {
@@ -75,8 +84,8 @@ pub struct Ctx {
     /// The body once read, so several plugins can look at it.
     pub body_bytes: Option<Bytes>,
     pub client_addr: SocketAddr,
-    pub route: Arc<Map<String, Value>>,
-    pub service: Option<Arc<Map<String, Value>>>,
+    pub route: EntityRef,
+    pub service: Option<EntityRef>,
     pub consumer: Option<ConsumerInfo>,
     /// ACL groups of the identified consumer (filled by the proxy from the snapshot).
     pub consumer_groups: Vec<String>,
@@ -102,11 +111,7 @@ pub struct Ctx {
 impl Ctx {
     /// A context for a request on `route`, with nothing decided yet (no body, upstream or
     /// consumer; an empty directory). The proxy fills the rest; tests can too.
-    pub fn new(
-        request: http::request::Parts,
-        client_addr: SocketAddr,
-        route: Arc<Map<String, Value>>,
-    ) -> Ctx {
+    pub fn new(request: http::request::Parts, client_addr: SocketAddr, route: EntityRef) -> Ctx {
         Ctx {
             request,
             body: None,

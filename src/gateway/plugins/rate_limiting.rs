@@ -115,12 +115,7 @@ impl RateLimiting {
                 .or_else(|| ctx.consumer.as_ref().and_then(|c| c.credential_id.clone())),
             LimitBy::Credential => ctx.consumer.as_ref().and_then(|c| c.credential_id.clone()),
             LimitBy::Ip => None,
-            LimitBy::Service => ctx
-                .service
-                .as_ref()
-                .and_then(|s| s.get("id"))
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            LimitBy::Service => ctx.service.as_ref().map(|s| s.id.to_string()),
             LimitBy::Header(name) => ctx
                 .request
                 .headers

@@ -12,16 +12,14 @@ use super::balancer::{Balancer, Target, parse_target};
 use super::directory::Directory;
 use super::plugin_set::{Instance, NONE, PluginSet, Slot};
 use super::rate_counters::RateCounters;
-use super::router::{RouteSpec, Router};
+use super::router::{RouteSpec, Router, RouterBuilder};
 use super::upstream_client::{ClientKey, client_key};
-use crate::gateway::plugins::{self, BuildEnv};
+use crate::gateway::plugins::{self, BuildEnv, EntityRef};
 use crate::gateway::snapshot::{Snapshot, foreign_id};
 use crate::kinds;
 
 pub struct RouteEntry {
-    pub entity: Arc<Map<String, Value>>,
-    pub id: String,
-    pub name: Option<String>,
+    pub ident: EntityRef,
     /// Index into the service table.
     pub service: Option<usize>,
     pub strip_path: bool,
@@ -32,9 +30,7 @@ pub struct RouteEntry {
 }
 
 pub struct ServiceEntry {
-    pub entity: Arc<Map<String, Value>>,
-    pub id: String,
-    pub name: Option<String>,
+    pub ident: EntityRef,
     /// `http` or `https`.
     pub scheme: &'static str,
     pub host: String,
@@ -114,8 +110,7 @@ impl ProxyConfig {
             let verify = s.get("tls_verify").and_then(Value::as_bool).unwrap_or(true);
             service_slots.insert(id.clone(), services.len());
             services.push(ServiceEntry {
-                id,
-                name: text(s, "name"),
+                ident: ident(&id, s),
                 scheme,
                 port: s
                     .get("port")
@@ -131,16 +126,15 @@ impl ProxyConfig {
                 balancer,
                 upstream_host_header,
                 client: client_key(connect_timeout, verify),
-                entity: compact(s),
             });
         }
 
         let mut routes = Vec::new();
+        let mut router = RouterBuilder::default();
         let mut route_slots: HashMap<String, usize> = HashMap::new();
         for r in snapshot.of_kind("routes") {
-            let r = &r;
-            let Some(id) = text(r, "id") else { continue };
-            let service_id = foreign_id(r, "service");
+            let Some(id) = text(&r, "id") else { continue };
+            let service_id = foreign_id(&r, "service");
             if service_id.is_some_and(|s| disabled_services.contains(s)) {
                 continue;
             }
@@ -157,29 +151,23 @@ impl ProxyConfig {
             }
             route_slots.insert(id.clone(), routes.len());
             routes.push(RouteEntry {
-                id,
-                name: text(r, "name"),
+                ident: ident(&id, &r),
                 service: service_id.and_then(|s| service_slots.get(s).copied()),
-                strip_path: flag(r, "strip_path", true),
-                preserve_host: flag(r, "preserve_host", false),
+                strip_path: flag(&r, "strip_path", true),
+                preserve_host: flag(&r, "preserve_host", false),
                 https_only: https && !http,
                 https_redirect_status_code: r
                     .get("https_redirect_status_code")
                     .and_then(Value::as_u64)
                     .and_then(|c| u16::try_from(c).ok())
                     .unwrap_or(426),
-                entity: compact(r),
+            });
+            router.add(&RouteSpec {
+                route: &r,
+                index: routes.len() - 1,
             });
         }
-        let specs: Vec<RouteSpec<'_>> = routes
-            .iter()
-            .enumerate()
-            .map(|(index, r)| RouteSpec {
-                route: &r.entity,
-                index,
-            })
-            .collect();
-        let (router, route_problems) = Router::build(&specs);
+        let (router, route_problems) = router.finish();
         problems.extend(route_problems);
 
         let mut consumer_slots = HashMap::new();
@@ -270,16 +258,12 @@ impl ProxyConfig {
     }
 }
 
-/// A copy of an entity without its null fields (absent and null read the same to plugins), so
-/// 10,000 routes rendered with every field present do not cost twice their size.
-fn compact(entity: &Map<String, Value>) -> Arc<Map<String, Value>> {
-    Arc::new(
-        entity
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
-    )
+/// Who an entity is, for plugins and the access log.
+fn ident(id: &str, entity: &Map<String, Value>) -> EntityRef {
+    EntityRef {
+        id: Arc::from(id),
+        name: entity.get("name").and_then(Value::as_str).map(Arc::from),
+    }
 }
 
 /// Upstream name → (balancer over its targets, its `host_header`).

@@ -148,9 +148,9 @@ pub async fn handle(
     let original_upstream = upstream.clone();
     let prefix = stripped.map(|len| path[..len].to_string());
 
-    let mut ctx = Ctx::new(parts, conn.client_addr, route.entity.clone());
+    let mut ctx = Ctx::new(parts, conn.client_addr, route.ident.clone());
     ctx.body = Some(body.map_err(Into::into).boxed());
-    ctx.service = service.map(|s| s.entity.clone());
+    ctx.service = service.map(|s| s.ident.clone());
     ctx.upstream = upstream;
     ctx.started = started;
     ctx.directory = config.directory.clone();

@@ -52,11 +52,14 @@ impl LogJob {
             self.outcome.status,
         );
         let route = &self.config.routes[self.route_index];
-        entry.insert("route".into(), named(&route.id, route.name.as_deref()));
+        entry.insert(
+            "route".into(),
+            named(&route.ident.id, route.ident.name.as_deref()),
+        );
         let service = route.service.map(|i| &self.config.services[i]);
         entry.insert(
             "service".into(),
-            service.map_or(Value::Null, |s| named(&s.id, s.name.as_deref())),
+            service.map_or(Value::Null, |s| named(&s.ident.id, s.ident.name.as_deref())),
         );
         entry.insert(
             "consumer".into(),
