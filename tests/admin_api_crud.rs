@@ -282,6 +282,59 @@ async fn form_bodies_are_coerced_by_the_schema() {
 }
 
 #[tokio::test]
+async fn multipart_bodies_are_forms_and_file_parts_are_values() {
+    let api = Api::start().await;
+    // What `curl -F name=m -F port=8081 -F tags[]=one -F host=@host.txt` sends.
+    let boundary = "XyZBoundary42";
+    let part = |disposition: &str, value: &str| {
+        format!("--{boundary}\r\nContent-Disposition: form-data; {disposition}\r\n\r\n{value}\r\n")
+    };
+    let body = [
+        part(r#"name="name""#, "m"),
+        part(r#"name="port""#, "8081"),
+        part(r#"name="tags[]""#, "one"),
+        part(r#"name="host"; filename="host.txt""#, "m.test"),
+        format!("--{boundary}--\r\n"),
+    ]
+    .concat();
+    let reply = api
+        .send(
+            api.request(reqwest::Method::POST, "/services")
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(
+        (
+            &reply.body["name"],
+            &reply.body["host"],
+            &reply.body["port"]
+        ),
+        (&json!("m"), &json!("m.test"), &json!(8081))
+    );
+    assert_eq!(reply.body["tags"], json!(["one"]));
+
+    let broken = api
+        .send(
+            api.request(reqwest::Method::POST, "/services")
+                .header("content-type", "multipart/form-data")
+                .body("name=x"),
+        )
+        .await;
+    assert_eq!(broken.status, 400, "no boundary: {}", broken.text);
+    assert!(
+        broken.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("multipart")
+    );
+}
+
+#[tokio::test]
 async fn head_and_options_are_answered() {
     let api = Api::start().await;
     let head = api.call(reqwest::Method::HEAD, "/services", None).await;

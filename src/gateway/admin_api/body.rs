@@ -1,4 +1,5 @@
-//! Request bodies: JSON, url-encoded forms (Kong's dotted and indexed keys), size limits.
+//! Request bodies: JSON, url-encoded and multipart forms (Kong's dotted and indexed keys),
+//! size limits.
 
 use axum::body::Body;
 use axum::response::Response;
@@ -20,8 +21,9 @@ pub async fn read_bytes(body: Body, limit: usize) -> Result<bytes::Bytes, Respon
         .map_err(|_| message(413, format!("Request body too large (limit {limit} bytes)")))
 }
 
-/// Parses a body by its content type, as Kong does: JSON, url-encoded forms, or nothing.
-pub fn parse(headers: &HeaderMap, bytes: &[u8]) -> Result<Parsed, Response> {
+/// Parses a body by its content type, as Kong does: JSON, url-encoded or multipart forms
+/// (`curl -F cert=@cert.pem`), or nothing.
+pub async fn parse(headers: &HeaderMap, bytes: &bytes::Bytes) -> Result<Parsed, Response> {
     let types: Vec<_> = headers.get_all(http::header::CONTENT_TYPE).iter().collect();
     if types.len() > 1 {
         return Err(message(400, "Multiple Content-Type headers not allowed"));
@@ -52,10 +54,18 @@ pub fn parse(headers: &HeaderMap, bytes: &[u8]) -> Result<Parsed, Response> {
             fields: parse_form(bytes),
             form: true,
         }),
+        Some("multipart/form-data") => {
+            // The boundary is case-sensitive: read it from the header as sent.
+            let header = types[0].to_str().unwrap_or_default();
+            Ok(Parsed {
+                fields: parse_multipart(header, bytes.clone()).await?,
+                form: true,
+            })
+        }
         other => Err(message(
             415,
             format!(
-                "Unsupported Content-Type {}: send application/json or application/x-www-form-urlencoded",
+                "Unsupported Content-Type {}: send application/json, application/x-www-form-urlencoded or multipart/form-data",
                 other.unwrap_or("(none)")
             ),
         )),
@@ -65,12 +75,36 @@ pub fn parse(headers: &HeaderMap, bytes: &[u8]) -> Result<Parsed, Response> {
 /// Kong's form conventions: `config.minute=5` nests, `paths[]=/a` and `paths[1]=/a` build
 /// arrays, a repeated key becomes an array, and an empty value means null.
 pub fn parse_form(bytes: &[u8]) -> Map<String, Value> {
+    form_fields(url::form_urlencoded::parse(bytes).into_owned())
+}
+
+/// A multipart form's parts as form fields; a file part's content is the field's value (how
+/// `curl -F cert=@cert.pem` uploads a certificate).
+async fn parse_multipart(
+    content_type: &str,
+    bytes: bytes::Bytes,
+) -> Result<Map<String, Value>, Response> {
+    let unreadable =
+        |e: multer::Error| message(400, format!("Cannot parse multipart/form-data body: {e}"));
+    let boundary = multer::parse_boundary(content_type).map_err(unreadable)?;
+    let whole = futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+    let mut multipart = multer::Multipart::new(whole, boundary);
+    let mut pairs = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or_default().to_string();
+        pairs.push((name, field.text().await.map_err(unreadable)?));
+    }
+    Ok(form_fields(pairs))
+}
+
+/// Builds the fields of a form from its (key, value) pairs in order.
+fn form_fields(pairs: impl IntoIterator<Item = (String, String)>) -> Map<String, Value> {
     let mut root = Map::new();
-    for (key, value) in url::form_urlencoded::parse(bytes) {
+    for (key, value) in pairs {
         let value = if value.is_empty() {
             Value::Null
         } else {
-            Value::String(value.into_owned())
+            Value::String(value)
         };
         let (name, is_array) = match key.find('[') {
             Some(i) if key.ends_with(']') => (&key[..i], true),

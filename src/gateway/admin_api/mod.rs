@@ -212,7 +212,7 @@ async fn dispatch(state: Arc<AdminState>, request: Request) -> (Response, &'stat
         if matches!(matched.template.target, Target::Batch) {
             Some(Err(bytes))
         } else {
-            match body::parse(&parts.headers, &bytes) {
+            match body::parse(&parts.headers, &bytes).await {
                 Ok(parsed) => Some(Ok(parsed)),
                 Err(response) => return (response, route),
             }

@@ -176,6 +176,7 @@ fn operation(template: &Template, method: &str) -> Value {
                 json!({"content": {
                     "application/json": {"schema": {"type": "object"}},
                     "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                    "multipart/form-data": {"schema": {"type": "object"}},
                 }}),
             );
             let status = if method == "post" && matches!(template.target, Target::Collection { .. })
