@@ -114,10 +114,10 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             .map_err(|e| miette::miette!("{e}"))?;
         let access_log = match (&args.access_log, args.no_access_log) {
             (_, true) => AccessLog::disabled(),
-            (Some(path), false) => AccessLog::file(path).await.map_err(|e| {
-                miette::miette!("cannot open the access log {}: {e}", path.display())
-            })?,
-            (None, false) => AccessLog::stdout(),
+            // The error names the file already.
+            (Some(path), false) => AccessLog::file(path).map_err(|e| miette::miette!("{e}"))?,
+            (None, false) => AccessLog::stdout()
+                .map_err(|e| miette::miette!("cannot start the access log: {e}"))?,
         };
         let proxy = match proxy::start(proxy_listen, gateway.snapshots.clone(), access_log).await {
             Ok(proxy) => proxy,
