@@ -1,11 +1,14 @@
 //! Body wrappers the proxy streams through: a request body that can be taken back for a retry
-//! while it is still untouched, a response body with a per-read timeout, and a body that runs
-//! the log phase when it ends (or the client goes away).
+//! while it is still untouched (and reports how its sending progresses, for `write_timeout`),
+//! a response body with a per-read timeout, and a body that runs the log phase when it ends
+//! (or the client goes away).
 
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
@@ -16,11 +19,16 @@ use crate::gateway::plugins::{Body, BoxError};
 /// Holds a streaming request body until the first attempt reads it. If the attempt fails
 /// before reading (connection refused), the body is still in the slot and can be sent again.
 #[derive(Clone)]
-pub struct ReplaySlot(Arc<Mutex<Option<Body>>>);
+pub struct ReplaySlot(Arc<Mutex<Option<Body>>>, SendProgress);
 
 impl ReplaySlot {
     pub fn new(body: Body) -> ReplaySlot {
-        ReplaySlot(Arc::new(Mutex::new(Some(body))))
+        ReplaySlot(Arc::new(Mutex::new(Some(body))), SendProgress::default())
+    }
+
+    /// How sending the body is going.
+    pub fn progress(&self) -> &SendProgress {
+        &self.1
     }
 
     /// Whether the body has not been touched yet.
@@ -67,10 +75,17 @@ impl HttpBody for SlotBody {
                 None => return Poll::Ready(None),
             }
         }
-        match self.taken.as_mut() {
+        let polled = match self.taken.as_mut() {
             Some(body) => Pin::new(body).poll_frame(cx),
             None => Poll::Ready(None),
+        };
+        match &polled {
+            // The connection asks for the next frame once it has taken the previous one.
+            Poll::Ready(Some(Ok(_))) => self.slot.1.moved(),
+            Poll::Ready(None) => self.slot.1.finished(),
+            _ => {}
         }
+        polled
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -79,6 +94,38 @@ impl HttpBody for SlotBody {
 
     fn is_end_stream(&self) -> bool {
         self.hint.exact() == Some(0)
+    }
+}
+
+/// When a streaming request body last moved towards the upstream, and whether all of it has:
+/// the proxy allows `write_timeout` between two moves, then `read_timeout` for the answer.
+#[derive(Clone, Default)]
+pub struct SendProgress(Arc<Mutex<(Option<Instant>, bool)>>);
+
+impl SendProgress {
+    fn update(&self, finished: bool) {
+        if let Ok(mut p) = self.0.lock() {
+            *p = (Some(Instant::now()), p.1 || finished);
+        }
+    }
+
+    /// An attempt starts sending: the clock for the first move starts now.
+    pub fn started(&self) {
+        self.update(false);
+    }
+
+    fn moved(&self) {
+        self.update(false);
+    }
+
+    fn finished(&self) {
+        self.update(true);
+    }
+
+    /// The last move (or the start), and whether the whole body has been sent.
+    pub fn last(&self) -> (Instant, bool) {
+        let (last, finished) = self.0.lock().map(|p| *p).unwrap_or((None, false));
+        (last.unwrap_or_else(Instant::now), finished)
     }
 }
 

@@ -1,7 +1,9 @@
 //! Sending a request upstream: target choice (the balancer on each try), the `Host` header,
-//! timeouts, and retries of attempts that failed before the upstream saw the request.
+//! timeouts (`write_timeout` while a streamed body goes out, then `read_timeout` for the
+//! answer), and retries of attempts that failed before the upstream saw the request.
 
 use std::error::Error as _;
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -10,7 +12,7 @@ use http::{Request, Response, Version};
 use hyper::body::Incoming;
 
 use super::balancer::Balancer;
-use super::body::ReplaySlot;
+use super::body::{ReplaySlot, SendProgress};
 use super::upstream_client::HttpClient;
 use crate::gateway::plugins::{Body, UpstreamTarget, full_body};
 
@@ -46,6 +48,8 @@ pub struct Plan<'a> {
     /// When set, each try asks the balancer for a target (retries move on to the next one).
     pub balancer: Option<&'a Balancer>,
     pub read_timeout: Duration,
+    /// The longest pause allowed between two parts of a streamed request body going out.
+    pub write_timeout: Duration,
     pub retries: u32,
 }
 
@@ -111,7 +115,15 @@ pub async fn send(
             }
         };
         let sent = Instant::now();
-        let outcome = tokio::time::timeout(plan.read_timeout, plan.client.request(request)).await;
+        let exchange = plan.client.request(request);
+        let outcome = match &body {
+            RequestBody::Stream(slot) => {
+                within_send_timeouts(plan, slot.progress(), exchange).await
+            }
+            _ => tokio::time::timeout(plan.read_timeout, exchange)
+                .await
+                .map_err(|_| read_timed_out(plan)),
+        };
         match outcome {
             Ok(Ok(response)) => {
                 return Ok(Upstreamed {
@@ -143,16 +155,56 @@ pub async fn send(
                     }
                 });
             }
-            Err(_) => {
+            Err(reason) => {
                 return Err(ForwardError::TimedOut {
                     target: authority,
-                    reason: format!(
-                        "no response within read_timeout ({} ms)",
-                        plan.read_timeout.as_millis()
-                    ),
+                    reason,
                     tries,
                 });
             }
+        }
+    }
+}
+
+fn read_timed_out(plan: &Plan<'_>) -> String {
+    format!(
+        "no response within read_timeout ({} ms)",
+        plan.read_timeout.as_millis()
+    )
+}
+
+/// Runs `exchange` while a streamed body is sent: it fails when the upstream takes no part of
+/// the body for `write_timeout`, or, once the body is all sent, gives no answer within
+/// `read_timeout` (Kong's timeouts "between two successive write/read operations").
+async fn within_send_timeouts<F: Future>(
+    plan: &Plan<'_>,
+    progress: &SendProgress,
+    exchange: F,
+) -> Result<F::Output, String> {
+    progress.started();
+    tokio::pin!(exchange);
+    loop {
+        let (last, finished) = progress.last();
+        let allowed = if finished {
+            plan.read_timeout
+        } else {
+            plan.write_timeout
+        };
+        let deadline = last + allowed;
+        if deadline <= tokio::time::Instant::now() {
+            return Err(if finished {
+                read_timed_out(plan)
+            } else {
+                format!(
+                    "the upstream took no part of the request body within write_timeout ({} ms)",
+                    plan.write_timeout.as_millis()
+                )
+            });
+        }
+        tokio::select! {
+            output = &mut exchange => return Ok(output),
+            // Progress may have moved the deadline: look again.
+            () = tokio::time::sleep_until(deadline) => {}
         }
     }
 }

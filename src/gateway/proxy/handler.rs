@@ -284,6 +284,7 @@ async fn proxy(
             .filter(|_| unchanged)
             .and_then(|s| s.balancer.as_deref()),
         read_timeout: service.map_or(Duration::from_secs(60), |s| s.read_timeout),
+        write_timeout: service.map_or(Duration::from_secs(60), |s| s.write_timeout),
         retries: service.map_or(5, |s| s.retries),
     };
     outcome.proxy_latency = Some(ctx.started.elapsed());
