@@ -213,6 +213,10 @@ pub async fn handle(
     decorate(&mut response, &mut ctx, &outcome);
     outcome.status = response.status().as_u16();
 
+    if !shared.access_log.is_enabled() {
+        // The log phase only feeds the access log: without one, nothing waits for the body.
+        return Ok(response);
+    }
     let (head, body) = response.into_parts();
     let log = LogJob {
         shared: shared.clone(),

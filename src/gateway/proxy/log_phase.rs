@@ -25,7 +25,7 @@ pub(super) struct Outcome {
     pub error: Option<String>,
 }
 
-/// The log phase, run when the response body is done.
+/// The log phase, run when the response body is done (only when there is an access log).
 pub(super) struct LogJob {
     pub shared: Arc<Shared>,
     pub config: Arc<ProxyConfig>,
@@ -40,9 +40,6 @@ impl LogJob {
     pub fn run(mut self, end: EndState) {
         // Drop what may still hold the request body.
         self.ctx.body = None;
-        if !self.shared.access_log.is_enabled() {
-            return;
-        }
         let mut entry = base_entry(
             &self.ctx.request_id,
             &self.ctx.request,
