@@ -191,6 +191,30 @@ async fn deck_request_surface_works() {
             .body["id"],
         tid.to_string()
     );
+    let off = api
+        .post(
+            &format!("/upstreams/{up}/targets"),
+            json!({"target": "10.0.0.2", "weight": 0}),
+        )
+        .await;
+    assert_eq!(off.status, 201, "{}", off.text);
+    let all = api.get(&format!("/upstreams/{up}/targets/all")).await;
+    assert_eq!(all.status, 200, "{}", all.text);
+    let mut listed: Vec<_> = all.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["target"].clone(), t["weight"].clone()))
+        .collect();
+    listed.sort_by_key(|(t, _)| t.to_string());
+    assert_eq!(
+        listed,
+        [
+            (json!("10.0.0.1:8000"), json!(5)),
+            (json!("10.0.0.2:8000"), json!(0))
+        ],
+        "the raw list includes disabled targets"
+    );
     assert_eq!(
         api.get("/targets").await.status,
         404,

@@ -95,6 +95,36 @@ async fn validate_checks_without_storing() {
 }
 
 #[tokio::test]
+async fn the_db_less_config_endpoint_is_refused_as_kong_refuses_it_with_a_database() {
+    let api = Api::start().await;
+    let get = api.get("/config").await;
+    assert_eq!(get.status, 400);
+    let message = get.body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "this endpoint is only available when Kong is configured to not use a database"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("gwctl sync"),
+        "says what to do instead: {message}"
+    );
+    // Whatever the body (Kong's /config also takes YAML), the answer is the same.
+    let post = api
+        .send(
+            api.request(reqwest::Method::POST, "/config")
+                .header("content-type", "application/yaml")
+                .body("_format_version: '3.0'\n"),
+        )
+        .await;
+    assert_eq!(
+        (post.status, post.body["message"].as_str()),
+        (400, Some(message))
+    );
+}
+
+#[tokio::test]
 async fn enabled_plugins_and_endpoints_are_listed() {
     let api = Api::start().await;
     let enabled = api.get("/plugins/enabled").await.body;

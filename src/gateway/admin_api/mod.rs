@@ -209,7 +209,7 @@ async fn dispatch(state: Arc<AdminState>, request: Request) -> (Response, &'stat
             Ok(bytes) => bytes,
             Err(response) => return (response, route),
         };
-        if matches!(matched.template.target, Target::Batch) {
+        if matches!(matched.template.target, Target::Batch | Target::Config) {
             Some(Err(bytes))
         } else {
             match body::parse(&parts.headers, &bytes).await {
@@ -285,6 +285,12 @@ async fn serve(ctx: &Ctx, body: RawBody, headers: &http::HeaderMap) -> Response 
         Target::Schema => info::schema(&ctx.matched.params[0]),
         Target::PluginSchema => info::plugin_schema(&ctx.matched.params[0]),
         Target::SchemaValidate => info::validate(&ctx.matched.params[0], parsed(body)),
+        Target::Config => respond::message(
+            400,
+            "this endpoint is only available when Kong is configured to not use a database \
+             (gwctl serve keeps its configuration in a database: change it with gwctl sync, \
+             POST /batch or the entity endpoints)",
+        ),
         Target::Batch => match body {
             Some(Err(bytes)) => batch::handle(ctx, headers, &bytes).await,
             _ => respond::message(400, "Cannot parse JSON body"),

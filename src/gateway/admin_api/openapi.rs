@@ -156,6 +156,9 @@ fn operation(template: &Template, method: &str) -> Value {
             ]));
             responses.insert("200".into(), json!({"description": "a page", "content": content(json!({"$ref": "#/components/schemas/List"}))}));
         }
+        (Target::Config, _) => {
+            responses.insert("400".into(), error.clone());
+        }
         (Target::Batch, _) => {
             op.insert("requestBody".into(), json!({"required": true, "content": content(json!({"$ref": "#/components/schemas/Batch"}))}));
             responses.insert("200".into(), json!({"description": "all operations applied", "content": content(json!({"$ref": "#/components/schemas/BatchResult"}))}));

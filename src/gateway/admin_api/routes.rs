@@ -24,6 +24,9 @@ pub enum Target {
     Schema,
     SchemaValidate,
     PluginSchema,
+    /// `/config`: Kong's DB-less configuration endpoint, refused as Kong refuses it in
+    /// database mode (the bundled gateway always has a database).
+    Config,
     /// `/{E}` or `/{P}/{p}/{E}` (parent kind and the child's foreign field).
     Collection {
         kind: &'static Kind,
@@ -58,6 +61,7 @@ pub struct Template {
 }
 
 const READ: &[Method] = &[Method::GET];
+const READ_POST: &[Method] = &[Method::GET, Method::POST];
 const POST: &[Method] = &[Method::POST];
 const COLLECTION: &[Method] = &[Method::GET, Method::POST];
 const ENTITY: &[Method] = &[Method::GET, Method::PUT, Method::PATCH, Method::DELETE];
@@ -97,6 +101,7 @@ fn build() -> Vec<Template> {
         template("/plugins/enabled".into(), Target::PluginsEnabled, READ),
         template("/tags".into(), Target::Tags, READ),
         template("/tags/{tags}".into(), Target::Tag, READ),
+        template("/config".into(), Target::Config, READ_POST),
         template("/schemas/plugins/{name}".into(), Target::PluginSchema, READ),
         template("/schemas/{name}".into(), Target::Schema, READ),
         template(
@@ -106,6 +111,21 @@ fn build() -> Vec<Template> {
         ),
     ];
     let registry = registry();
+    // Before the generic templates: matching takes the first that fits, so a literal must come
+    // before the `{targets}` parameter it would otherwise be taken for.
+    // Kong's raw list of an upstream's targets, weight 0 included: the same list as
+    // `/upstreams/{u}/targets`, which gwctl never filters.
+    if let (Some(targets), Some(upstreams)) = (registry.kind("targets"), registry.kind("upstreams"))
+    {
+        out.push(template(
+            "/upstreams/{upstreams}/targets/all".into(),
+            Target::Collection {
+                kind: targets,
+                parent: Some((upstreams, "upstream")),
+            },
+            READ,
+        ));
+    }
     for kind in registry.kinds() {
         let (e, n) = (kind.admin_path, kind.name);
         if top_level(kind) {
