@@ -1,31 +1,65 @@
-//! Weighted round robin over an upstream's targets (nginx's "smooth" variant, so a target with
-//! weight 3 next to one with weight 1 is picked A A B A rather than A A A B).
+//! Weighted round robin over an upstream's healthy targets (nginx's "smooth" variant, so a
+//! target with weight 3 next to one with weight 1 is picked A A B A rather than A A A B).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+use super::health::{HealthChecks, Report, TargetHealth};
+
+#[derive(Debug, Clone)]
 pub struct Target {
     pub host: String,
     pub port: u16,
     pub weight: i64,
+    pub health: Arc<TargetHealth>,
+}
+
+impl PartialEq for Target {
+    fn eq(&self, other: &Target) -> bool {
+        (&self.host, self.port, self.weight) == (&other.host, other.port, other.weight)
+    }
 }
 
 #[derive(Debug)]
 pub struct Balancer {
+    /// The upstream's id.
+    pub upstream_id: String,
     targets: Vec<Target>,
     current: Mutex<Vec<i64>>,
-    total: i64,
+    checks: HealthChecks,
 }
 
 impl Balancer {
     /// Targets with weight 0 are disabled and left out.
-    pub fn new(targets: Vec<Target>) -> Balancer {
+    pub fn new(upstream_id: String, targets: Vec<Target>, checks: HealthChecks) -> Balancer {
         let targets: Vec<Target> = targets.into_iter().filter(|t| t.weight > 0).collect();
-        let total = targets.iter().map(|t| t.weight).sum();
         Balancer {
+            upstream_id,
             current: Mutex::new(vec![0; targets.len()]),
             targets,
-            total,
+            checks,
+        }
+    }
+
+    /// The targets with weight above 0, healthy or not.
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+
+    pub fn checks(&self) -> &HealthChecks {
+        &self.checks
+    }
+
+    /// Counts a proxied request's outcome for the target's passive health checks.
+    pub fn report(&self, target: &Target, report: Report) {
+        if self.checks.passive_enabled()
+            && let Some(healthy) = target.health.report(&self.checks.passive, report)
+        {
+            let state = if healthy { "healthy" } else { "unhealthy" };
+            tracing::warn!(
+                "target {}:{} is now {state} (passive health check)",
+                target.host,
+                target.port
+            );
         }
     }
 
@@ -37,22 +71,28 @@ impl Balancer {
         self.targets.len()
     }
 
-    /// The next target, or None when the upstream has no usable target.
+    /// The next healthy target, or None when the upstream has none.
     pub fn next(&self) -> Option<&Target> {
-        match self.targets.len() {
-            0 => None,
-            1 => self.targets.first(),
-            _ => {
+        match self.targets.as_slice() {
+            [] => None,
+            [only] => only.health.is_healthy().then_some(only),
+            targets => {
                 let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-                let mut best = 0;
-                for (i, t) in self.targets.iter().enumerate() {
+                let mut best: Option<usize> = None;
+                let mut total = 0;
+                for (i, t) in targets.iter().enumerate() {
+                    if !t.health.is_healthy() {
+                        continue;
+                    }
+                    total += t.weight;
                     current[i] += t.weight;
-                    if current[i] > current[best] {
-                        best = i;
+                    if best.is_none_or(|b| current[i] > current[b]) {
+                        best = Some(i);
                     }
                 }
-                current[best] -= self.total;
-                self.targets.get(best)
+                let best = best?;
+                current[best] -= total;
+                targets.get(best)
             }
         }
     }
@@ -74,15 +114,44 @@ mod tests {
             host: host.into(),
             port: 1,
             weight,
+            health: Arc::default(),
         }
+    }
+
+    fn picks(b: &Balancer, n: usize) -> String {
+        (0..n).map(|_| b.next().unwrap().host.clone()).collect()
     }
 
     #[test]
     fn smooth_weighted_order_and_disabled_targets() {
-        let b = Balancer::new(vec![t("a", 3), t("b", 1), t("off", 0)]);
-        let picks: String = (0..8).map(|_| b.next().unwrap().host.clone()).collect();
-        assert_eq!(picks, "aabaaaba");
-        assert_eq!(Balancer::new(vec![t("off", 0)]).next(), None);
+        let b = Balancer::new(
+            "u".into(),
+            vec![t("a", 3), t("b", 1), t("off", 0)],
+            HealthChecks::default(),
+        );
+        assert_eq!(picks(&b, 8), "aabaaaba");
+        let off = Balancer::new("u".into(), vec![t("off", 0)], HealthChecks::default());
+        assert_eq!(off.next(), None);
+    }
+
+    #[test]
+    fn unhealthy_targets_are_skipped_until_they_recover() {
+        let b = Balancer::new(
+            "u".into(),
+            vec![t("a", 1), t("b", 1), t("c", 2)],
+            HealthChecks::default(),
+        );
+        b.targets()[2].health.set(false);
+        assert_eq!(picks(&b, 4), "abab");
+        b.targets()[0].health.set(false);
+        assert_eq!(picks(&b, 2), "bb");
+        b.targets()[1].health.set(false);
+        assert_eq!(b.next(), None, "no healthy target");
+        b.targets()[2].health.set(true);
+        assert_eq!(picks(&b, 2), "cc");
+        let single = Balancer::new("u".into(), vec![t("a", 1)], HealthChecks::default());
+        single.targets()[0].health.set(false);
+        assert_eq!(single.next(), None);
     }
 
     #[test]

@@ -10,6 +10,8 @@ use serde_json::{Map, Value};
 
 use super::balancer::{Balancer, Target, parse_target};
 use super::directory::Directory;
+use super::health::{HealthBook, HealthChecks, TargetKey};
+use super::health_probe::Prober;
 use super::plugin_set::{Instance, NONE, PluginSet, Slot};
 use super::rate_counters::RateCounters;
 use super::router::{RouteSpec, Router, RouterBuilder};
@@ -52,6 +54,8 @@ pub struct ProxyConfig {
     pub router: Router,
     pub routes: Vec<RouteEntry>,
     pub services: Vec<ServiceEntry>,
+    /// One per upstream (services naming the same upstream share it).
+    pub balancers: Vec<Arc<Balancer>>,
     pub plugins: PluginSet,
     pub directory: Arc<Directory>,
     consumer_slots: HashMap<String, Slot>,
@@ -63,6 +67,10 @@ pub struct ProxyConfig {
 #[derive(Default)]
 pub struct Persistent {
     pub counters: Arc<RateCounters>,
+    /// Health of upstream targets, kept while their upstream's checks stay the same.
+    pub health: Arc<HealthBook>,
+    /// The active health checks of the configuration in use.
+    pub probes: Prober,
 }
 
 fn text(e: &Map<String, Value>, field: &str) -> Option<String> {
@@ -85,7 +93,7 @@ fn millis(e: &Map<String, Value>, field: &str) -> Duration {
 impl ProxyConfig {
     pub fn build(snapshot: &Snapshot, persistent: &Persistent) -> ProxyConfig {
         let mut problems = Vec::new();
-        let balancers = build_balancers(snapshot);
+        let balancers = build_balancers(snapshot, &persistent.health);
 
         let mut services = Vec::new();
         let mut service_slots: HashMap<String, usize> = HashMap::new();
@@ -242,6 +250,7 @@ impl ProxyConfig {
             router,
             routes,
             services,
+            balancers: balancers.into_values().map(|(b, _)| b).collect(),
             plugins: plugin_set,
             directory: Arc::new(Directory::build(snapshot)),
             consumer_slots,
@@ -266,9 +275,13 @@ fn ident(id: &str, entity: &Map<String, Value>) -> EntityRef {
     }
 }
 
-/// Upstream name → (balancer over its targets, its `host_header`).
-fn build_balancers(snapshot: &Snapshot) -> HashMap<String, (Arc<Balancer>, Option<String>)> {
-    let mut targets: HashMap<String, Vec<Target>> = HashMap::new();
+/// Upstream name → (balancer over its targets, its `host_header`). Each target's health comes
+/// from `health`, so it carries over from the previous configuration.
+fn build_balancers(
+    snapshot: &Snapshot,
+    health: &HealthBook,
+) -> HashMap<String, (Arc<Balancer>, Option<String>)> {
+    let mut targets: HashMap<String, Vec<(String, u16, i64)>> = HashMap::new();
     for t in snapshot.of_kind("targets") {
         let t = &t;
         let (Some(upstream), Some((host, port))) = (
@@ -279,26 +292,50 @@ fn build_balancers(snapshot: &Snapshot) -> HashMap<String, (Arc<Balancer>, Optio
         ) else {
             continue;
         };
+        let weight = t.get("weight").and_then(Value::as_i64).unwrap_or(100);
         targets
             .entry(upstream.to_string())
             .or_default()
-            .push(Target {
-                host,
-                port,
-                weight: t.get("weight").and_then(Value::as_i64).unwrap_or(100),
-            });
+            .push((host, port, weight));
     }
-    snapshot
+    let upstreams: Vec<_> = snapshot
         .of_kind("upstreams")
         .filter_map(|u| {
-            let u = &u;
-            let id = u.get("id")?.as_str()?;
-            let name = u.get("name")?.as_str()?;
-            let list = targets.remove(id).unwrap_or_default();
-            Some((
-                name.to_string(),
-                (Arc::new(Balancer::new(list)), text(u, "host_header")),
-            ))
+            let id = u.get("id")?.as_str()?.to_string();
+            let name = u.get("name")?.as_str()?.to_string();
+            let checks = HealthChecks::from_value(u.get("healthchecks"));
+            let list = targets.remove(&id).unwrap_or_default();
+            Some((id, name, checks, list, text(&u, "host_header")))
+        })
+        .collect();
+    let wanted = upstreams
+        .iter()
+        .flat_map(|(id, _, checks, list, _)| {
+            list.iter().map(move |(host, port, _)| {
+                let target = TargetKey {
+                    upstream_id: id,
+                    target: super::forward::authority(host, *port),
+                };
+                (target, checks.clone())
+            })
+        })
+        .collect();
+    let mut healths = health.adopt(wanted).into_iter();
+    upstreams
+        .into_iter()
+        .map(|(id, name, checks, list, host_header)| {
+            let list = list
+                .into_iter()
+                .zip(healths.by_ref())
+                .map(|((host, port, weight), health)| Target {
+                    host,
+                    port,
+                    weight,
+                    health,
+                })
+                .collect();
+            let balancer = Balancer::new(id, list, checks);
+            (name, (Arc::new(balancer), host_header))
         })
         .collect()
 }

@@ -13,6 +13,7 @@ use hyper::body::Incoming;
 
 use super::balancer::Balancer;
 use super::body::{ReplaySlot, SendProgress};
+use super::health::Report;
 use super::upstream_client::HttpClient;
 use crate::gateway::plugins::{Body, UpstreamTarget, full_body};
 
@@ -89,11 +90,18 @@ pub async fn send(
     let mut tries = 0;
     loop {
         tries += 1;
-        let (host, port) = match plan.balancer {
-            Some(b) => {
-                let t = b.next().ok_or(ForwardError::NoTarget)?;
-                (t.host.as_str(), t.port)
+        let picked = match plan.balancer {
+            Some(b) => Some(b.next().ok_or(ForwardError::NoTarget)?),
+            None => None,
+        };
+        // Passive health checks count what became of each try on a balanced target.
+        let report = |report: Report| {
+            if let (Some(b), Some(t)) = (plan.balancer, picked) {
+                b.report(t, report);
             }
+        };
+        let (host, port) = match picked {
+            Some(t) => (t.host.as_str(), t.port),
             None => (plan.target.host.as_str(), plan.target.port),
         };
         let authority = authority(host, port);
@@ -126,6 +134,7 @@ pub async fn send(
         };
         match outcome {
             Ok(Ok(response)) => {
+                report(Report::Status(response.status().as_u16()));
                 return Ok(Upstreamed {
                     response,
                     target: authority,
@@ -136,6 +145,11 @@ pub async fn send(
             Ok(Err(e)) => {
                 let reason = describe(&e);
                 let timed_out = chain_has_timeout(&e);
+                report(if timed_out {
+                    Report::Timeout
+                } else {
+                    Report::TcpFailure
+                });
                 let retryable = e.is_connect() && tries <= plan.retries;
                 if retryable && body.for_attempt_possible() {
                     tracing::debug!("upstream {authority} failed ({reason}); retrying");
@@ -156,6 +170,7 @@ pub async fn send(
                 });
             }
             Err(reason) => {
+                report(Report::Timeout);
                 return Err(ForwardError::TimedOut {
                     target: authority,
                     reason,
@@ -209,7 +224,8 @@ async fn within_send_timeouts<F: Future>(
     }
 }
 
-fn authority(host: &str, port: u16) -> String {
+/// `host:port`, with brackets around an IPv6 host.
+pub(super) fn authority(host: &str, port: u16) -> String {
     if host.contains(':') {
         format!("[{host}]:{port}")
     } else {

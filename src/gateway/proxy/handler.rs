@@ -330,7 +330,7 @@ async fn proxy(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "failure to get a peer from the ring-balancer",
                     None,
-                    "the upstream has no target with a weight above 0".to_string(),
+                    "the upstream has no healthy target with a weight above 0".to_string(),
                     0,
                 ),
             };

@@ -14,6 +14,8 @@ pub mod directory;
 pub mod forward;
 pub mod handler;
 pub mod headers;
+pub mod health;
+mod health_probe;
 mod log_phase;
 pub mod path;
 pub mod plugin_set;

@@ -79,6 +79,7 @@ pub(super) fn run(
     let persistent = Persistent::default();
     let first = snapshots.borrow_and_update().clone();
     let config = build_logged(&first, &persistent);
+    persistent.probes.restart(&config.balancers);
     let (applied_tx, applied) = watch::channel(config.revision);
     let shared = Arc::new(Shared::new(config, persistent, access_log));
     let (shutdown, shutdown_rx) = watch::channel(false);
@@ -173,10 +174,10 @@ async fn reload_loop(
         tokio::select! {
             changed = snapshots.changed() => {
                 if changed.is_err() {
-                    return;
+                    break;
                 }
             }
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => break,
         }
         let snapshot = snapshots.borrow_and_update().clone();
         let for_build = shared.clone();
@@ -186,12 +187,14 @@ async fn reload_loop(
         match built {
             Ok(config) => {
                 let revision = config.revision;
+                shared.persistent.probes.restart(&config.balancers);
                 shared.config.store(Arc::new(config));
                 let _ = applied.send(revision);
             }
             Err(e) => tracing::error!("building the proxy configuration failed: {e}"),
         }
     }
+    shared.persistent.probes.stop();
 }
 
 async fn accept_loop(

@@ -47,7 +47,7 @@ pub fn client(key: ClientKey) -> HttpClient {
     })
 }
 
-fn build_client(connect_timeout: Duration, verify: bool) -> HttpClient {
+pub(super) fn build_client(connect_timeout: Duration, verify: bool) -> HttpClient {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);

@@ -1,0 +1,220 @@
+//! Upstream health checks end to end: passive checks take a failing target out of the
+//! rotation, active probes take it out and bring it back, health survives configuration
+//! changes, and an upstream without a healthy target answers 503 as Kong does.
+
+mod proxy_support;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use proxy_support::*;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+/// An upstream answering every request with a status that the test can change; it counts the
+/// requests that are not health probes (`/health`).
+struct Switchable {
+    addr: SocketAddr,
+    status: Arc<AtomicU16>,
+    traffic: Arc<AtomicUsize>,
+}
+
+impl Switchable {
+    async fn start(status: u16) -> Switchable {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (status, traffic) = (
+            Arc::new(AtomicU16::new(status)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let (s, t) = (status.clone(), traffic.clone());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (s, t) = (s.clone(), t.clone());
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: Request<Incoming>| {
+                        if req.uri().path() != "/health" {
+                            t.fetch_add(1, Ordering::SeqCst);
+                        }
+                        let status = s.load(Ordering::SeqCst);
+                        async move {
+                            Ok::<_, Infallible>(
+                                Response::builder()
+                                    .status(status)
+                                    .header("x-upstream-name", "switchable")
+                                    .body(Full::new(Bytes::from_static(b"{}")))
+                                    .unwrap(),
+                            )
+                        }
+                    });
+                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Switchable {
+            addr,
+            status,
+            traffic,
+        }
+    }
+
+    fn target(&self) -> String {
+        self.addr.to_string()
+    }
+
+    fn set(&self, status: u16) {
+        self.status.store(status, Ordering::SeqCst);
+    }
+
+    fn traffic(&self) -> usize {
+        self.traffic.load(Ordering::SeqCst)
+    }
+}
+
+fn pool(healthchecks: Value, targets: &[String]) -> Entities {
+    pool_and(healthchecks, targets, Entities::new())
+}
+
+/// `others`, plus an upstream with `targets` behind service `s` and route `/`.
+fn pool_and(healthchecks: Value, targets: &[String], others: Entities) -> Entities {
+    let mut e = others
+        .add(
+            "upstreams",
+            json!({"name": "pool.internal", "healthchecks": healthchecks}),
+        )
+        .add(
+            "services",
+            json!({"name": "s", "host": "pool.internal", "port": 80, "retries": 0}),
+        )
+        .route("r", "s", json!({"paths": ["/"]}));
+    for target in targets {
+        e = e.add(
+            "targets",
+            json!({"target": target, "weight": 100, "upstream": fk("pool.internal")}),
+        );
+    }
+    e
+}
+
+fn passive(http_failures: u32) -> Value {
+    json!({"passive": {"unhealthy": {"http_failures": http_failures, "http_statuses": [500]}}})
+}
+
+#[tokio::test]
+async fn passive_checks_take_a_failing_target_out_of_the_rotation() {
+    let good = echo("good").await;
+    let bad = Switchable::start(500).await;
+    let gw = Gateway::start(&pool(passive(2), &[good.target(), bad.target()])).await;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(gw.get("/x").await.status.as_u16());
+    }
+    assert_eq!(
+        bad.traffic(),
+        2,
+        "two failures reach the threshold: {statuses:?}"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 500).count(), 2);
+    assert!(
+        statuses[4..].iter().all(|s| *s == 200),
+        "after that only the healthy target answers: {statuses:?}"
+    );
+}
+
+#[tokio::test]
+async fn with_no_healthy_target_left_the_answer_is_kongs_503() {
+    let bad = Switchable::start(500).await;
+    let gw = Gateway::start(&pool(passive(1), &[bad.target()])).await;
+    assert_eq!(gw.get("/x").await.status, StatusCode::INTERNAL_SERVER_ERROR);
+    let reply = gw.get("/x").await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        reply.json()["message"],
+        "failure to get a peer from the ring-balancer"
+    );
+    assert_eq!(bad.traffic(), 1);
+}
+
+#[tokio::test]
+async fn health_survives_a_configuration_change_but_not_a_change_of_checks() {
+    let good = echo("good").await;
+    let bad = Switchable::start(500).await;
+    let entities = pool(passive(1), &[good.target(), bad.target()]);
+    let mut gw = Gateway::start(&entities).await;
+    for _ in 0..4 {
+        gw.get("/x").await;
+    }
+    assert_eq!(bad.traffic(), 1);
+    // An unrelated write rebuilds the configuration; the target stays out.
+    let more = Entities::new().service("other", &good.url());
+    gw.update(&pool_and(passive(1), &[good.target(), bad.target()], more))
+        .await;
+    for _ in 0..4 {
+        assert_eq!(gw.get("/x").await.status, StatusCode::OK);
+    }
+    assert_eq!(bad.traffic(), 1);
+    // New checks start every target over as healthy.
+    gw.update(&pool(passive(3), &[good.target(), bad.target()]))
+        .await;
+    for _ in 0..4 {
+        gw.get("/x").await;
+    }
+    assert_eq!(
+        bad.traffic(),
+        3,
+        "back in the rotation once the checks changed"
+    );
+}
+
+#[tokio::test]
+async fn active_probes_take_a_target_out_and_bring_it_back() {
+    let good = echo("good").await;
+    let flaky = Switchable::start(200).await;
+    let active = json!({"active": {
+        "http_path": "/health",
+        "timeout": 1,
+        "healthy": {"interval": 0.1, "successes": 1},
+        "unhealthy": {"interval": 0.1, "http_failures": 1},
+    }});
+    let gw = Gateway::start(&pool(active, &[good.target(), flaky.target()])).await;
+    for _ in 0..4 {
+        assert_eq!(gw.get("/x").await.status, StatusCode::OK);
+    }
+    assert_eq!(flaky.traffic(), 2, "healthy: it takes its share");
+
+    // Its health endpoint fails: the next probe takes it out; traffic goes to the other.
+    flaky.set(500);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = flaky.traffic();
+    for _ in 0..6 {
+        assert_eq!(gw.get("/x").await.status, StatusCode::OK);
+    }
+    assert_eq!(
+        flaky.traffic(),
+        before,
+        "an unhealthy target gets no traffic"
+    );
+
+    // It recovers: a probe brings it back.
+    flaky.set(200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while flaky.traffic() == before {
+        assert!(
+            Instant::now() < deadline,
+            "the recovered target never took traffic again"
+        );
+        assert_eq!(gw.get("/x").await.status, StatusCode::OK);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
