@@ -218,3 +218,155 @@ async fn active_probes_take_a_target_out_and_bring_it_back() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// `gwctl serve` in-process: the Admin API and a proxy sharing target health.
+struct Served {
+    admin: String,
+    proxy: String,
+    client: reqwest::Client,
+    _gateway: gwctl::gateway::server::RunningGateway,
+    _proxy: gwctl::gateway::proxy::RunningProxy,
+}
+
+impl Served {
+    async fn start() -> Served {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let options = gwctl::gateway::server::ServeOptions::ephemeral();
+        let gateway = gwctl::gateway::server::start(options).await.unwrap();
+        let proxy = gwctl::gateway::proxy::start_with_health(
+            vec!["127.0.0.1:0".parse().unwrap()],
+            gateway.snapshots.clone(),
+            gwctl::gateway::proxy::AccessLog::disabled(),
+            gateway.health.clone(),
+        )
+        .await
+        .unwrap();
+        Served {
+            admin: format!("http://{}", gateway.admin_addr),
+            proxy: format!("http://{}", proxy.addrs()[0]),
+            client: reqwest::Client::new(),
+            _gateway: gateway,
+            _proxy: proxy,
+        }
+    }
+
+    async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+        let reply = self
+            .client
+            .request(method, format!("{}{path}", self.admin))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = reply.status().as_u16();
+        (status, reply.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Each target's `health`, by target address.
+    async fn health(&self, upstream: &str) -> Vec<(String, String)> {
+        let path = format!("/upstreams/{upstream}/health");
+        let (status, body) = self.admin(reqwest::Method::GET, &path, Value::Null).await;
+        assert_eq!(status, 200, "{body}");
+        let mut out: Vec<_> = body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                let text = |f: &str| t[f].as_str().unwrap_or_default().to_string();
+                (text("target"), text("health"))
+            })
+            .collect();
+        out.sort();
+        out
+    }
+}
+
+#[tokio::test]
+async fn the_admin_api_reports_health_and_sets_it_by_hand() {
+    let served = Served::start().await;
+    let good = echo("good").await;
+    let bad = Switchable::start(500).await;
+    use reqwest::Method;
+    let checks = passive(1);
+    let (status, _) = served
+        .admin(
+            Method::PUT,
+            "/upstreams/pool",
+            json!({"healthchecks": checks}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    for target in [good.target(), bad.target()] {
+        let body = json!({"target": target});
+        let (status, reply) = served
+            .admin(Method::POST, "/upstreams/pool/targets", body)
+            .await;
+        assert_eq!(status, 201, "{reply}");
+    }
+    served
+        .admin(Method::PUT, "/upstreams/plain", json!({}))
+        .await;
+    served
+        .admin(
+            Method::POST,
+            "/upstreams/plain/targets",
+            json!({"target": good.target()}),
+        )
+        .await;
+    let service = json!({"host": "pool", "port": 80, "retries": 0});
+    served.admin(Method::PUT, "/services/s", service).await;
+    let route = json!({"paths": ["/"]});
+    let (status, reply) = served
+        .admin(Method::PUT, "/services/s/routes/r", route)
+        .await;
+    assert_eq!(status, 200, "{reply}");
+
+    let healthy = |t: &str, h: &str| (t.to_string(), h.to_string());
+    let mut both = vec![
+        healthy(&good.target(), "HEALTHY"),
+        healthy(&bad.target(), "HEALTHY"),
+    ];
+    both.sort();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while served.health("pool").await != both {
+        assert!(
+            Instant::now() < deadline,
+            "the proxy never took the upstream up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        served.health("plain").await,
+        [healthy(&good.target(), "HEALTHCHECKS_OFF")]
+    );
+
+    // Two requests: one reaches the failing target, which passive checks take out.
+    for _ in 0..2 {
+        served
+            .client
+            .get(format!("{}/x", served.proxy))
+            .send()
+            .await
+            .unwrap();
+    }
+    let reported = served.health("pool").await;
+    assert!(
+        reported.contains(&healthy(&bad.target(), "UNHEALTHY")),
+        "{reported:?}"
+    );
+
+    // By hand: healthy again.
+    let path = format!("/upstreams/pool/targets/{}/healthy", bad.target());
+    let (status, _) = served.admin(Method::PUT, &path, Value::Null).await;
+    assert_eq!(status, 204);
+    assert_eq!(served.health("pool").await, both);
+    let path = "/upstreams/pool/targets/10.9.9.9:1/unhealthy";
+    assert_eq!(served.admin(Method::PUT, path, Value::Null).await.0, 404);
+    assert_eq!(
+        served
+            .admin(Method::GET, "/upstreams/none/health", Value::Null)
+            .await
+            .0,
+        404
+    );
+}

@@ -103,6 +103,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         admin_token: args.admin_token.filter(|t| !t.is_empty()),
         body_limit: args.admin_body_limit,
         initial_state,
+        health: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -119,7 +120,10 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             (None, false) => AccessLog::stdout()
                 .map_err(|e| miette::miette!("cannot start the access log: {e}"))?,
         };
-        let proxy = match proxy::start(proxy_listen, gateway.snapshots.clone(), access_log).await {
+        let snapshots = gateway.snapshots.clone();
+        let health = gateway.health.clone();
+        let proxy = match proxy::start_with_health(proxy_listen, snapshots, access_log, health).await
+        {
             Ok(proxy) => proxy,
             Err(e) => {
                 gateway.shutdown().await;

@@ -10,6 +10,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::gateway::admin_api::{self, AdminOptions, AdminState, DEFAULT_BODY_LIMIT};
+use crate::gateway::proxy::health::HealthBook;
 use crate::gateway::snapshot::Snapshot;
 use crate::gateway::store::{
     Action, Committed, Durability, Key, Op, SqliteStore, Store, WriteError, spawn_publisher,
@@ -29,6 +30,9 @@ pub struct ServeOptions {
     /// A state to load at start: it replaces the stored configuration in one transaction
     /// (like Kong's declarative mode). Entities keep the ids they carry.
     pub initial_state: Option<State>,
+    /// Target health, shared with the proxy (which runs the checks) so the Admin API can
+    /// report and set it.
+    pub health: Arc<HealthBook>,
 }
 
 impl Default for ServeOptions {
@@ -40,6 +44,7 @@ impl Default for ServeOptions {
             admin_token: None,
             body_limit: DEFAULT_BODY_LIMIT,
             initial_state: None,
+            health: Arc::default(),
         }
     }
 }
@@ -76,6 +81,8 @@ pub struct RunningGateway {
     /// The newest configuration snapshot; the proxy consumes this.
     pub snapshots: watch::Receiver<Arc<Snapshot>>,
     pub store: Arc<dyn Store>,
+    /// Target health: give it to the proxy so the Admin API reports what the proxy sees.
+    pub health: Arc<HealthBook>,
     shutdown: Option<oneshot::Sender<()>>,
     server: JoinHandle<std::io::Result<()>>,
     publisher: JoinHandle<()>,
@@ -142,6 +149,7 @@ pub async fn start(options: ServeOptions) -> Result<RunningGateway, StartError> 
             admin_listen: admin_addr.to_string(),
             database: options.db.display().to_string(),
         },
+        options.health.clone(),
     );
     let app = admin_api::router(state);
     let (shutdown, signal) = oneshot::channel::<()>();
@@ -156,6 +164,7 @@ pub async fn start(options: ServeOptions) -> Result<RunningGateway, StartError> 
         admin_addr,
         snapshots,
         store,
+        health: options.health.clone(),
         shutdown: Some(shutdown),
         server,
         publisher,

@@ -12,6 +12,7 @@
 mod batch;
 mod body;
 mod entities;
+mod health;
 mod info;
 pub mod openapi;
 mod respond;
@@ -31,6 +32,7 @@ use http::{HeaderValue, Method, header};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::gateway::proxy::health::HealthBook;
 use crate::gateway::store::{Action, Committed, Op, Store, WriteError};
 use routes::{Matched, Target};
 
@@ -63,11 +65,18 @@ pub struct AdminState {
     pub node_id: String,
     pub started: Instant,
     pub requests: AtomicU64,
+    /// Target health as the proxy's checks see it.
+    pub health: Arc<HealthBook>,
 }
 
 impl AdminState {
-    pub fn new(store: Arc<dyn Store>, options: AdminOptions) -> Arc<AdminState> {
+    pub fn new(
+        store: Arc<dyn Store>,
+        options: AdminOptions,
+        health: Arc<HealthBook>,
+    ) -> Arc<AdminState> {
         Arc::new(AdminState {
+            health,
             store,
             token_digest: options.token.as_deref().map(digest),
             options,
@@ -209,7 +218,11 @@ async fn dispatch(state: Arc<AdminState>, request: Request) -> (Response, &'stat
             Ok(bytes) => bytes,
             Err(response) => return (response, route),
         };
-        if matches!(matched.template.target, Target::Batch | Target::Config) {
+        // The batch parses its own body; the others ignore theirs, whatever it is.
+        if matches!(
+            matched.template.target,
+            Target::Batch | Target::Config | Target::SetTargetHealth { .. }
+        ) {
             Some(Err(bytes))
         } else {
             match body::parse(&parts.headers, &bytes).await {
@@ -285,6 +298,8 @@ async fn serve(ctx: &Ctx, body: RawBody, headers: &http::HeaderMap) -> Response 
         Target::Schema => info::schema(&ctx.matched.params[0]),
         Target::PluginSchema => info::plugin_schema(&ctx.matched.params[0]),
         Target::SchemaValidate => info::validate(&ctx.matched.params[0], parsed(body)),
+        Target::UpstreamHealth => health::report(ctx),
+        Target::SetTargetHealth { healthy } => health::set(ctx, healthy),
         Target::Config => respond::message(
             400,
             "this endpoint is only available when Kong is configured to not use a database \

@@ -159,6 +159,13 @@ fn operation(template: &Template, method: &str) -> Value {
         (Target::Config, _) => {
             responses.insert("400".into(), error.clone());
         }
+        (Target::SetTargetHealth { .. }, _) => {
+            responses.insert(
+                "204".into(),
+                json!({"description": "the target's health is set"}),
+            );
+            responses.insert("404".into(), error.clone());
+        }
         (Target::Batch, _) => {
             op.insert("requestBody".into(), json!({"required": true, "content": content(json!({"$ref": "#/components/schemas/Batch"}))}));
             responses.insert("200".into(), json!({"description": "all operations applied", "content": content(json!({"$ref": "#/components/schemas/BatchResult"}))}));

@@ -27,6 +27,12 @@ pub enum Target {
     /// `/config`: Kong's DB-less configuration endpoint, refused as Kong refuses it in
     /// database mode (the bundled gateway always has a database).
     Config,
+    /// `/upstreams/{u}/health`.
+    UpstreamHealth,
+    /// `/upstreams/{u}/targets/{t}/healthy` or `…/unhealthy`.
+    SetTargetHealth {
+        healthy: bool,
+    },
     /// `/{E}` or `/{P}/{p}/{E}` (parent kind and the child's foreign field).
     Collection {
         kind: &'static Kind,
@@ -62,6 +68,7 @@ pub struct Template {
 
 const READ: &[Method] = &[Method::GET];
 const READ_POST: &[Method] = &[Method::GET, Method::POST];
+const PUT: &[Method] = &[Method::PUT];
 const POST: &[Method] = &[Method::POST];
 const COLLECTION: &[Method] = &[Method::GET, Method::POST];
 const ENTITY: &[Method] = &[Method::GET, Method::PUT, Method::PATCH, Method::DELETE];
@@ -117,6 +124,19 @@ fn build() -> Vec<Template> {
     // `/upstreams/{u}/targets`, which gwctl never filters.
     if let (Some(targets), Some(upstreams)) = (registry.kind("targets"), registry.kind("upstreams"))
     {
+        // Kong's health endpoints; health itself is kept by the proxy's checks.
+        out.push(template(
+            "/upstreams/{upstreams}/health".into(),
+            Target::UpstreamHealth,
+            READ,
+        ));
+        for (state, healthy) in [("healthy", true), ("unhealthy", false)] {
+            out.push(template(
+                format!("/upstreams/{{upstreams}}/targets/{{targets}}/{state}"),
+                Target::SetTargetHealth { healthy },
+                PUT,
+            ));
+        }
         out.push(template(
             "/upstreams/{upstreams}/targets/all".into(),
             Target::Collection {

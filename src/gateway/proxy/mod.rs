@@ -34,6 +34,7 @@ pub use access_log::AccessLog;
 pub use server::RunningProxy;
 
 use crate::gateway::snapshot::Snapshot;
+use health::HealthBook;
 
 /// Parses a `--proxy-listen` value: `HOST:PORT`, `[V6]:PORT`, `localhost:PORT`, or `:PORT`
 /// (every interface, as Go-style tools write it).
@@ -57,6 +58,17 @@ pub async fn start(
     snapshots: watch::Receiver<Arc<Snapshot>>,
     access_log: AccessLog,
 ) -> anyhow::Result<RunningProxy> {
+    start_with_health(addrs, snapshots, access_log, Arc::default()).await
+}
+
+/// Like [`start`], keeping target health in `health` (shared with the Admin API, which
+/// reports and sets it).
+pub async fn start_with_health(
+    addrs: Vec<SocketAddr>,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
+    access_log: AccessLog,
+    health: Arc<HealthBook>,
+) -> anyhow::Result<RunningProxy> {
     let mut listeners = Vec::with_capacity(addrs.len());
     for addr in addrs {
         let listener = TcpListener::bind(addr).await.map_err(|e| {
@@ -64,16 +76,7 @@ pub async fn start(
         })?;
         listeners.push(listener);
     }
-    start_with_listeners(listeners, snapshots, access_log)
-}
-
-/// Starts proxying on listeners the caller bound.
-pub fn start_with_listeners(
-    listeners: Vec<TcpListener>,
-    snapshots: watch::Receiver<Arc<Snapshot>>,
-    access_log: AccessLog,
-) -> anyhow::Result<RunningProxy> {
-    server::run(listeners, snapshots, access_log)
+    server::run(listeners, snapshots, access_log, health)
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use super::access_log::AccessLog;
 use super::config::{Persistent, ProxyConfig};
 use super::handler::{self, Conn, Shared};
+use super::health::HealthBook;
 use crate::gateway::snapshot::Snapshot;
 
 /// A running proxy: its addresses, the revision it serves, and a way to stop it.
@@ -75,8 +76,12 @@ pub(super) fn run(
     listeners: Vec<TcpListener>,
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     access_log: AccessLog,
+    health: Arc<HealthBook>,
 ) -> anyhow::Result<RunningProxy> {
-    let persistent = Persistent::default();
+    let persistent = Persistent {
+        health,
+        ..Persistent::default()
+    };
     let first = snapshots.borrow_and_update().clone();
     let config = build_logged(&first, &persistent);
     persistent.probes.restart(&config.balancers);
