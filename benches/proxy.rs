@@ -4,7 +4,8 @@
 //!
 //! Run with `cargo bench --bench proxy`. Needs `wrk` and `nginx` on PATH (Debian:
 //! `apt-get install wrk nginx-light`); without them it prints a "skipped" line and exits 0.
-//! `PROXY_BENCH_SECS` sets each wrk run's duration (default 10).
+//! `PROXY_BENCH_SECS` sets each wrk run's duration (default 10), `PROXY_BENCH_ROUNDS` how many
+//! rounds of (gateway, nginx, gateway with 10,000 routes) to take medians over (default 3).
 
 /// The same allocator as the shipped `gwctl` binary, so the in-process gateway measures as it runs.
 #[global_allocator]
@@ -34,7 +35,8 @@ fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let static_port = free_port();
     let nginx_proxy_port = free_port();
-    let mut nginx = start_nginx(&nginx, dir.path(), static_port, nginx_proxy_port);
+    let nginx_bin = nginx;
+    let nginx_master = start_nginx(&nginx_bin, dir.path(), static_port, nginx_proxy_port);
     wait_for_port(static_port);
     wait_for_port(nginx_proxy_port);
 
@@ -60,19 +62,16 @@ fn main() {
     let direct = wrk_run(&wrk, &format!("{upstream}/"), secs);
     println!("  upstream direct        {}", direct.line());
 
-    // Gateway with 10 routes, nginx, then the gateway with 10,000 routes.
+    // The machine is shared (wrk, nginx, the upstream and the gateway on 2 cores), so single
+    // runs swing by 20% or more: the gateway with 10 routes, nginx and the gateway with 10,000
+    // routes take turns for several rounds, and the medians are compared.
+    let rounds: usize = std::env::var("PROXY_BENCH_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3)
+        .max(1);
     let small = snapshot(&upstream, 10);
     let (gw_small, _) = runtime.block_on(start_gateway(small));
-    let gateway = wrk_run(&wrk, &format!("http://{}/r5/bench", gw_small.addr), secs);
-    println!("  gateway (10 routes)    {}", gateway.line());
-    runtime.block_on(gw_small.proxy.shutdown());
-
-    let nginx_run = wrk_run(
-        &wrk,
-        &format!("http://127.0.0.1:{nginx_proxy_port}/r5/bench"),
-        secs,
-    );
-    println!("  nginx proxy_pass       {}", nginx_run.line());
 
     let rss_baseline = rss_kib();
     let build_started = Instant::now();
@@ -86,29 +85,57 @@ fn main() {
     drop(config);
     let (gw_large, rebuild_in_gateway) = runtime.block_on(start_gateway(large));
     let rss_started = rss_kib();
-    let large_run = wrk_run(&wrk, &format!("http://{}/r5000/bench", gw_large.addr), secs);
+
+    let (mut gateway_runs, mut nginx_runs, mut large_runs) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 1..=rounds {
+        let gateway = wrk_run(&wrk, &format!("http://{}/r5/bench", gw_small.addr), secs);
+        println!("  [{round}] gateway (10 routes)    {}", gateway.line());
+        let nginx_run = wrk_run(
+            &wrk,
+            &format!("http://127.0.0.1:{nginx_proxy_port}/r5/bench"),
+            secs,
+        );
+        println!("  [{round}] nginx proxy_pass       {}", nginx_run.line());
+        let large_run = wrk_run(&wrk, &format!("http://{}/r5000/bench", gw_large.addr), secs);
+        println!("  [{round}] gateway (10000 routes) {}", large_run.line());
+        gateway_runs.push(gateway);
+        nginx_runs.push(nginx_run);
+        large_runs.push(large_run);
+    }
     let rss_after = rss_kib();
-    println!("  gateway (10000 routes) {}", large_run.line());
+    runtime.block_on(gw_small.proxy.shutdown());
     runtime.block_on(gw_large.proxy.shutdown());
 
+    // Each round's runs sit seconds apart, so each ratio is taken within a round; the headline
+    // is the median of those ratios, with their range.
+    let ratio = |a: &[WrkResult], b: &[WrkResult], f: fn(&WrkResult) -> f64| {
+        let r: Vec<f64> = a.iter().zip(b).map(|(a, b)| f(a) / f(b)).collect();
+        let (lo, hi) = r
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(*x), hi.max(*x)));
+        format!("{:.2} (rounds: {lo:.2}–{hi:.2})", median(r))
+    };
+    let rps = |runs: &[WrkResult]| median(runs.iter().map(|r| r.rps).collect());
+    let p99 = |runs: &[WrkResult]| median(runs.iter().map(|r| r.p99_ms).collect());
     println!();
+    println!("over {rounds} rounds; figures in brackets are medians:");
     println!(
-        "throughput gateway/nginx: {:.2}  (gateway {:.0} req/s, nginx {:.0} req/s)",
-        gateway.rps / nginx_run.rps,
-        gateway.rps,
-        nginx_run.rps
+        "throughput gateway/nginx: {}  [gateway {:.0} req/s, nginx {:.0} req/s]",
+        ratio(&gateway_runs, &nginx_runs, |r| r.rps),
+        rps(&gateway_runs),
+        rps(&nginx_runs)
     );
     println!(
-        "p99 latency gateway/nginx: {:.2}  (gateway {:.2} ms, nginx {:.2} ms)",
-        gateway.p99_ms / nginx_run.p99_ms,
-        gateway.p99_ms,
-        nginx_run.p99_ms
+        "p99 latency gateway/nginx: {}  [gateway {:.2} ms, nginx {:.2} ms]",
+        ratio(&gateway_runs, &nginx_runs, |r| r.p99_ms),
+        p99(&gateway_runs),
+        p99(&nginx_runs)
     );
     println!(
-        "10000 routes vs 10 routes throughput: {:.2}  ({:.0} vs {:.0} req/s)",
-        large_run.rps / gateway.rps,
-        large_run.rps,
-        gateway.rps
+        "10000 routes vs 10 routes throughput: {}  [{:.0} vs {:.0} req/s]",
+        ratio(&large_runs, &gateway_runs, |r| r.rps),
+        rps(&large_runs),
+        rps(&gateway_runs)
     );
     println!(
         "config rebuild for 10000 routes: {:.0} ms (in the running gateway: {:.0} ms; building the test snapshot took {:.2} s)",
@@ -125,8 +152,25 @@ fn main() {
         mb(rss_baseline),
         mb(rss_snapshot)
     );
-    let _ = nginx.kill();
-    let _ = nginx.wait();
+    stop_nginx(&nginx_bin, dir.path(), nginx_master);
+}
+
+/// Stops nginx as its own `-s stop` does (SIGTERM to the master), so the master takes its
+/// workers down; killing the master outright would leave them running.
+fn stop_nginx(nginx: &Path, dir: &Path, mut master: Child) {
+    let stopped = Command::new(nginx)
+        .arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .args(["-s", "stop"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !stopped {
+        let _ = master.kill();
+    }
+    let _ = master.wait();
 }
 
 struct Running {
@@ -234,6 +278,11 @@ fn wrk_run(wrk: &Path, url: &str, secs: u64) -> WrkResult {
         p99_ms: percentile("99%"),
         p50_ms: percentile("50%"),
     }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }
 
 /// wrk prints latencies as `812.00us`, `1.23ms` or `1.01s`.
