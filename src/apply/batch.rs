@@ -1,5 +1,5 @@
 //! The whole plan as one all-or-nothing transaction, for targets that advertise gwctl's batch
-//! endpoint in `GET /` (see the bundled gateway's docs/README-serve.md). The body lists the
+//! endpoint in `GET /` (see the README, "The bundled gateway"). The body lists the
 //! operations in plan order — `{"if_revision": N, "operations": [{"op": "put", "kind":
 //! "services", "key": "<id>", "body": {…}}, …]}` — and the gateway applies all of them or
 //! none: 200, or the failing operation's status with `failed_operation.index`, or 412 when the

@@ -5,7 +5,7 @@
 //! Success (200): `{"revision": N, "results": [{"status": 201, "entity": {…}}, …]}`.
 //! Failure: the failing operation's status (400/404/409), or 412 for a stale revision, with
 //! `{"message": …, "revision": current, "failed_operation": {"index": i, "status": s,
-//! "error": <Kong error body>}}`. See docs/README-serve.md.
+//! "error": <Kong error body>}}`. See the README, "The bundled gateway".
 
 use axum::response::Response;
 use http::HeaderMap;
