@@ -10,23 +10,22 @@ use super::respond::{json, no_content, not_found};
 use crate::gateway::store::{ListQuery, Scope};
 use crate::kinds::{Kind, registry};
 
-fn kinds() -> Option<(&'static Kind, &'static Kind)> {
+/// The targets kind and the id of the upstream the first path parameter names.
+fn upstream(ctx: &Ctx) -> Option<(&'static Kind, String)> {
     let registry = registry();
-    Some((registry.kind("upstreams")?, registry.kind("targets")?))
+    let (upstreams, targets) = (registry.kind("upstreams")?, registry.kind("targets")?);
+    let id = ctx
+        .state
+        .store
+        .resolve(upstreams, &ctx.matched.key(0), None)?;
+    Some((targets, id))
 }
 
 /// `GET /upstreams/{u}/health`: the upstream's targets, each with `health` `HEALTHY`,
 /// `UNHEALTHY`, or `HEALTHCHECKS_OFF` when its upstream runs no checks (or no proxy balances
 /// over it yet).
 pub fn report(ctx: &Ctx) -> Response {
-    let Some((upstreams, targets)) = kinds() else {
-        return not_found();
-    };
-    let Some(upstream_id) = ctx
-        .state
-        .store
-        .resolve(upstreams, &ctx.matched.key(0), None)
-    else {
+    let Some((targets, upstream_id)) = upstream(ctx) else {
         return not_found();
     };
     let query = ListQuery {
@@ -80,14 +79,7 @@ fn health_of(ctx: &Ctx, upstream_id: &str, target: &str) -> &'static str {
 /// `PUT /upstreams/{u}/targets/{t}/healthy` (or `unhealthy`): 204, or 404 when the target
 /// is unknown or no proxy balances over it.
 pub fn set(ctx: &Ctx, healthy: bool) -> Response {
-    let Some((upstreams, targets)) = kinds() else {
-        return not_found();
-    };
-    let Some(upstream_id) = ctx
-        .state
-        .store
-        .resolve(upstreams, &ctx.matched.key(0), None)
-    else {
+    let Some((targets, upstream_id)) = upstream(ctx) else {
         return not_found();
     };
     let scope = Scope {
