@@ -370,3 +370,32 @@ async fn the_admin_api_reports_health_and_sets_it_by_hand() {
         404
     );
 }
+
+#[tokio::test]
+async fn active_tcp_checks_take_a_dead_target_out() {
+    let good = echo("good").await;
+    let dead = closed_port().await;
+    let active = json!({"active": {
+        "type": "tcp",
+        "healthy": {"interval": 0.1, "successes": 1},
+        "unhealthy": {"interval": 0.1, "tcp_failures": 1},
+    }});
+    // `retries: 0`: a request sent to the dead target would fail with a 502.
+    let gw = Gateway::start(&pool(active, &[good.target(), dead.to_string()])).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut statuses = Vec::new();
+        for _ in 0..6 {
+            statuses.push(gw.get("/x").await.status.as_u16());
+        }
+        if statuses.iter().all(|s| *s == 200) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the dead target still gets traffic: {statuses:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(good.hits() >= 6);
+}
