@@ -412,3 +412,105 @@ async fn acls_are_addressed_by_group_within_their_consumer() {
     assert_eq!(api.delete("/consumers/dan/acls/admins").await.status, 204);
     assert_eq!(api.get("/acls").await.body["data"], json!([]));
 }
+
+#[tokio::test]
+async fn certificate_snis_are_kept_in_step_with_sni_entities() {
+    let api = Api::start().await;
+    let pem = json!({
+        "cert": "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n",
+        "key": "-----BEGIN PRIVATE KEY-----\nMIIEfake\n-----END PRIVATE KEY-----\n",
+    });
+    let with = |snis: Value| {
+        let mut body = pem.clone();
+        body["snis"] = snis;
+        body
+    };
+    let names = |list: &Value| -> Vec<String> {
+        let mut names: Vec<String> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+
+    // Writing `snis` creates the SNI entities; responses list them sorted.
+    let cert = api
+        .post("/certificates", with(json!(["b.example", "a.example"])))
+        .await;
+    assert_eq!(cert.status, 201, "{}", cert.text);
+    assert_eq!(cert.body["snis"], json!(["a.example", "b.example"]));
+    let id = cert.body["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        names(&api.get("/snis").await.body),
+        ["a.example", "b.example"]
+    );
+
+    // A certificate is found by one of its SNI names, as in Kong.
+    assert_eq!(api.get("/certificates/a.example").await.body["id"], id);
+
+    // SNIs written on their own show in the certificate.
+    let c = api
+        .post(
+            &format!("/certificates/{id}/snis"),
+            json!({"name": "c.example"}),
+        )
+        .await;
+    assert_eq!(c.status, 201, "{}", c.text);
+    assert_eq!(
+        api.get(&format!("/certificates/{id}")).await.body["snis"],
+        json!(["a.example", "b.example", "c.example"])
+    );
+
+    // PATCH replaces the list; SNIs not in it are deleted.
+    let patched = api
+        .patch(
+            &format!("/certificates/{id}"),
+            json!({"snis": ["c.example"]}),
+        )
+        .await;
+    assert_eq!(patched.body["snis"], json!(["c.example"]));
+    assert_eq!(names(&api.get("/snis").await.body), ["c.example"]);
+    // A PATCH without `snis` leaves them be.
+    let tagged = api
+        .patch(&format!("/certificates/{id}"), json!({"tags": ["t"]}))
+        .await;
+    assert_eq!(tagged.body["snis"], json!(["c.example"]));
+    assert_eq!(api.delete("/snis/c.example").await.status, 204);
+    assert_eq!(
+        api.get(&format!("/certificates/{id}")).await.body["snis"],
+        json!([])
+    );
+
+    // PUT by an SNI name creates a certificate carrying that name.
+    let put = api.put("/certificates/new.example", pem.clone()).await;
+    assert_eq!(put.status, 200, "{}", put.text);
+    assert_eq!(put.body["snis"], json!(["new.example"]));
+
+    // A name another certificate holds: 409, and nothing of the write is kept.
+    let before = api.get("/certificates").await.body["data"]
+        .as_array()
+        .unwrap()
+        .len();
+    let taken = api
+        .post(
+            "/certificates",
+            with(json!(["fresh.example", "new.example"])),
+        )
+        .await;
+    assert_eq!(taken.status, 409, "{}", taken.text);
+    assert_eq!(
+        api.get("/certificates").await.body["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        before
+    );
+    assert_eq!(api.get("/snis/fresh.example").await.status, 404);
+
+    // Deleting the certificate deletes its SNIs.
+    assert_eq!(api.delete("/certificates/new.example").await.status, 204);
+    assert_eq!(api.get("/snis/new.example").await.status, 404);
+}

@@ -44,6 +44,21 @@ pub struct Nesting {
     pub foreign_field: &'static str,
 }
 
+/// A field that lists a value of each child referencing the entity, kept by the gateway
+/// (Kong's certificate `snis`): writing it creates and deletes the children to match, and
+/// writing a child updates it; lookups by one of its values find the parent.
+#[derive(Debug, Clone)]
+pub struct Mirror {
+    /// The parent's field: `snis`.
+    pub field: &'static str,
+    /// The child kind: `snis`.
+    pub child_kind: &'static str,
+    /// The child's field listed: `name`.
+    pub child_field: &'static str,
+    /// The child's foreign field pointing at the parent: `certificate`.
+    pub via: &'static str,
+}
+
 /// One entity kind.
 #[derive(Debug, Clone)]
 pub struct Kind {
@@ -76,6 +91,8 @@ pub struct Kind {
     pub subschema_field: Option<&'static str>,
     /// Whether the kind has created_at/updated_at (and in which unit).
     pub timestamps: Timestamps,
+    /// Fields the gateway keeps in step with children (see [`Mirror`]).
+    pub mirrors: Vec<Mirror>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,6 +292,7 @@ impl Kind {
             subschema_key: None,
             subschema_field: None,
             timestamps: Timestamps::Seconds,
+            mirrors: Vec::new(),
         }
     }
 
@@ -311,6 +329,23 @@ impl Kind {
 
     pub fn unique_together(mut self, fields: Vec<&'static str>) -> Kind {
         self.unique_together.push(fields);
+        self
+    }
+
+    /// `field` lists the `child_field` of every `child_kind` entity whose `via` points here.
+    pub fn mirror(
+        mut self,
+        field: &'static str,
+        child_kind: &'static str,
+        child_field: &'static str,
+        via: &'static str,
+    ) -> Kind {
+        self.mirrors.push(Mirror {
+            field,
+            child_kind,
+            child_field,
+            via,
+        });
         self
     }
 

@@ -11,6 +11,7 @@
 
 mod error;
 mod index;
+mod mirror;
 pub mod model;
 mod ops;
 mod publish;

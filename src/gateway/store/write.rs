@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::{EntityError, lua_repr};
 use super::index::{Stored, unique_fields, unique_key};
+use super::mirror;
 use super::model::Model;
 use super::ops::{Action, Op, OpResult};
 use super::render::{effective_fields, in_schema_order, merge};
@@ -35,6 +36,10 @@ pub struct Tx<'m> {
 }
 
 impl<'m> Tx<'m> {
+    pub(super) fn model(&self) -> &Model {
+        self.model
+    }
+
     pub fn new(model: &'m mut Model) -> Self {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -92,7 +97,7 @@ impl<'m> Tx<'m> {
                     return Err(EntityError::PrimaryKey { id });
                 }
                 let entity = self.prepare(kind, body, None, form, &id)?;
-                Ok(self.store(kind, id, entity, 201))
+                self.put(kind, id, entity, 201)
             }
             Action::Upsert(key) => {
                 let existing = self.resolve(kind, &key, scope.as_ref());
@@ -103,8 +108,22 @@ impl<'m> Tx<'m> {
                         return Err(not_found(kind, &key));
                     }
                     (None, Key::Id(id)) => id.clone(),
-                    (None, Key::Endpoint(_)) => match key_field(kind, scope.as_ref()) {
+                    (None, Key::Endpoint(value)) => match key_field(kind, scope.as_ref()) {
                         Some(_) => uuid::Uuid::new_v4().to_string(),
+                        // `PUT /certificates/example.com`: a new entity listing that value.
+                        None if !kind.mirrors.is_empty() => {
+                            let field = kind.mirrors[0].field;
+                            let mut values = body
+                                .get(field)
+                                .and_then(Value::as_array)
+                                .cloned()
+                                .unwrap_or_default();
+                            if !values.iter().any(|v| v.as_str() == Some(value)) {
+                                values.push(Value::from(value.as_str()));
+                            }
+                            body.insert(field.into(), Value::from(values));
+                            uuid::Uuid::new_v4().to_string()
+                        }
                         None => return Err(invalid_id()),
                     },
                 };
@@ -117,7 +136,7 @@ impl<'m> Tx<'m> {
                     .and_then(|id| self.model.get(kind.name, id))
                     .map(|s| parse_entity(&s.json));
                 let entity = self.prepare(kind, body, previous.as_ref(), form, &id)?;
-                Ok(self.store(kind, id, entity, 200))
+                self.put(kind, id, entity, 200)
             }
             Action::Update(key) => {
                 let Some(id) = self.resolve(kind, &key, scope.as_ref()) else {
@@ -132,7 +151,7 @@ impl<'m> Tx<'m> {
                 body.remove("id");
                 merge(kind, &mut merged, body);
                 let entity = self.prepare(kind, merged, Some(&previous), form, &id)?;
-                Ok(self.store(kind, id, entity, 200))
+                self.put(kind, id, entity, 200)
             }
             Action::Delete(key) => {
                 let deleted = match self.resolve(kind, &key, scope.as_ref()) {
@@ -156,7 +175,26 @@ impl<'m> Tx<'m> {
         resolve(self.model, kind, key, scope)
     }
 
-    fn store(
+    /// Stores a written entity, then keeps mirror fields in step (see `mirror`).
+    fn put(
+        &mut self,
+        kind: &'static Kind,
+        id: String,
+        entity: Map<String, Value>,
+        status: u16,
+    ) -> Result<OpResult, EntityError> {
+        let wanted = mirror::wanted(kind, &entity);
+        let result = self.store(kind, id.clone(), entity, status);
+        if kind.mirrors.is_empty() {
+            return Ok(result);
+        }
+        self.sync_mirrors(kind, &id, wanted)?;
+        self.refresh_mirrors(kind, &id);
+        let entity = self.model.get(kind.name, &id).map(|s| s.json.clone());
+        Ok(OpResult { entity, ..result })
+    }
+
+    pub(super) fn store(
         &mut self,
         kind: &'static Kind,
         id: String,
@@ -166,8 +204,17 @@ impl<'m> Tx<'m> {
         let stored = Stored::new(kind, &entity);
         let json = stored.json.clone();
         let id: Arc<str> = Arc::from(id);
+        let new_refs = stored.refs.clone();
         let previous = self.model.put(kind.name, id.clone(), stored);
+        let old_refs = previous
+            .as_ref()
+            .map(|p| p.refs.clone())
+            .unwrap_or_default();
         self.undo.push((kind.name, id, previous));
+        self.refresh_parents(
+            kind.name,
+            &new_refs.iter().chain(old_refs.iter()).collect::<Vec<_>>(),
+        );
         OpResult {
             status,
             entity: Some(json),
@@ -176,7 +223,7 @@ impl<'m> Tx<'m> {
     }
 
     /// Deletes an entity, following `OnDelete` for everything that references it.
-    fn delete(&mut self, kind: &'static Kind, id: &str) -> Result<(), EntityError> {
+    pub(super) fn delete(&mut self, kind: &'static Kind, id: &str) -> Result<(), EntityError> {
         for (child_kind, child_id) in self.model.children_of(kind.name, id) {
             let Some(child) = registry().kind(child_kind) else {
                 continue;
@@ -215,7 +262,9 @@ impl<'m> Tx<'m> {
             }
         }
         if let Some(previous) = self.model.remove(kind.name, id) {
+            let refs = previous.refs.clone();
             self.undo.push((kind.name, Arc::from(id), Some(previous)));
+            self.refresh_parents(kind.name, &refs.iter().collect::<Vec<_>>());
         }
         Ok(())
     }
@@ -425,7 +474,9 @@ pub fn resolve(
     let id = match key {
         Key::Id(id) => model.get(kind.name, id).map(|_| id.clone())?,
         Key::Endpoint(value) => {
-            let field = key_field(kind, scope)?;
+            let Some(field) = key_field(kind, scope) else {
+                return mirror::resolve(model, kind, value).filter(|_| scope.is_none());
+            };
             let value = normalized_key(kind, field, value);
             let index_key = if kind.endpoint_key_scoped || kind.endpoint_key.is_none() {
                 let scope = scope?;

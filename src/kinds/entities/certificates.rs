@@ -57,6 +57,7 @@ pub fn certificate() -> Kind {
     .admin_paths("certificates", "certificate")
     .event("certificate")
     .child("snis", "snis", "certificate")
+    .mirror("snis", "snis", "name", "certificate")
 }
 
 pub fn sni() -> Kind {
