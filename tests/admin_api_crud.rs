@@ -514,3 +514,19 @@ async fn certificate_snis_are_kept_in_step_with_sni_entities() {
     assert_eq!(api.delete("/certificates/new.example").await.status, 204);
     assert_eq!(api.get("/snis/new.example").await.status, 404);
 }
+
+#[tokio::test]
+async fn ca_certificates_get_kongs_cert_digest() {
+    let api = Api::start().await;
+    let cert = include_str!("proxy_support/tls_cert.pem");
+    let created = api.post("/ca_certificates", json!({"cert": cert})).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    // `openssl x509 -in tests/proxy_support/tls_cert.pem -outform der | sha256sum`
+    assert_eq!(
+        created.body["cert_digest"],
+        "827cfd0e3b9ef5c55fc970cc22f40bed815d1f185015b88fb84ca4397d5f4008"
+    );
+    // The digest is unique: the same certificate twice is a conflict, as in Kong.
+    let again = api.post("/ca_certificates", json!({"cert": cert})).await;
+    assert_eq!(again.status, 409, "{}", again.text);
+}

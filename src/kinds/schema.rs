@@ -53,6 +53,10 @@ pub enum Auto {
     TimestampMillis,
     /// A random 32-character alphanumeric string (key-auth keys, jwt keys and secrets).
     RandomKey,
+    /// The SHA-256 (lowercase hex) of the certificate in the named PEM field, computed on
+    /// every write (`ca_certificates.cert_digest`; Kong's DAO computes it, the schema does not
+    /// say so).
+    PemDigest(&'static str),
 }
 
 /// What deleting the referenced entity does to entities that reference it.

@@ -17,6 +17,7 @@ use super::model::Model;
 use super::ops::{Action, Op, OpResult};
 use super::render::{effective_fields, in_schema_order, merge};
 use super::{Key, Scope, parse_entity};
+use crate::kinds::entities::pem_digest;
 use crate::kinds::entities::typedefs::is_uuid;
 use crate::kinds::schema::{Auto, OnDelete};
 use crate::kinds::validate::{Coerce, Options, Seg, UnknownSubschema, Violation, process_entity};
@@ -326,6 +327,16 @@ impl<'m> Tx<'m> {
                     Some(v) => v,
                     None => Value::from(random_key()),
                 },
+                Auto::PemDigest(source) => {
+                    match body
+                        .get(source)
+                        .and_then(Value::as_str)
+                        .and_then(pem_digest)
+                    {
+                        Some(digest) => Value::from(digest),
+                        None => continue,
+                    }
+                }
             };
             body.insert(field.name.to_string(), value);
         }

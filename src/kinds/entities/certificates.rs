@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::typedefs::*;
 use crate::kinds::check::EntityCheck;
-use crate::kinds::schema::{OnDelete, array, field, record, string};
+use crate::kinds::schema::{Auto, OnDelete, array, field, record, string};
 use crate::kinds::{Identity, Kind};
 
 fn pem(label: &'static str) -> crate::kinds::schema::FieldSchema {
@@ -13,6 +13,28 @@ fn pem(label: &'static str) -> crate::kinds::schema::FieldSchema {
         _ => check_key_pem,
     };
     string().check("pem", check)
+}
+
+/// The SHA-256 of the first certificate in a PEM text (of its DER bytes), lowercase hex, as
+/// Kong's `cert_digest`; None when the text holds no decodable certificate.
+pub fn pem_digest(text: &str) -> Option<String> {
+    use base64::Engine as _;
+    use sha2::{Digest, Sha256};
+    let body = text
+        .split("-----BEGIN CERTIFICATE-----")
+        .nth(1)?
+        .split("-----END CERTIFICATE-----")
+        .next()?;
+    let base64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(base64)
+        .ok()?;
+    Some(
+        Sha256::digest(der)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
 }
 
 fn check_cert_pem(value: &Value) -> Result<(), String> {
@@ -99,7 +121,13 @@ pub fn ca_certificate() -> Kind {
         created_at(),
         updated_at(),
         field("cert", pem("CERTIFICATE").required()),
-        field("cert_digest", string().unique().server_managed()),
+        field(
+            "cert_digest",
+            string()
+                .unique()
+                .auto(Auto::PemDigest("cert"))
+                .server_managed(),
+        ),
         tags(),
     ]);
     Kind::new("ca_certificates", schema, Identity::Fields(vec!["cert"]), 1).event("ca-certificate")

@@ -12,6 +12,8 @@ mod vaults;
 
 use std::collections::HashMap;
 
+pub use certificates::pem_digest;
+
 use super::{Kind, Subschema};
 
 pub use plugins::ALL_PROTOCOLS;

@@ -71,7 +71,7 @@ pub fn field_json(schema: &FieldSchema) -> Value {
         out.insert("unique".into(), Value::Bool(true));
     }
     match schema.auto {
-        Auto::None => {}
+        Auto::None | Auto::PemDigest(_) => {}
         Auto::Uuid => {
             out.insert("uuid".into(), Value::Bool(true));
             out.insert("auto".into(), Value::Bool(true));
