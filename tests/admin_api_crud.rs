@@ -438,7 +438,10 @@ async fn certificate_snis_are_kept_in_step_with_sni_entities() {
 
     // Writing `snis` creates the SNI entities; responses list them sorted.
     let cert = api
-        .post("/certificates", with(json!(["b.example", "a.example"])))
+        .post(
+            "/certificates",
+            with(json!(["b.example", "a.example", "b.example"])),
+        )
         .await;
     assert_eq!(cert.status, 201, "{}", cert.text);
     assert_eq!(cert.body["snis"], json!(["a.example", "b.example"]));

@@ -21,8 +21,15 @@ pub fn wanted(
         .iter()
         .filter_map(|m| {
             let values = entity.get(m.field)?.as_array()?;
-            let names = values.iter().filter_map(Value::as_str).map(String::from);
-            Some((m, names.collect()))
+            let mut names: Vec<String> = values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect();
+            // A name given twice is one child.
+            names.sort();
+            names.dedup();
+            Some((m, names))
         })
         .collect()
 }
