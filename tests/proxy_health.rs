@@ -26,6 +26,8 @@ struct Switchable {
     addr: SocketAddr,
     status: Arc<AtomicU16>,
     traffic: Arc<AtomicUsize>,
+    /// The `Host` of the last health probe.
+    probe_host: Arc<std::sync::Mutex<String>>,
 }
 
 impl Switchable {
@@ -36,14 +38,17 @@ impl Switchable {
             Arc::new(AtomicU16::new(status)),
             Arc::new(AtomicUsize::new(0)),
         );
-        let (s, t) = (status.clone(), traffic.clone());
+        let probe_host = Arc::new(std::sync::Mutex::new(String::new()));
+        let (s, t, h) = (status.clone(), traffic.clone(), probe_host.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (s, t) = (s.clone(), t.clone());
+                let (s, t, h) = (s.clone(), t.clone(), h.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |req: Request<Incoming>| {
                         if req.uri().path() != "/health" {
                             t.fetch_add(1, Ordering::SeqCst);
+                        } else if let Some(host) = req.headers().get("host") {
+                            *h.lock().unwrap() = host.to_str().unwrap_or_default().to_string();
                         }
                         let status = s.load(Ordering::SeqCst);
                         async move {
@@ -66,6 +71,7 @@ impl Switchable {
             addr,
             status,
             traffic,
+            probe_host,
         }
     }
 
@@ -88,11 +94,13 @@ fn pool(healthchecks: Value, targets: &[String]) -> Entities {
 
 /// `others`, plus an upstream with `targets` behind service `s` and route `/`.
 fn pool_and(healthchecks: Value, targets: &[String], others: Entities) -> Entities {
+    let upstream = json!({"name": "pool.internal", "healthchecks": healthchecks});
+    pool_of(upstream, targets, others)
+}
+
+fn pool_of(upstream: Value, targets: &[String], others: Entities) -> Entities {
     let mut e = others
-        .add(
-            "upstreams",
-            json!({"name": "pool.internal", "healthchecks": healthchecks}),
-        )
+        .add("upstreams", upstream)
         .add(
             "services",
             json!({"name": "s", "host": "pool.internal", "port": 80, "retries": 0}),
@@ -398,4 +406,18 @@ async fn active_tcp_checks_take_a_dead_target_out() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(good.hits() >= 6);
+}
+
+#[tokio::test]
+async fn active_probes_send_the_upstreams_host_header() {
+    let target = Switchable::start(200).await;
+    let upstream = json!({"name": "pool.internal", "host_header": "app.example", "healthchecks":
+        {"active": {"http_path": "/health", "healthy": {"interval": 0.1, "successes": 1}}}});
+    let _gw = Gateway::start(&pool_of(upstream, &[target.target()], Entities::new())).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while target.probe_host.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "no probe arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(*target.probe_host.lock().unwrap(), "app.example");
 }

@@ -23,6 +23,8 @@ impl PartialEq for Target {
 pub struct Balancer {
     /// The upstream's id.
     pub upstream_id: String,
+    /// The upstream's `host_header` (the Host of requests and active probes).
+    pub host_header: Option<String>,
     targets: Vec<Target>,
     current: Mutex<Vec<i64>>,
     checks: HealthChecks,
@@ -34,6 +36,7 @@ impl Balancer {
         let targets: Vec<Target> = targets.into_iter().filter(|t| t.weight > 0).collect();
         Balancer {
             upstream_id,
+            host_header: None,
             current: Mutex::new(vec![0; targets.len()]),
             targets,
             checks,
@@ -71,8 +74,12 @@ impl Balancer {
         self.targets.len()
     }
 
-    /// The next healthy target, or None when the upstream has none.
+    /// The next healthy target, or None when the upstream has none (or, with a
+    /// `healthchecks.threshold`, when too little of its weight is healthy).
     pub fn next(&self) -> Option<&Target> {
+        if self.checks.threshold > 0.0 && !self.enough_healthy() {
+            return None;
+        }
         match self.targets.as_slice() {
             [] => None,
             [only] => only.health.is_healthy().then_some(only),
@@ -95,6 +102,16 @@ impl Balancer {
                 targets.get(best)
             }
         }
+    }
+}
+
+impl Balancer {
+    fn enough_healthy(&self) -> bool {
+        let (healthy, total) = self.targets.iter().fold((0, 0), |(healthy, total), t| {
+            let up = if t.health.is_healthy() { t.weight } else { 0 };
+            (healthy + up, total + t.weight)
+        });
+        healthy as f64 * 100.0 >= self.checks.threshold * total as f64
     }
 }
 
@@ -152,6 +169,21 @@ mod tests {
         let single = Balancer::new("u".into(), vec![t("a", 1)], HealthChecks::default());
         single.targets()[0].health.set(false);
         assert_eq!(single.next(), None);
+    }
+
+    #[test]
+    fn below_the_threshold_the_whole_upstream_is_down() {
+        let checks = HealthChecks {
+            threshold: 60.0,
+            ..HealthChecks::default()
+        };
+        let b = Balancer::new("u".into(), vec![t("a", 1), t("b", 1), t("c", 2)], checks);
+        b.targets()[0].health.set(false);
+        assert_eq!(picks(&b, 3), "cbc", "75% of the weight is healthy");
+        b.targets()[1].health.set(false);
+        assert_eq!(b.next(), None, "50% is below the 60% threshold");
+        b.targets()[0].health.set(true);
+        assert!(b.next().is_some(), "75% again");
     }
 
     #[test]

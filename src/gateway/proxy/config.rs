@@ -334,7 +334,8 @@ fn build_balancers(
                     health,
                 })
                 .collect();
-            let balancer = Balancer::new(id, list, checks);
+            let mut balancer = Balancer::new(id, list, checks);
+            balancer.host_header = host_header.clone();
             (name, (Arc::new(balancer), host_header))
         })
         .collect()

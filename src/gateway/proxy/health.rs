@@ -100,6 +100,9 @@ impl Default for ActiveChecks {
 pub struct HealthChecks {
     pub active: ActiveChecks,
     pub passive: Rules,
+    /// The percentage of the upstream's target weight that must be healthy for the upstream
+    /// to take traffic at all (0: any healthy target will do).
+    pub threshold: f64,
 }
 
 impl HealthChecks {
@@ -142,6 +145,7 @@ fn kong_defaults() -> Value {
             "unhealthy": {"interval": 0, "http_statuses": [429, 404, 500, 501, 502, 503, 504, 505],
                 "tcp_failures": 0, "timeouts": 0, "http_failures": 0},
         },
+        "threshold": 0,
         "passive": {
             "healthy": {"http_statuses": passive_healthy, "successes": 0},
             "unhealthy": {"http_statuses": [429, 500, 503], "tcp_failures": 0, "timeouts": 0,

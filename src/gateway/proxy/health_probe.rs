@@ -104,7 +104,7 @@ async fn probe_forever(balancer: Arc<Balancer>, index: usize, limit: Arc<Semapho
         let Ok(_permit) = limit.acquire().await else {
             return;
         };
-        let report = probe(&checks.active, target).await;
+        let report = probe(&checks.active, target, balancer.host_header.as_deref()).await;
         if let Some(healthy) = target.health.report(rules, report) {
             let state = if healthy { "healthy" } else { "unhealthy" };
             tracing::warn!(
@@ -117,7 +117,7 @@ async fn probe_forever(balancer: Arc<Balancer>, index: usize, limit: Arc<Semapho
 }
 
 /// One probe of one target.
-async fn probe(active: &ActiveChecks, target: &Target) -> Report {
+async fn probe(active: &ActiveChecks, target: &Target, host_header: Option<&str>) -> Report {
     let timeout = Duration::from_secs_f64(active.timeout.max(0.001));
     let address = authority(&target.host, target.port);
     if active.kind == "tcp" {
@@ -127,7 +127,7 @@ async fn probe(active: &ActiveChecks, target: &Target) -> Report {
             Err(_) => Report::Timeout,
         };
     }
-    let request = match probe_request(active, target, &address) {
+    let request = match probe_request(active, host_header.unwrap_or(&target.host), &address) {
         Ok(request) => request,
         Err(reason) => {
             tracing::warn!("cannot build the health probe for {address}: {reason}");
@@ -144,7 +144,7 @@ async fn probe(active: &ActiveChecks, target: &Target) -> Report {
 
 fn probe_request(
     active: &ActiveChecks,
-    target: &Target,
+    host: &str,
     address: &str,
 ) -> Result<Request<crate::gateway::plugins::Body>, String> {
     let path = if active.http_path.starts_with('/') {
@@ -155,7 +155,6 @@ fn probe_request(
     let mut request = Request::get(format!("{}://{address}{path}", active.kind))
         .body(full_body(bytes::Bytes::new()))
         .map_err(|e| e.to_string())?;
-    let host = active.https_sni.as_deref().unwrap_or(&target.host);
     let headers = request.headers_mut();
     headers.insert(
         http::header::HOST,
