@@ -150,6 +150,8 @@ impl Drop for LineBuffer {
 
 fn write_until_closed(pending: &Pending, mut out: impl Write) {
     let mut batch = Vec::new();
+    // Warn when writing starts failing, not on every flush while it keeps failing.
+    let mut failing = false;
     loop {
         std::thread::park_timeout(FLUSH_EVERY);
         let closed = pending.closed.load(Ordering::Acquire);
@@ -157,11 +159,15 @@ fn write_until_closed(pending: &Pending, mut out: impl Write) {
             &mut batch,
             &mut pending.bytes.lock().unwrap_or_else(PoisonError::into_inner),
         );
-        if !batch.is_empty() && (out.write_all(&batch).is_err() || out.flush().is_err()) {
-            tracing::warn!(
-                "access log write failed; {} bytes of lines lost",
-                batch.len()
-            );
+        if !batch.is_empty() {
+            match out.write_all(&batch).and_then(|()| out.flush()) {
+                Err(error) if !failing => {
+                    tracing::warn!("access log write failed ({error}); lines are being lost");
+                    failing = true;
+                }
+                Err(_) => {}
+                Ok(()) => failing = false,
+            }
         }
         batch.clear();
         let dropped = pending.dropped.swap(0, Ordering::Relaxed);
