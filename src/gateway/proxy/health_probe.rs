@@ -4,8 +4,9 @@
 //! health (see `health`).
 //!
 //! Probes run on the gateway's main runtime, one task per probed target, at most
-//! `concurrency` probes of one upstream at a time. Each new proxy configuration replaces the
-//! whole set of probes (a target's health itself is kept by the `HealthBook`).
+//! `concurrency` probes of one upstream at a time. A new proxy configuration starts probes for
+//! new targets and stops those of removed ones; a target whose health record and probe
+//! settings are unchanged keeps its running probe.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -34,8 +35,9 @@ pub struct Prober {
     tasks: Mutex<HashMap<usize, Probe>>,
 }
 
-/// A running probe, keyed by its record's address (the `Arc` here keeps that address unique).
-type Probe = (Arc<TargetHealth>, JoinHandle<()>);
+/// A running probe, keyed by its record's address (the `Arc` here keeps that address unique),
+/// with the `Host` it sends.
+type Probe = (Arc<TargetHealth>, Option<String>, JoinHandle<()>);
 
 impl Prober {
     /// Probes the targets of `balancers` that have active checks, and stops probing any
@@ -59,18 +61,22 @@ impl Prober {
             let limit = Arc::new(Semaphore::new(active.concurrency.max(1)));
             for (index, target) in balancer.targets().iter().enumerate() {
                 let key = Arc::as_ptr(&target.health) as usize;
+                let host = &balancer.host_header;
                 let entry = match running.remove(&key) {
-                    Some(still_running) => still_running,
-                    None => {
+                    Some(probe) if probe.1 == *host => probe,
+                    other => {
+                        if let Some((_, _, task)) = other {
+                            task.abort();
+                        }
                         let (balancer, limit) = (balancer.clone(), limit.clone());
                         let task = runtime.spawn(probe_forever(balancer, index, limit));
-                        (target.health.clone(), task)
+                        (target.health.clone(), host.clone(), task)
                     }
                 };
                 tasks.insert(key, entry);
             }
         }
-        for (_, (_, task)) in running {
+        for (_, (_, _, task)) in running {
             task.abort();
         }
     }
