@@ -13,12 +13,6 @@ pub struct Target {
     pub health: Arc<TargetHealth>,
 }
 
-impl PartialEq for Target {
-    fn eq(&self, other: &Target) -> bool {
-        (&self.host, self.port, self.weight) == (&other.host, other.port, other.weight)
-    }
-}
-
 #[derive(Debug)]
 pub struct Balancer {
     /// The upstream's id.
@@ -32,11 +26,16 @@ pub struct Balancer {
 
 impl Balancer {
     /// Targets with weight 0 are disabled and left out.
-    pub fn new(upstream_id: String, targets: Vec<Target>, checks: HealthChecks) -> Balancer {
+    pub fn new(
+        upstream_id: String,
+        host_header: Option<String>,
+        targets: Vec<Target>,
+        checks: HealthChecks,
+    ) -> Balancer {
         let targets: Vec<Target> = targets.into_iter().filter(|t| t.weight > 0).collect();
         Balancer {
             upstream_id,
-            host_header: None,
+            host_header,
             current: Mutex::new(vec![0; targets.len()]),
             targets,
             checks,
@@ -103,9 +102,7 @@ impl Balancer {
             }
         }
     }
-}
 
-impl Balancer {
     fn enough_healthy(&self) -> bool {
         let (healthy, total) = self.targets.iter().fold((0, 0), |(healthy, total), t| {
             let up = if t.health.is_healthy() { t.weight } else { 0 };
@@ -143,18 +140,20 @@ mod tests {
     fn smooth_weighted_order_and_disabled_targets() {
         let b = Balancer::new(
             "u".into(),
+            None,
             vec![t("a", 3), t("b", 1), t("off", 0)],
             HealthChecks::default(),
         );
         assert_eq!(picks(&b, 8), "aabaaaba");
-        let off = Balancer::new("u".into(), vec![t("off", 0)], HealthChecks::default());
-        assert_eq!(off.next(), None);
+        let off = Balancer::new("u".into(), None, vec![t("off", 0)], HealthChecks::default());
+        assert!(off.next().is_none());
     }
 
     #[test]
     fn unhealthy_targets_are_skipped_until_they_recover() {
         let b = Balancer::new(
             "u".into(),
+            None,
             vec![t("a", 1), t("b", 1), t("c", 2)],
             HealthChecks::default(),
         );
@@ -163,12 +162,12 @@ mod tests {
         b.targets()[0].health.set(false);
         assert_eq!(picks(&b, 2), "bb");
         b.targets()[1].health.set(false);
-        assert_eq!(b.next(), None, "no healthy target");
+        assert!(b.next().is_none(), "no healthy target");
         b.targets()[2].health.set(true);
         assert_eq!(picks(&b, 2), "cc");
-        let single = Balancer::new("u".into(), vec![t("a", 1)], HealthChecks::default());
+        let single = Balancer::new("u".into(), None, vec![t("a", 1)], HealthChecks::default());
         single.targets()[0].health.set(false);
-        assert_eq!(single.next(), None);
+        assert!(single.next().is_none());
     }
 
     #[test]
@@ -177,11 +176,16 @@ mod tests {
             threshold: 60.0,
             ..HealthChecks::default()
         };
-        let b = Balancer::new("u".into(), vec![t("a", 1), t("b", 1), t("c", 2)], checks);
+        let b = Balancer::new(
+            "u".into(),
+            None,
+            vec![t("a", 1), t("b", 1), t("c", 2)],
+            checks,
+        );
         b.targets()[0].health.set(false);
         assert_eq!(picks(&b, 3), "cbc", "75% of the weight is healthy");
         b.targets()[1].health.set(false);
-        assert_eq!(b.next(), None, "50% is below the 60% threshold");
+        assert!(b.next().is_none(), "50% is below the 60% threshold");
         b.targets()[0].health.set(true);
         assert!(b.next().is_some(), "75% again");
     }

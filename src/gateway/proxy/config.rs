@@ -42,9 +42,8 @@ pub struct ServiceEntry {
     pub read_timeout: Duration,
     pub write_timeout: Duration,
     pub retries: u32,
-    /// Set when `host` names an upstream: its targets and optional `host_header`.
+    /// Set when `host` names an upstream: its targets and `host_header`.
     pub balancer: Option<Arc<Balancer>>,
-    pub upstream_host_header: Option<String>,
     /// Which (thread-local) client reaches it.
     pub client: ClientKey,
 }
@@ -110,10 +109,7 @@ impl ProxyConfig {
                 _ => "http",
             };
             let host = text(s, "host").unwrap_or_default();
-            let (balancer, upstream_host_header) = match balancers.get(host.as_str()) {
-                Some((b, h)) => (Some(b.clone()), h.clone()),
-                None => (None, None),
-            };
+            let balancer = balancers.get(host.as_str()).cloned();
             let connect_timeout = millis(s, "connect_timeout");
             let verify = s.get("tls_verify").and_then(Value::as_bool).unwrap_or(true);
             service_slots.insert(id.clone(), services.len());
@@ -132,7 +128,6 @@ impl ProxyConfig {
                 write_timeout: millis(s, "write_timeout"),
                 retries: s.get("retries").and_then(Value::as_u64).unwrap_or(5) as u32,
                 balancer,
-                upstream_host_header,
                 client: client_key(connect_timeout, verify),
             });
         }
@@ -250,7 +245,7 @@ impl ProxyConfig {
             router,
             routes,
             services,
-            balancers: balancers.into_values().map(|(b, _)| b).collect(),
+            balancers: balancers.into_values().collect(),
             plugins: plugin_set,
             directory: Arc::new(Directory::build(snapshot)),
             consumer_slots,
@@ -275,12 +270,9 @@ fn ident(id: &str, entity: &Map<String, Value>) -> EntityRef {
     }
 }
 
-/// Upstream name → (balancer over its targets, its `host_header`). Each target's health comes
-/// from `health`, so it carries over from the previous configuration.
-fn build_balancers(
-    snapshot: &Snapshot,
-    health: &HealthBook,
-) -> HashMap<String, (Arc<Balancer>, Option<String>)> {
+/// Upstream name → balancer over its targets. Each target's health comes from `health`, so
+/// it carries over from the previous configuration.
+fn build_balancers(snapshot: &Snapshot, health: &HealthBook) -> HashMap<String, Arc<Balancer>> {
     let mut targets: HashMap<String, Vec<(String, u16, i64)>> = HashMap::new();
     for t in snapshot.of_kind("targets") {
         let t = &t;
@@ -334,9 +326,7 @@ fn build_balancers(
                     health,
                 })
                 .collect();
-            let mut balancer = Balancer::new(id, list, checks);
-            balancer.host_header = host_header.clone();
-            (name, (Arc::new(balancer), host_header))
+            (name, Arc::new(Balancer::new(id, host_header, list, checks)))
         })
         .collect()
 }

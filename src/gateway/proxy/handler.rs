@@ -135,13 +135,16 @@ pub async fn handle(
             host_header: if route.preserve_host {
                 Some(client_host.clone())
             } else {
-                s.upstream_host_header.as_ref().map(|h| {
-                    if s.port == default_port(s.scheme) {
-                        h.clone()
-                    } else {
-                        format!("{h}:{}", s.port)
-                    }
-                })
+                s.balancer
+                    .as_ref()
+                    .and_then(|b| b.host_header.as_ref())
+                    .map(|h| {
+                        if s.port == default_port(s.scheme) {
+                            h.clone()
+                        } else {
+                            format!("{h}:{}", s.port)
+                        }
+                    })
             },
         }
     });
