@@ -45,14 +45,47 @@ pub fn resolve(model: &Model, kind: &Kind, value: &str) -> Option<String> {
     })
 }
 
-/// The (parent kind, mirror) pairs that list entities of `child`.
-fn mirrored_by(child: &str) -> impl Iterator<Item = (&'static Kind, &'static Mirror)> + '_ {
-    registry().kinds().iter().flat_map(move |k| {
-        k.mirrors
-            .iter()
-            .filter(move |m| m.child_kind == child)
-            .map(move |m| (k, m))
-    })
+/// `PUT /certificates/example.com` names no existing entity: the new one lists that value
+/// (added to what the body's mirror field gives). False when `kind` has no mirror field.
+pub fn name_new(kind: &Kind, body: &mut Map<String, Value>, value: &str) -> bool {
+    let Some(mirror) = kind.mirrors.first() else {
+        return false;
+    };
+    let mut values = body
+        .get(mirror.field)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if !values.iter().any(|v| v.as_str() == Some(value)) {
+        values.push(Value::from(value));
+    }
+    body.insert(mirror.field.into(), Value::from(values));
+    true
+}
+
+/// The parents whose mirror fields list a `child` entity with these references (none, and
+/// no allocation, for the kinds nothing mirrors).
+pub fn parents<'r>(
+    child: &str,
+    refs: impl IntoIterator<Item = &'r Ref>,
+) -> Vec<(&'static Kind, String)> {
+    let mirrors: Vec<(&'static Kind, &'static Mirror)> = registry()
+        .kinds()
+        .iter()
+        .flat_map(|k| k.mirrors.iter().map(move |m| (k, m)))
+        .filter(|(_, m)| m.child_kind == child)
+        .collect();
+    if mirrors.is_empty() {
+        return Vec::new();
+    }
+    refs.into_iter()
+        .filter_map(|r| {
+            let (parent, _) = mirrors
+                .iter()
+                .find(|(p, m)| r.field == m.via && r.kind == p.name)?;
+            Some((*parent, r.id.to_string()))
+        })
+        .collect()
 }
 
 impl Tx<'_> {
@@ -109,15 +142,8 @@ impl Tx<'_> {
         }
     }
 
-    /// After a child changed: the parents whose mirror fields list it, before and after.
-    pub(super) fn refresh_parents(&mut self, child: &str, refs: &[&Ref]) {
-        let parents: Vec<(&'static Kind, String)> = mirrored_by(child)
-            .flat_map(|(parent, mirror)| {
-                refs.iter()
-                    .filter(|r| r.field == mirror.via && r.kind == parent.name)
-                    .map(move |r| (parent, r.id.to_string()))
-            })
-            .collect();
+    /// After children changed: rewrites the mirror fields of these parents.
+    pub(super) fn refresh_parents(&mut self, parents: Vec<(&'static Kind, String)>) {
         for (parent, id) in parents {
             self.refresh_mirrors(parent, &id);
         }

@@ -111,18 +111,7 @@ impl<'m> Tx<'m> {
                     (None, Key::Id(id)) => id.clone(),
                     (None, Key::Endpoint(value)) => match key_field(kind, scope.as_ref()) {
                         Some(_) => uuid::Uuid::new_v4().to_string(),
-                        // `PUT /certificates/example.com`: a new entity listing that value.
-                        None if !kind.mirrors.is_empty() => {
-                            let field = kind.mirrors[0].field;
-                            let mut values = body
-                                .get(field)
-                                .and_then(Value::as_array)
-                                .cloned()
-                                .unwrap_or_default();
-                            if !values.iter().any(|v| v.as_str() == Some(value)) {
-                                values.push(Value::from(value.as_str()));
-                            }
-                            body.insert(field.into(), Value::from(values));
+                        None if mirror::name_new(kind, &mut body, value) => {
                             uuid::Uuid::new_v4().to_string()
                         }
                         None => return Err(invalid_id()),
@@ -205,17 +194,13 @@ impl<'m> Tx<'m> {
         let stored = Stored::new(kind, &entity);
         let json = stored.json.clone();
         let id: Arc<str> = Arc::from(id);
-        let new_refs = stored.refs.clone();
+        let mut parents = mirror::parents(kind.name, stored.refs.iter());
         let previous = self.model.put(kind.name, id.clone(), stored);
-        let old_refs = previous
-            .as_ref()
-            .map(|p| p.refs.clone())
-            .unwrap_or_default();
+        if let Some(previous) = &previous {
+            parents.extend(mirror::parents(kind.name, previous.refs.iter()));
+        }
         self.undo.push((kind.name, id, previous));
-        self.refresh_parents(
-            kind.name,
-            &new_refs.iter().chain(old_refs.iter()).collect::<Vec<_>>(),
-        );
+        self.refresh_parents(parents);
         OpResult {
             status,
             entity: Some(json),
@@ -263,9 +248,9 @@ impl<'m> Tx<'m> {
             }
         }
         if let Some(previous) = self.model.remove(kind.name, id) {
-            let refs = previous.refs.clone();
+            let parents = mirror::parents(kind.name, previous.refs.iter());
             self.undo.push((kind.name, Arc::from(id), Some(previous)));
-            self.refresh_parents(kind.name, &refs.iter().collect::<Vec<_>>());
+            self.refresh_parents(parents);
         }
         Ok(())
     }
