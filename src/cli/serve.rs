@@ -103,7 +103,6 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         admin_token: args.admin_token.filter(|t| !t.is_empty()),
         body_limit: args.admin_body_limit,
         initial_state,
-        health: Default::default(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -30,9 +30,6 @@ pub struct ServeOptions {
     /// A state to load at start: it replaces the stored configuration in one transaction
     /// (like Kong's declarative mode). Entities keep the ids they carry.
     pub initial_state: Option<State>,
-    /// Target health, shared with the proxy (which runs the checks) so the Admin API can
-    /// report and set it.
-    pub health: Arc<HealthBook>,
 }
 
 impl Default for ServeOptions {
@@ -44,7 +41,6 @@ impl Default for ServeOptions {
             admin_token: None,
             body_limit: DEFAULT_BODY_LIMIT,
             initial_state: None,
-            health: Arc::default(),
         }
     }
 }
@@ -141,6 +137,8 @@ pub async fn start(options: ServeOptions) -> Result<RunningGateway, StartError> 
         source,
     })?;
     let (snapshots, publisher) = spawn_publisher(store.clone());
+    // Filled by the proxy's health checks, read and set through the Admin API.
+    let health = Arc::<HealthBook>::default();
     let state = AdminState::new(
         store.clone(),
         AdminOptions {
@@ -149,7 +147,7 @@ pub async fn start(options: ServeOptions) -> Result<RunningGateway, StartError> 
             admin_listen: admin_addr.to_string(),
             database: options.db.display().to_string(),
         },
-        options.health.clone(),
+        health.clone(),
     );
     let app = admin_api::router(state);
     let (shutdown, signal) = oneshot::channel::<()>();
@@ -164,7 +162,7 @@ pub async fn start(options: ServeOptions) -> Result<RunningGateway, StartError> 
         admin_addr,
         snapshots,
         store,
-        health: options.health.clone(),
+        health,
         shutdown: Some(shutdown),
         server,
         publisher,

@@ -118,13 +118,12 @@ fn build() -> Vec<Template> {
         ),
     ];
     let registry = registry();
-    // Before the generic templates: matching takes the first that fits, so a literal must come
+    // Kong's upstream endpoints beyond the generic ones. They come before the generic
+    // templates: matching takes the first that fits, so a literal (`all`, `healthy`) must come
     // before the `{targets}` parameter it would otherwise be taken for.
-    // Kong's raw list of an upstream's targets, weight 0 included: the same list as
-    // `/upstreams/{u}/targets`, which gwctl never filters.
     if let (Some(targets), Some(upstreams)) = (registry.kind("targets"), registry.kind("upstreams"))
     {
-        // Kong's health endpoints; health itself is kept by the proxy's checks.
+        // Health, as the proxy's checks keep it.
         out.push(template(
             "/upstreams/{upstreams}/health".into(),
             Target::UpstreamHealth,
@@ -137,6 +136,8 @@ fn build() -> Vec<Template> {
                 PUT,
             ));
         }
+        // The raw list of an upstream's targets, weight 0 included: the same list as
+        // `/upstreams/{u}/targets`, which gwctl never filters.
         out.push(template(
             "/upstreams/{upstreams}/targets/all".into(),
             Target::Collection {
