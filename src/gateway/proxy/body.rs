@@ -8,11 +8,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use bytes::Bytes;
 use hyper::body::{Body as HttpBody, Frame, SizeHint};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 use crate::gateway::plugins::{Body, BoxError};
 
@@ -109,12 +107,9 @@ impl SendProgress {
         }
     }
 
-    /// An attempt starts sending: the clock for the first move starts now.
-    pub fn started(&self) {
-        self.update(false);
-    }
-
-    fn moved(&self) {
+    /// A part of the body moved (or an attempt starts sending: the clock for its first part
+    /// starts then).
+    pub fn moved(&self) {
         self.update(false);
     }
 

@@ -196,7 +196,7 @@ async fn within_send_timeouts<F: Future>(
     progress: &SendProgress,
     exchange: F,
 ) -> Result<F::Output, String> {
-    progress.started();
+    progress.moved();
     tokio::pin!(exchange);
     loop {
         let (last, finished) = progress.last();

@@ -155,16 +155,6 @@ impl RouterBuilder {
 }
 
 impl Router {
-    /// Builds the router. Routes whose fields cannot be compiled (a regex the engine rejects)
-    /// are left out, with a message per problem in the returned list.
-    pub fn build(routes: &[RouteSpec<'_>]) -> (Router, Vec<String>) {
-        let mut builder = RouterBuilder::default();
-        for spec in routes {
-            builder.add(spec);
-        }
-        builder.finish()
-    }
-
     pub fn len(&self) -> usize {
         self.matchers.len()
     }
@@ -413,6 +403,15 @@ mod tests {
 
     use super::*;
 
+    /// Every spec added to one builder.
+    fn build(routes: &[RouteSpec<'_>]) -> (Router, Vec<String>) {
+        let mut builder = RouterBuilder::default();
+        for spec in routes {
+            builder.add(spec);
+        }
+        builder.finish()
+    }
+
     fn router(routes: &[Value]) -> Router {
         let maps: Vec<Map<String, Value>> = routes
             .iter()
@@ -423,7 +422,7 @@ mod tests {
             .enumerate()
             .map(|(index, route)| RouteSpec { route, index })
             .collect();
-        let (router, problems) = Router::build(&specs);
+        let (router, problems) = build(&specs);
         assert!(problems.is_empty(), "{problems:?}");
         router
     }
