@@ -21,6 +21,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::kinds::entities::healthcheck_defaults;
+
 /// What one request or probe found out about a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Report {
@@ -109,7 +111,8 @@ impl HealthChecks {
     /// Reads an upstream's `healthchecks` value. As in Kong, what it leaves out (or sets to
     /// null) takes Kong's default; a value that still cannot be read means no checks.
     pub fn from_value(value: Option<&Value>) -> HealthChecks {
-        let mut merged = kong_defaults();
+        // The registry's default, the one `GET /schemas/upstreams` shows.
+        let mut merged = healthcheck_defaults();
         if let Some(value) = value {
             merge(&mut merged, value);
         }
@@ -132,26 +135,6 @@ impl HealthChecks {
     pub fn enabled(&self) -> bool {
         self.active_enabled() || self.passive_enabled()
     }
-}
-
-/// Kong's `healthchecks` default (every check off).
-fn kong_defaults() -> Value {
-    let passive_healthy: Vec<u16> = (200..=208).chain([226]).chain(300..=308).collect();
-    serde_json::json!({
-        "active": {
-            "type": "http", "timeout": 1, "concurrency": 10, "http_path": "/",
-            "https_sni": null, "https_verify_certificate": true, "headers": null,
-            "healthy": {"interval": 0, "http_statuses": [200, 302], "successes": 0},
-            "unhealthy": {"interval": 0, "http_statuses": [429, 404, 500, 501, 502, 503, 504, 505],
-                "tcp_failures": 0, "timeouts": 0, "http_failures": 0},
-        },
-        "threshold": 0,
-        "passive": {
-            "healthy": {"http_statuses": passive_healthy, "successes": 0},
-            "unhealthy": {"http_statuses": [429, 500, 503], "tcp_failures": 0, "timeouts": 0,
-                "http_failures": 0},
-        },
-    })
 }
 
 /// Sets every non-null value of `over` into `base`, records field by field.
@@ -426,18 +409,7 @@ mod tests {
 
     #[test]
     fn kong_defaults_mean_no_checks() {
-        let defaults = serde_json::json!({
-            "active": {"type": "http", "timeout": 1, "concurrency": 10, "http_path": "/",
-                "https_sni": null, "https_verify_certificate": true, "headers": null,
-                "healthy": {"interval": 0, "http_statuses": [200, 302], "successes": 0},
-                "unhealthy": {"interval": 0, "http_statuses": [429, 404, 500, 501, 502, 503, 504, 505],
-                    "tcp_failures": 0, "timeouts": 0, "http_failures": 0}},
-            "passive": {"type": "http",
-                "healthy": {"http_statuses": [200, 201], "successes": 0},
-                "unhealthy": {"http_statuses": [429, 500, 503], "tcp_failures": 0, "timeouts": 0,
-                    "http_failures": 0}},
-            "threshold": 0
-        });
+        let defaults = healthcheck_defaults();
         let checks = HealthChecks::from_value(Some(&defaults));
         assert!(!checks.enabled());
         assert_eq!(checks.active.rules.unhealthy.http_statuses.len(), 8);
