@@ -60,12 +60,8 @@ fn rendered(text: &str) -> serde_json::Map<String, Value> {
 }
 
 fn health_of(ctx: &Ctx, upstream_id: &str, target: &str) -> &'static str {
-    let book = &ctx.state.health;
-    match (
-        book.checks(upstream_id, target),
-        book.get(upstream_id, target),
-    ) {
-        (Some(checks), Some(health)) if checks.enabled() => {
+    match ctx.state.health.get(upstream_id, target) {
+        Some((health, true)) => {
             if health.is_healthy() {
                 "HEALTHY"
             } else {
@@ -96,7 +92,7 @@ pub fn set(ctx: &Ctx, healthy: bool) -> Response {
     let target = rendered(&text);
     let address = target.get("target").and_then(Value::as_str).unwrap_or("");
     match ctx.state.health.get(&upstream_id, address) {
-        Some(health) => {
+        Some((health, _)) => {
             health.set(healthy);
             no_content()
         }

@@ -279,18 +279,12 @@ impl HealthBook {
         out
     }
 
-    /// The health of one target, if the current configuration balances over it.
-    pub fn get(&self, upstream_id: &str, target: &str) -> Option<Arc<TargetHealth>> {
+    /// The health of one target, and whether its upstream runs any check, if the current
+    /// configuration balances over it.
+    pub fn get(&self, upstream_id: &str, target: &str) -> Option<(Arc<TargetHealth>, bool)> {
         let book = self.targets.lock().unwrap_or_else(PoisonError::into_inner);
         book.get(&(upstream_id.to_string(), target.to_string()))
-            .map(|(_, health)| health.clone())
-    }
-
-    /// The checks a target's upstream runs (to tell `HEALTHCHECKS_OFF` apart).
-    pub fn checks(&self, upstream_id: &str, target: &str) -> Option<HealthChecks> {
-        let book = self.targets.lock().unwrap_or_else(PoisonError::into_inner);
-        book.get(&(upstream_id.to_string(), target.to_string()))
-            .map(|(checks, _)| checks.clone())
+            .map(|(checks, health)| (health.clone(), checks.enabled()))
     }
 }
 
