@@ -284,10 +284,10 @@ async fn patch_merges_plugin_config_deeply() {
 async fn form_bodies_are_coerced_by_the_schema() {
     let api = Api::start().await;
     let reply = api
-        .send(
-            api.request(reqwest::Method::POST, "/services")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body("name=f&host=f.test&port=8080&retries=2&tags[]=one&tags[]=two&enabled=false"),
+        .post_as(
+            "/services",
+            "application/x-www-form-urlencoded",
+            "name=f&host=f.test&port=8080&retries=2&tags[]=one&tags[]=two&enabled=false",
         )
         .await;
     assert_eq!(reply.status, 201, "{}", reply.text);
@@ -295,10 +295,10 @@ async fn form_bodies_are_coerced_by_the_schema() {
     assert_eq!(reply.body["enabled"], false);
     assert_eq!(reply.body["tags"], json!(["one", "two"]));
     let plugin = api
-        .send(
-            api.request(reqwest::Method::POST, "/services/f/plugins")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body("name=rate-limiting&config.minute=7"),
+        .post_as(
+            "/services/f/plugins",
+            "application/x-www-form-urlencoded",
+            "name=rate-limiting&config.minute=7",
         )
         .await;
     assert_eq!(plugin.status, 201, "{}", plugin.text);
@@ -322,13 +322,10 @@ async fn multipart_bodies_are_forms_and_file_parts_are_values() {
     ]
     .concat();
     let reply = api
-        .send(
-            api.request(reqwest::Method::POST, "/services")
-                .header(
-                    "content-type",
-                    format!("multipart/form-data; boundary={boundary}"),
-                )
-                .body(body),
+        .post_as(
+            "/services",
+            &format!("multipart/form-data; boundary={boundary}"),
+            body,
         )
         .await;
     assert_eq!(reply.status, 201, "{}", reply.text);
@@ -343,11 +340,7 @@ async fn multipart_bodies_are_forms_and_file_parts_are_values() {
     assert_eq!(reply.body["tags"], json!(["one"]));
 
     let broken = api
-        .send(
-            api.request(reqwest::Method::POST, "/services")
-                .header("content-type", "multipart/form-data")
-                .body("name=x"),
-        )
+        .post_as("/services", "multipart/form-data", "name=x")
         .await;
     assert_eq!(broken.status, 400, "no boundary: {}", broken.text);
     assert!(

@@ -175,21 +175,11 @@ async fn deleting_a_consumer_removes_its_credentials_and_plugins() {
 async fn malformed_bodies_get_clear_errors() {
     let api = Api::start().await;
     let bad = api
-        .send(
-            api.request(reqwest::Method::POST, "/services")
-                .header("content-type", "application/json")
-                .body("{not json"),
-        )
+        .post_as("/services", "application/json", "{not json")
         .await;
     assert_eq!(bad.status, 400);
     assert_eq!(bad.body, json!({"message": "Cannot parse JSON body"}));
-    let odd = api
-        .send(
-            api.request(reqwest::Method::POST, "/services")
-                .header("content-type", "text/plain")
-                .body("hello"),
-        )
-        .await;
+    let odd = api.post_as("/services", "text/plain", "hello").await;
     assert_eq!(odd.status, 415);
     let array = api.post("/services", json!([1, 2])).await;
     assert_eq!(array.status, 400);

@@ -112,11 +112,7 @@ async fn the_db_less_config_endpoint_is_refused_as_kong_refuses_it_with_a_databa
     );
     // Whatever the body (Kong's /config also takes YAML), the answer is the same.
     let post = api
-        .send(
-            api.request(reqwest::Method::POST, "/config")
-                .header("content-type", "application/yaml")
-                .body("_format_version: '3.0'\n"),
-        )
+        .post_as("/config", "application/yaml", "_format_version: '3.0'\n")
         .await;
     assert_eq!(
         (post.status, post.body["message"].as_str()),

@@ -92,6 +92,17 @@ impl Api {
     pub async fn patch(&self, path: &str, body: Value) -> Reply {
         self.call(Method::PATCH, path, Some(body)).await
     }
+    /// A POST with a raw body of the given content type (forms, multipart, malformed JSON…).
+    pub async fn post_as(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Reply {
+        let request = self.request(Method::POST, path);
+        self.send(request.header("content-type", content_type).body(body))
+            .await
+    }
     pub async fn delete(&self, path: &str) -> Reply {
         self.call(Method::DELETE, path, None).await
     }
