@@ -1,6 +1,8 @@
 //! Proxy benchmark: `wrk` against the gateway and against nginx proxying the same local static
-//! upstream, in the same run; then 10,000 routes against 10, the configuration rebuild time and
-//! the gateway's memory with 10,000 routes.
+//! upstream (an nginx of its own), in the same run; then 10,000 routes against 10, the
+//! configuration rebuild time and the gateway's memory with 10,000 routes. Each proxy run also
+//! reports the proxy's CPU time per request, user and system, from `/proc`: the gateway's
+//! worker threads, nginx's worker processes.
 //!
 //! Run with `cargo bench --bench proxy`. Needs `wrk` and `nginx` on PATH (Debian:
 //! `apt-get install wrk nginx-light`); without them it prints a "skipped" line and exits 0.
@@ -32,11 +34,37 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(10);
-    let dir = tempfile::tempdir().expect("temp dir");
     let static_port = free_port();
     let nginx_proxy_port = free_port();
-    let nginx_bin = nginx;
-    let nginx_master = start_nginx(&nginx_bin, dir.path(), static_port, nginx_proxy_port);
+    // The static upstream is its own nginx, apart from the nginx that proxies: sharing worker
+    // processes would let nginx answer its proxied requests inside the same process, without
+    // the wake-up of another process that the gateway has to pay for each request.
+    let upstream_nginx = Nginx::start(
+        &nginx,
+        &format!(
+            r#"server {{
+        listen 127.0.0.1:{static_port};
+        location / {{ return 200 "hello from the static upstream\n"; }}
+    }}"#
+        ),
+    );
+    let proxy_nginx = Nginx::start(
+        &nginx,
+        &format!(
+            r#"upstream static_upstream {{
+        server 127.0.0.1:{static_port};
+        keepalive 128;
+    }}
+    server {{
+        listen 127.0.0.1:{nginx_proxy_port};
+        location / {{
+            proxy_pass http://static_upstream;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}"#
+        ),
+    );
     wait_for_port(static_port);
     wait_for_port(nginx_proxy_port);
 
@@ -59,7 +87,7 @@ fn main() {
     let upstream = format!("http://127.0.0.1:{static_port}");
 
     println!("proxy benchmark: wrk -t2 -c64 -d{secs}s, static upstream = nginx on :{static_port}");
-    let direct = wrk_run(&wrk, &format!("{upstream}/"), secs);
+    let direct = wrk_run(&wrk, &format!("{upstream}/"), secs, Charged::Nothing);
     println!("  upstream direct        {}", direct.line());
 
     // The machine is shared (wrk, nginx, the upstream and the gateway on 2 cores), so single
@@ -88,15 +116,26 @@ fn main() {
 
     let (mut gateway_runs, mut nginx_runs, mut large_runs) = (Vec::new(), Vec::new(), Vec::new());
     for round in 1..=rounds {
-        let gateway = wrk_run(&wrk, &format!("http://{}/r5/bench", gw_small.addr), secs);
+        let gateway = wrk_run(
+            &wrk,
+            &format!("http://{}/r5/bench", gw_small.addr),
+            secs,
+            Charged::OwnThreads(PROXY_THREADS),
+        );
         println!("  [{round}] gateway (10 routes)    {}", gateway.line());
         let nginx_run = wrk_run(
             &wrk,
             &format!("http://127.0.0.1:{nginx_proxy_port}/r5/bench"),
             secs,
+            Charged::NginxWorkers(proxy_nginx.master.id()),
         );
         println!("  [{round}] nginx proxy_pass       {}", nginx_run.line());
-        let large_run = wrk_run(&wrk, &format!("http://{}/r5000/bench", gw_large.addr), secs);
+        let large_run = wrk_run(
+            &wrk,
+            &format!("http://{}/r5000/bench", gw_large.addr),
+            secs,
+            Charged::OwnThreads(PROXY_THREADS),
+        );
         println!("  [{round}] gateway (10000 routes) {}", large_run.line());
         gateway_runs.push(gateway);
         nginx_runs.push(nginx_run);
@@ -131,6 +170,26 @@ fn main() {
         p99(&gateway_runs),
         p99(&nginx_runs)
     );
+    let cpu = |runs: &[WrkResult]| {
+        let user = median(
+            runs.iter()
+                .filter_map(|r| r.cpu_us)
+                .map(|c| c.user)
+                .collect(),
+        );
+        let system = median(
+            runs.iter()
+                .filter_map(|r| r.cpu_us)
+                .map(|c| c.system)
+                .collect(),
+        );
+        format!("{user:.1} µs user + {system:.1} µs sys")
+    };
+    println!(
+        "CPU per request: gateway {}, nginx {}",
+        cpu(&gateway_runs),
+        cpu(&nginx_runs)
+    );
     println!(
         "10000 routes vs 10 routes throughput: {}  [{:.0} vs {:.0} req/s]",
         ratio(&large_runs, &gateway_runs, |r| r.rps),
@@ -152,25 +211,8 @@ fn main() {
         mb(rss_baseline),
         mb(rss_snapshot)
     );
-    stop_nginx(&nginx_bin, dir.path(), nginx_master);
-}
-
-/// Stops nginx as its own `-s stop` does (SIGTERM to the master), so the master takes its
-/// workers down; killing the master outright would leave them running.
-fn stop_nginx(nginx: &Path, dir: &Path, mut master: Child) {
-    let stopped = Command::new(nginx)
-        .arg("-p")
-        .arg(dir)
-        .arg("-c")
-        .arg(dir.join("nginx.conf"))
-        .args(["-s", "stop"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !stopped {
-        let _ = master.kill();
-    }
-    let _ = master.wait();
+    proxy_nginx.stop();
+    upstream_nginx.stop();
 }
 
 struct Running {
@@ -238,22 +280,115 @@ struct WrkResult {
     rps: f64,
     p99_ms: f64,
     p50_ms: f64,
+    /// The proxy's CPU time per request, user and system, in µs.
+    cpu_us: Option<CpuTime>,
 }
 
 impl WrkResult {
     fn line(&self) -> String {
+        let cpu = self.cpu_us.map_or(String::new(), |c| {
+            format!(
+                "   CPU/request {:>4.1} µs user + {:>4.1} µs sys",
+                c.user, c.system
+            )
+        });
         format!(
-            "{:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms",
+            "{:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms{cpu}",
             self.rps, self.p50_ms, self.p99_ms
         )
     }
 }
 
-fn wrk_run(wrk: &Path, url: &str, secs: u64) -> WrkResult {
+/// CPU time as `/proc/<pid>/task/<tid>/stat` counts it.
+#[derive(Clone, Copy, Default)]
+struct CpuTime {
+    user: f64,
+    system: f64,
+}
+
+/// Which threads' CPU time a run is charged with.
+enum Charged {
+    Nothing,
+    /// This process's threads whose name starts with the prefix (the gateway's proxy workers).
+    OwnThreads(&'static str),
+    /// The worker processes of the nginx whose master has this pid.
+    NginxWorkers(u32),
+}
+
+impl Charged {
+    /// CPU seconds used so far.
+    fn seconds(&self) -> CpuTime {
+        match self {
+            Charged::Nothing => CpuTime::default(),
+            Charged::OwnThreads(prefix) => {
+                threads_cpu(std::process::id(), |name| name.starts_with(prefix))
+            }
+            Charged::NginxWorkers(master) => children(*master)
+                .into_iter()
+                .map(|pid| threads_cpu(pid, |_| true))
+                .fold(CpuTime::default(), |a, b| CpuTime {
+                    user: a.user + b.user,
+                    system: a.system + b.system,
+                }),
+        }
+    }
+}
+
+/// Linux reports `/proc` times in USER_HZ, which is 100 on every architecture it runs on.
+const USER_HZ: f64 = 100.0;
+
+fn threads_cpu(pid: u32, pick: impl Fn(&str) -> bool) -> CpuTime {
+    let mut total = CpuTime::default();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return total;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`: the name may hold spaces, so split after its last ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        if !pick(&stat[open + 1..close]) {
+            continue;
+        }
+        let fields: Vec<&str> = stat[close + 2..].split(' ').collect();
+        // After the name: state is field 0, utime field 11, stime field 12.
+        let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+        if let (Some(user), Some(system)) = (ticks(11), ticks(12)) {
+            total.user += user / USER_HZ;
+            total.system += system / USER_HZ;
+        }
+    }
+    total
+}
+
+/// The pids whose parent is `parent`.
+fn children(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                stat.rfind(')')
+                    .and_then(|close| stat[close + 2..].split(' ').nth(1)?.parse::<u32>().ok())
+                    == Some(parent)
+            })
+        })
+        .collect()
+}
+
+fn wrk_run(wrk: &Path, url: &str, secs: u64, charged: Charged) -> WrkResult {
+    let cpu_before = charged.seconds();
     let output = Command::new(wrk)
         .args(["-t2", "-c64", &format!("-d{secs}s"), "--latency", url])
         .output()
         .expect("wrk runs");
+    let cpu_after = charged.seconds();
     let text = String::from_utf8_lossy(&output.stdout);
     let rps = text
         .lines()
@@ -273,10 +408,19 @@ fn wrk_run(wrk: &Path, url: &str, secs: u64) -> WrkResult {
     {
         println!("  (wrk: {})", errors.trim());
     }
+    let requests = rps * secs as f64;
+    let cpu_us = match charged {
+        Charged::Nothing => None,
+        _ => Some(CpuTime {
+            user: (cpu_after.user - cpu_before.user) / requests * 1e6,
+            system: (cpu_after.system - cpu_before.system) / requests * 1e6,
+        }),
+    };
     WrkResult {
         rps,
         p99_ms: percentile("99%"),
         p50_ms: percentile("50%"),
+        cpu_us,
     }
 }
 
@@ -299,10 +443,23 @@ fn to_ms(v: &str) -> f64 {
     num.parse::<f64>().map_or(f64::NAN, |n| n * factor)
 }
 
-fn start_nginx(nginx: &Path, dir: &Path, static_port: u16, proxy_port: u16) -> Child {
-    let d = dir.display();
-    let conf = format!(
-        r#"daemon off;
+/// The gateway's proxy worker threads are named `gwctl-proxy-N`.
+const PROXY_THREADS: &str = "gwctl-proxy-";
+
+/// An nginx instance in its own temporary prefix directory, with two worker processes.
+struct Nginx {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    master: Child,
+}
+
+impl Nginx {
+    /// Starts nginx with `servers` (`upstream` and `server` blocks) inside its `http` block.
+    fn start(bin: &Path, servers: &str) -> Nginx {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path().display();
+        let conf = format!(
+            r#"daemon off;
 worker_processes 2;
 pid {d}/nginx.pid;
 error_log {d}/error.log warn;
@@ -315,34 +472,41 @@ http {{
     uwsgi_temp_path {d}/uwsgi;
     scgi_temp_path {d}/scgi;
     keepalive_requests 1000000;
-    upstream static_upstream {{
-        server 127.0.0.1:{static_port};
-        keepalive 128;
-    }}
-    server {{
-        listen 127.0.0.1:{static_port};
-        location / {{ return 200 "hello from the static upstream\n"; }}
-    }}
-    server {{
-        listen 127.0.0.1:{proxy_port};
-        location / {{
-            proxy_pass http://static_upstream;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }}
-    }}
+    {servers}
 }}
 "#
-    );
-    let conf_path = dir.join("nginx.conf");
-    std::fs::write(&conf_path, conf).expect("write nginx.conf");
-    Command::new(nginx)
-        .args(["-p", &d.to_string(), "-c"])
-        .arg(&conf_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("nginx starts")
+        );
+        std::fs::write(dir.path().join("nginx.conf"), conf).expect("write nginx.conf");
+        let master = Command::new(bin)
+            .arg("-p")
+            .arg(dir.path())
+            .args(["-c", "nginx.conf"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("nginx starts");
+        Nginx {
+            bin: bin.to_path_buf(),
+            dir,
+            master,
+        }
+    }
+
+    /// Stops nginx as its own `-s stop` does (SIGTERM to the master), so the master takes its
+    /// workers down; killing the master outright would leave them running.
+    fn stop(mut self) {
+        let stopped = Command::new(&self.bin)
+            .arg("-p")
+            .arg(self.dir.path())
+            .args(["-c", "nginx.conf", "-s", "stop"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !stopped {
+            let _ = self.master.kill();
+        }
+        let _ = self.master.wait();
+    }
 }
 
 fn find(program: &str) -> Option<PathBuf> {
