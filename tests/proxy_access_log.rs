@@ -39,9 +39,15 @@ async fn one_line_per_request_with_the_essentials() {
     assert_eq!(log["consumer"]["name"], "carol");
     assert_eq!(log["upstream"], up.target());
     assert_eq!(log["client_ip"], "127.0.0.1");
-    assert_eq!(
-        log["request_id"],
-        reply.header("x-kong-request-id").unwrap()
+    let request_id = reply.header("x-kong-request-id").unwrap();
+    assert_eq!(log["request_id"], request_id);
+    // Kong's form: 32 lowercase hex digits.
+    assert_eq!(request_id.len(), 32, "{request_id}");
+    assert!(
+        request_id
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)),
+        "{request_id}"
     );
     assert!(log["latencies"]["proxy"].is_u64());
     assert!(log["latencies"]["upstream"].is_u64());
@@ -52,6 +58,7 @@ async fn one_line_per_request_with_the_essentials() {
 
     let reply = gw.get("/").await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_ne!(reply.header("x-kong-request-id").unwrap(), request_id);
     let log = gw.next_log().await;
     assert_eq!(log["status"], 401);
     assert!(log["consumer"].is_null());

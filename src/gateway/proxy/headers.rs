@@ -4,9 +4,10 @@
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 /// Headers that describe one connection (RFC 9110 §7.6.1, plus the legacy
-/// `Proxy-Connection`), never forwarded.
-const HOP_BY_HOP: [HeaderName; 9] = [
-    header::CONNECTION,
+/// `Proxy-Connection`), never forwarded. A `static`, not a `const`: a `const` array is built
+/// and dropped again at every use.
+static HOP_BY_HOP: [HeaderName; 9] = [
+    header::CONNECTION, // first: `remove_hop_by_hop` reads its values
     HeaderName::from_static("keep-alive"),
     header::PROXY_AUTHENTICATE,
     header::PROXY_AUTHORIZATION,
@@ -19,29 +20,44 @@ const HOP_BY_HOP: [HeaderName; 9] = [
 
 /// Removes hop-by-hop headers, including any the `Connection` header names.
 pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
-    // Most messages carry none: one pass over the names costs less than nine removals, each
-    // hashing its name (this runs twice per proxied request).
-    if !headers.keys().any(|name| HOP_BY_HOP.contains(name)) {
-        return;
+    // One pass over the names finds which are there: most requests carry none, most responses
+    // only `Connection: keep-alive`, and each removal hashes its name (this runs twice per
+    // proxied request).
+    let mut present = [false; HOP_BY_HOP.len()];
+    for name in headers.keys() {
+        if let Some(i) = HOP_BY_HOP.iter().position(|h| h == name) {
+            present[i] = true;
+        }
     }
-    let named: Vec<HeaderName> = headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
-        .collect();
-    for name in named {
-        headers.remove(name);
+    if present[0] {
+        // `HOP_BY_HOP[0]` is `Connection`: the headers it names go too. Its values are taken
+        // out first (usually one, so the rest collects nothing and allocates nothing).
+        let mut values = headers.get_all(header::CONNECTION).iter();
+        let first = values.next().cloned();
+        let rest: Vec<HeaderValue> = values.cloned().collect();
+        for value in first.iter().chain(&rest) {
+            let Ok(value) = value.to_str() else { continue };
+            for name in value.split(',') {
+                headers.remove(name.trim());
+            }
+        }
     }
-    for name in &HOP_BY_HOP {
+    for (name, _) in HOP_BY_HOP.iter().zip(present).filter(|(_, there)| *there) {
         headers.remove(name);
     }
 }
 
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+const X_FORWARDED_PATH: HeaderName = HeaderName::from_static("x-forwarded-path");
+const X_FORWARDED_PREFIX: HeaderName = HeaderName::from_static("x-forwarded-prefix");
+
 /// What the proxy tells the upstream about the original request.
 pub struct Forwarded<'a> {
-    pub client_ip: &'a str,
+    /// The client's address, formatted once per connection.
+    pub client_ip: &'a HeaderValue,
     pub proto: &'static str,
     /// The client's Host without the port.
     pub host: &'a str,
@@ -55,35 +71,30 @@ pub struct Forwarded<'a> {
 /// Sets `X-Forwarded-*` as Kong does with no trusted IPs: the client's own values are replaced,
 /// except `X-Forwarded-For`, to which the client address is appended.
 pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
-    let xff = HeaderName::from_static("x-forwarded-for");
     let previous: Vec<&str> = headers
-        .get_all(&xff)
+        .get_all(X_FORWARDED_FOR)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect();
-    let value = if previous.is_empty() {
-        f.client_ip.to_string()
+    if previous.is_empty() {
+        headers.insert(X_FORWARDED_FOR, f.client_ip.clone());
     } else {
-        format!("{}, {}", previous.join(", "), f.client_ip)
-    };
-    put(headers, xff, &value);
-    put(
-        headers,
-        HeaderName::from_static("x-forwarded-proto"),
-        f.proto,
-    );
-    put(headers, HeaderName::from_static("x-forwarded-host"), f.host);
-    put(
-        headers,
-        HeaderName::from_static("x-forwarded-port"),
-        &f.port.to_string(),
-    );
-    put(headers, HeaderName::from_static("x-forwarded-path"), f.path);
-    let prefix = HeaderName::from_static("x-forwarded-prefix");
+        let mut chain = previous.join(", ").into_bytes();
+        chain.extend_from_slice(b", ");
+        chain.extend_from_slice(f.client_ip.as_bytes());
+        match HeaderValue::from_bytes(&chain) {
+            Ok(v) => headers.insert(X_FORWARDED_FOR, v),
+            Err(_) => headers.insert(X_FORWARDED_FOR, f.client_ip.clone()),
+        };
+    }
+    headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(f.proto));
+    put(headers, X_FORWARDED_HOST, f.host);
+    headers.insert(X_FORWARDED_PORT, HeaderValue::from(f.port));
+    put(headers, X_FORWARDED_PATH, f.path);
     match f.prefix {
-        Some(p) => put(headers, prefix, p),
+        Some(p) => put(headers, X_FORWARDED_PREFIX, p),
         None => {
-            headers.remove(prefix);
+            headers.remove(X_FORWARDED_PREFIX);
         }
     }
 }
@@ -114,5 +125,28 @@ mod tests {
         remove_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key("x-kept"));
+    }
+
+    #[test]
+    fn every_connection_value_counts_and_odd_tokens_are_harmless() {
+        let mut h = HeaderMap::new();
+        h.append("connection", "X-One,, ".parse().unwrap());
+        h.append("connection", "x-two, not a name".parse().unwrap());
+        h.insert("x-one", "1".parse().unwrap());
+        h.insert("x-two", "2".parse().unwrap());
+        h.insert("proxy-connection", "keep-alive".parse().unwrap());
+        h.insert("x-kept", "1".parse().unwrap());
+        remove_hop_by_hop(&mut h);
+        assert_eq!(h.keys().collect::<Vec<_>>(), ["x-kept"]);
+    }
+
+    #[test]
+    fn without_hop_by_hop_headers_nothing_changes() {
+        let mut h = HeaderMap::new();
+        h.insert("x-a", "1".parse().unwrap());
+        h.append("x-a", "2".parse().unwrap());
+        let before = h.clone();
+        remove_hop_by_hop(&mut h);
+        assert_eq!(h, before);
     }
 }

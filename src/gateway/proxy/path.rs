@@ -113,29 +113,29 @@ pub fn upstream_path_v0(service_path: Option<&str>, req: &str, stripped: Option<
                         base_trimmed.to_string()
                     }
                 } else if postfix.starts_with('/') {
-                    format!("{base_trimmed}{postfix}")
+                    [base_trimmed, postfix].concat()
                 } else {
-                    format!("{base}{postfix}")
+                    [base, postfix].concat()
                 }
             } else if postfix.is_empty() {
                 if req.len() > 1 && req.ends_with('/') {
-                    format!("{base}/")
+                    [base, "/"].concat()
                 } else {
                     base.to_string()
                 }
             } else if postfix.starts_with('/') {
-                format!("{base}{postfix}")
+                [base, postfix].concat()
             } else {
-                format!("{base}/{postfix}")
+                [base, "/", postfix].concat()
             }
         }
         None => {
             if base.ends_with('/') {
-                format!("{base}{}", req.get(1..).unwrap_or(""))
+                [base, req.get(1..).unwrap_or("")].concat()
             } else if req == "/" {
                 base.to_string()
             } else {
-                format!("{base}{req}")
+                [base, req].concat()
             }
         }
     }

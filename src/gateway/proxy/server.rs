@@ -225,12 +225,10 @@ async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        let conn = Conn {
-            client_addr,
-            local_port,
-        };
+        let conn = Conn::new(client_addr, local_port);
         let shared = shared.clone();
-        let service = service_fn(move |request| handler::handle(shared.clone(), conn, request));
+        let service =
+            service_fn(move |request| handler::handle(shared.clone(), conn.clone(), request));
         let connection = builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service)
             .into_owned();
