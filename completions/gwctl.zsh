@@ -275,6 +275,7 @@ full\:"Also durable against power loss; slower (synchronous=FULL)"))' \
 '--admin-body-limit=[Largest accepted request body, in bytes (larger ones get 413)]:BYTES:_default' \
 '*--proxy-listen=[Address of the proxy (repeatable\: \`--proxy-listen 127.0.0.1\:8000 --proxy-listen \:8080\`)]:ADDR:_default' \
 '--access-log=[Write the access log (one JSON line per request) to this file instead of stdout]:FILE:_files' \
+'--proxy-client-timeout=[Close a proxy client connection that sends no complete request head for this many seconds, idle keep-alive time included (Kong'\''s client_header_timeout and keepalive_timeout)]:SECONDS:_default' \
 '--addr=[Admin API address]:ADDR:_default' \
 '--kong-addr=[Admin API address]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \

@@ -55,3 +55,70 @@ async fn a_port_in_use_is_a_clear_error() {
     assert!(message.contains(&addr.to_string()), "{message}");
     assert!(message.contains("in use"), "{message}");
 }
+
+#[tokio::test]
+async fn silent_and_idle_clients_are_disconnected_busy_ones_are_not() {
+    use http_body_util::{BodyExt, Empty};
+    use hyper_util::rt::TokioIo;
+    use std::time::Duration;
+    use tokio::io::AsyncReadExt;
+
+    let up = echo("a").await;
+    let entities = Entities::new()
+        .service("s", &up.url())
+        .route("r", "s", json!({"paths": ["/"]}));
+    let (_tx, rx) = watch::channel(Arc::new(entities.snapshot(1)));
+    let timeout = Duration::from_millis(500);
+    let running = proxy::start_with_health(
+        vec!["127.0.0.1:0".parse().unwrap()],
+        rx,
+        AccessLog::disabled(),
+        Arc::default(),
+        timeout,
+    )
+    .await
+    .unwrap();
+    let addr = running.addrs()[0];
+
+    // Never sends a request: closed once the timeout passes.
+    let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+
+    // Sends a request every 100 ms, for longer than the timeout: stays open throughout.
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let request = || {
+        http::Request::get("/x")
+            .header("host", "gw")
+            .body(Empty::<bytes::Bytes>::new())
+            .unwrap()
+    };
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let response = sender
+            .send_request(request())
+            .await
+            .expect("a busy keep-alive connection stays open");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.into_body().collect().await.unwrap();
+    }
+
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(5), silent.read(&mut buf))
+        .await
+        .expect("a silent client is disconnected");
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "unexpected bytes for a silent client: {read:?}"
+    );
+
+    // The same busy connection, once idle past the timeout, is closed too.
+    tokio::time::sleep(timeout * 3).await;
+    assert!(
+        sender.send_request(request()).await.is_err(),
+        "an idle keep-alive connection outlived the timeout"
+    );
+    running.shutdown().await;
+}

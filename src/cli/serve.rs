@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::ValueEnum;
 
@@ -66,6 +67,15 @@ pub struct Args {
     /// Do not write an access log at all.
     #[arg(long, conflicts_with = "access_log")]
     pub no_access_log: bool,
+    /// Close a proxy client connection that sends no complete request head for this many
+    /// seconds, idle keep-alive time included (Kong's client_header_timeout and keepalive_timeout).
+    #[arg(
+        long,
+        default_value_t = proxy::DEFAULT_CLIENT_TIMEOUT.as_secs(),
+        value_parser = clap::value_parser!(u64).range(1..),
+        value_name = "SECONDS"
+    )]
+    pub proxy_client_timeout: u64,
 }
 
 /// Parses a listen address with the proxy's one rule set (`HOST:PORT`, `localhost:PORT`,
@@ -121,7 +131,14 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         };
         let snapshots = gateway.snapshots.clone();
         let health = gateway.health.clone();
-        let proxy = match proxy::start_with_health(proxy_listen, snapshots, access_log, health).await
+        let proxy = match proxy::start_with_health(
+            proxy_listen,
+            snapshots,
+            access_log,
+            health,
+            Duration::from_secs(args.proxy_client_timeout),
+        )
+        .await
         {
             Ok(proxy) => proxy,
             Err(e) => {

@@ -26,6 +26,7 @@ pub mod upstream_client;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -52,22 +53,36 @@ pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
     })
 }
 
+/// How long a client connection may go without sending a complete request head, idle
+/// keep-alive time included, before it is closed: Kong's `client_header_timeout` and
+/// `keepalive_timeout`, both 60 s.
+pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// Binds `addrs` and starts proxying with the configuration from `snapshots`.
 pub async fn start(
     addrs: Vec<SocketAddr>,
     snapshots: watch::Receiver<Arc<Snapshot>>,
     access_log: AccessLog,
 ) -> anyhow::Result<RunningProxy> {
-    start_with_health(addrs, snapshots, access_log, Arc::default()).await
+    start_with_health(
+        addrs,
+        snapshots,
+        access_log,
+        Arc::default(),
+        DEFAULT_CLIENT_TIMEOUT,
+    )
+    .await
 }
 
 /// Like [`start`], keeping target health in `health` (shared with the Admin API, which
-/// reports and sets it).
+/// reports and sets it) and closing client connections silent for `client_timeout` (see
+/// [`DEFAULT_CLIENT_TIMEOUT`]).
 pub async fn start_with_health(
     addrs: Vec<SocketAddr>,
     snapshots: watch::Receiver<Arc<Snapshot>>,
     access_log: AccessLog,
     health: Arc<HealthBook>,
+    client_timeout: Duration,
 ) -> anyhow::Result<RunningProxy> {
     let mut listeners = Vec::with_capacity(addrs.len());
     for addr in addrs {
@@ -76,7 +91,7 @@ pub async fn start_with_health(
         })?;
         listeners.push(listener);
     }
-    server::run(listeners, snapshots, access_log, health)
+    server::run(listeners, snapshots, access_log, health, client_timeout)
 }
 
 #[cfg(test)]

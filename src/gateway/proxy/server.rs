@@ -7,10 +7,10 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -77,6 +77,7 @@ pub(super) fn run(
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     access_log: AccessLog,
     health: Arc<HealthBook>,
+    client_timeout: Duration,
 ) -> anyhow::Result<RunningProxy> {
     let persistent = Persistent {
         health,
@@ -105,7 +106,7 @@ pub(super) fn run(
         let shutdown = shutdown_rx.clone();
         let worker = std::thread::Builder::new()
             .name(format!("gwctl-proxy-{n}"))
-            .spawn(move || worker(mine, shared, shutdown))?;
+            .spawn(move || worker(mine, shared, shutdown, client_timeout))?;
         workers.push(worker);
     }
     let reload = tokio::spawn(reload_loop(snapshots, shared, applied_tx, shutdown_rx));
@@ -123,6 +124,7 @@ fn worker(
     listeners: Vec<std::net::TcpListener>,
     shared: Arc<Shared>,
     shutdown: watch::Receiver<bool>,
+    client_timeout: Duration,
 ) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -142,6 +144,7 @@ fn worker(
                     listener,
                     shared.clone(),
                     shutdown.clone(),
+                    client_timeout,
                 ))),
                 Err(e) => tracing::error!("proxy worker cannot use a listener: {e}"),
             }
@@ -206,10 +209,17 @@ async fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
+    client_timeout: Duration,
 ) {
     let local_port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
     let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // The head timer also runs while a keep-alive connection waits for its next request, so
+    // idle and stalled clients cannot hold connections (and file descriptors) forever.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(client_timeout);
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
@@ -229,12 +239,21 @@ async fn accept_loop(
         let shared = shared.clone();
         let service =
             service_fn(move |request| handler::handle(shared.clone(), conn.clone(), request));
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service)
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            // hyper's head timer starts only once the HTTP version is known, which takes the
+            // first bytes: a client that sends none is let go here.
+            let mut first = [0u8; 1];
+            if tokio::time::timeout(client_timeout, stream.peek(&mut first))
+                .await
+                .is_err()
+            {
+                tracing::debug!("proxy connection from {client_addr} sent nothing; closed");
+                return;
+            }
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!("proxy connection from {client_addr} ended: {e}");
             }
         });
