@@ -186,9 +186,10 @@ fn main() {
         format!("{user:.1} µs user + {system:.1} µs sys")
     };
     println!(
-        "CPU per request: gateway {}, nginx {}",
+        "CPU per request: gateway {}, nginx {}; gateway with 10000 routes {}",
         cpu(&gateway_runs),
-        cpu(&nginx_runs)
+        cpu(&nginx_runs),
+        cpu(&large_runs)
     );
     println!(
         "10000 routes vs 10 routes throughput: {}  [{:.0} vs {:.0} req/s]",
