@@ -91,7 +91,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
     let proxy_listen = args
         .proxy_listen
         .iter()
-        .map(|text| listen_addr("--proxy-listen", text))
+        .map(|text| proxy::parse_proxy_listen(text).map_err(|e| format!("--proxy-listen: {e}")))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| miette::miette!("{e}"))?;
     let initial_state = match &args.config {
@@ -147,9 +147,9 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             }
         };
         let proxy_addrs: Vec<String> = proxy
-            .addrs()
+            .listens()
             .iter()
-            .map(|a| format!("http://{a}"))
+            .map(|l| format!("{}://{}", if l.tls { "https" } else { "http" }, l.addr))
             .collect();
         println!(
             "gwctl admin API listening on http://{} (database {}, revision {}); proxy listening on {}",

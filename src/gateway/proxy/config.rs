@@ -15,6 +15,7 @@ use super::health_probe::Prober;
 use super::plugin_set::{Instance, NONE, PluginSet, Slot};
 use super::rate_counters::RateCounters;
 use super::router::{RouteSpec, Router, RouterBuilder};
+use super::tls::Certificates;
 use super::upstream_client::{ClientKey, client_key};
 use crate::gateway::plugins::{self, BuildEnv, EntityRef};
 use crate::gateway::snapshot::{Snapshot, foreign_id};
@@ -57,6 +58,8 @@ pub struct ProxyConfig {
     pub balancers: Vec<Arc<Balancer>>,
     pub plugins: PluginSet,
     pub directory: Arc<Directory>,
+    /// Server certificates for `ssl` listeners, by SNI.
+    pub certificates: Certificates,
     consumer_slots: HashMap<String, Slot>,
     /// Entities left out because they could not be used (bad regex, unusable plugin config).
     pub problems: Vec<String>,
@@ -240,6 +243,7 @@ impl ProxyConfig {
             );
         }
 
+        let certificates = Certificates::build(snapshot, &mut problems);
         ProxyConfig {
             revision: snapshot.revision,
             router,
@@ -248,6 +252,7 @@ impl ProxyConfig {
             balancers: balancers.into_values().collect(),
             plugins: plugin_set,
             directory: Arc::new(Directory::build(snapshot)),
+            certificates,
             consumer_slots,
             problems,
         }

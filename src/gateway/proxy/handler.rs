@@ -63,16 +63,19 @@ pub struct Conn {
     /// The client's IP as `X-Forwarded-For` carries it, formatted once per connection.
     pub client_ip: HeaderValue,
     pub local_port: u16,
+    /// `https` on a TLS listener, else `http`.
+    pub protocol: &'static str,
 }
 
 impl Conn {
-    pub fn new(client_addr: SocketAddr, local_port: u16) -> Conn {
+    pub fn new(client_addr: SocketAddr, local_port: u16, tls: bool) -> Conn {
         let client_ip = HeaderValue::from_str(&client_addr.ip().to_string())
             .expect("an IP address is a valid header value");
         Conn {
             client_addr,
             client_ip,
             local_port,
+            protocol: if tls { "https" } else { "http" },
         }
     }
 }
@@ -125,7 +128,7 @@ pub async fn handle(
         ));
     };
     let route = &config.routes[found.route];
-    if route.https_only {
+    if route.https_only && conn.protocol != "https" {
         let response = https_required(route, &client_host, &parts, &request_id);
         return Ok(finish_unrouted(
             &shared,
@@ -174,6 +177,7 @@ pub async fn handle(
     let prefix = stripped.map(|len| path[..len].to_string());
 
     let mut ctx = Ctx::new(parts, conn.client_addr, route.ident.clone());
+    ctx.protocol = conn.protocol;
     ctx.body = Some(body.map_err(Into::into).boxed());
     ctx.service = service.map(|s| s.ident.clone());
     ctx.upstream = upstream;
@@ -197,7 +201,12 @@ pub async fn handle(
         else {
             continue;
         };
-        if !instance.on_http {
+        let serves_protocol = if ctx.protocol == "https" {
+            instance.on_https
+        } else {
+            instance.on_http
+        };
+        if !serves_protocol {
             continue;
         }
         executed.push(instance.clone());

@@ -22,6 +22,7 @@ pub mod plugin_set;
 pub mod rate_counters;
 pub mod router;
 mod server;
+pub mod tls;
 pub mod upstream_client;
 
 use std::net::SocketAddr;
@@ -37,7 +38,7 @@ pub use server::RunningProxy;
 use crate::gateway::snapshot::Snapshot;
 use health::HealthBook;
 
-/// Parses a `--proxy-listen` value: `HOST:PORT`, `[V6]:PORT`, `localhost:PORT`, or `:PORT`
+/// Parses a listen address: `HOST:PORT`, `[V6]:PORT`, `localhost:PORT`, or `:PORT`
 /// (every interface, as Go-style tools write it).
 pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
     let text = text.trim();
@@ -53,6 +54,47 @@ pub fn parse_listen(text: &str) -> Result<SocketAddr, String> {
     })
 }
 
+/// A proxy listener: its address, and whether it terminates TLS (Kong's `ssl` flag).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listen {
+    pub addr: SocketAddr,
+    pub tls: bool,
+}
+
+impl From<SocketAddr> for Listen {
+    fn from(addr: SocketAddr) -> Listen {
+        Listen { addr, tls: false }
+    }
+}
+
+impl std::str::FromStr for Listen {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Listen, String> {
+        parse_proxy_listen(text)
+    }
+}
+
+/// Parses a `--proxy-listen` value: an address as [`parse_listen`] reads it, then Kong's
+/// flags: `ssl` terminates TLS; `http2` is accepted and changes nothing (HTTP/2 is always on).
+pub fn parse_proxy_listen(text: &str) -> Result<Listen, String> {
+    let mut words = text.split_whitespace();
+    let addr = parse_listen(words.next().unwrap_or(""))?;
+    let mut tls = false;
+    for flag in words {
+        match flag {
+            "ssl" => tls = true,
+            "http2" => {}
+            other => {
+                return Err(format!(
+                    "unsupported listen flag {other:?} in {text:?}: gwctl knows `ssl` and `http2`"
+                ));
+            }
+        }
+    }
+    Ok(Listen { addr, tls })
+}
+
 /// How long a client connection may go without sending a complete request head, idle
 /// keep-alive time included, before it is closed: Kong's `client_header_timeout` and
 /// `keepalive_timeout`, both 60 s.
@@ -65,7 +107,7 @@ pub async fn start(
     access_log: AccessLog,
 ) -> anyhow::Result<RunningProxy> {
     start_with_health(
-        addrs,
+        addrs.into_iter().map(Listen::from).collect(),
         snapshots,
         access_log,
         Arc::default(),
@@ -78,18 +120,18 @@ pub async fn start(
 /// reports and sets it) and closing client connections silent for `client_timeout` (see
 /// [`DEFAULT_CLIENT_TIMEOUT`]).
 pub async fn start_with_health(
-    addrs: Vec<SocketAddr>,
+    addrs: Vec<Listen>,
     snapshots: watch::Receiver<Arc<Snapshot>>,
     access_log: AccessLog,
     health: Arc<HealthBook>,
     client_timeout: Duration,
 ) -> anyhow::Result<RunningProxy> {
     let mut listeners = Vec::with_capacity(addrs.len());
-    for addr in addrs {
+    for Listen { addr, tls } in addrs {
         let listener = TcpListener::bind(addr).await.map_err(|e| {
             anyhow::anyhow!("cannot listen for proxy traffic on {addr}: {e} (is the port in use?)")
         })?;
-        listeners.push(listener);
+        listeners.push((listener, tls));
     }
     server::run(listeners, snapshots, access_log, health, client_timeout)
 }
@@ -107,5 +149,17 @@ mod tests {
         );
         assert_eq!(parse_listen("[::1]:9").unwrap().to_string(), "[::1]:9");
         assert!(parse_listen("8000").unwrap_err().contains("HOST:PORT"));
+    }
+
+    #[test]
+    fn proxy_listen_flags() {
+        let plain = parse_proxy_listen("127.0.0.1:8000").unwrap();
+        assert!(!plain.tls);
+        let tls = parse_proxy_listen(" :8443 http2 ssl ").unwrap();
+        assert_eq!(tls.addr.to_string(), "0.0.0.0:8443");
+        assert!(tls.tls);
+        let err = parse_proxy_listen(":8443 ssl reuseport").unwrap_err();
+        assert!(err.contains("reuseport") && err.contains("ssl"), "{err}");
+        assert!(parse_proxy_listen("").is_err());
     }
 }

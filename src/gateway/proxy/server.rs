@@ -16,16 +16,19 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tokio_rustls::TlsAcceptor;
 
 use super::access_log::AccessLog;
 use super::config::{Persistent, ProxyConfig};
 use super::handler::{self, Conn, Shared};
 use super::health::HealthBook;
+use super::{Listen, tls};
 use crate::gateway::snapshot::Snapshot;
 
 /// A running proxy: its addresses, the revision it serves, and a way to stop it.
 pub struct RunningProxy {
     addrs: Vec<SocketAddr>,
+    listens: Vec<Listen>,
     applied: watch::Receiver<u64>,
     shutdown: watch::Sender<bool>,
     reload: JoinHandle<()>,
@@ -36,6 +39,11 @@ impl RunningProxy {
     /// The bound listener addresses (with the real port when 0 was asked for).
     pub fn addrs(&self) -> &[SocketAddr] {
         &self.addrs
+    }
+
+    /// The listeners, with their bound addresses and whether they terminate TLS.
+    pub fn listens(&self) -> &[Listen] {
+        &self.listens
     }
 
     /// The revision of the configuration in use; changes after each swap.
@@ -73,7 +81,7 @@ fn worker_count() -> usize {
 }
 
 pub(super) fn run(
-    listeners: Vec<TcpListener>,
+    listeners: Vec<(TcpListener, bool)>,
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     access_log: AccessLog,
     health: Arc<HealthBook>,
@@ -90,17 +98,21 @@ pub(super) fn run(
     let shared = Arc::new(Shared::new(config, persistent, access_log));
     let (shutdown, shutdown_rx) = watch::channel(false);
 
-    let mut addrs = Vec::new();
+    let tls_config = tls::server_config(shared.clone());
+    let mut listens = Vec::new();
     let mut std_listeners = Vec::new();
-    for listener in listeners {
-        addrs.push(listener.local_addr()?);
-        std_listeners.push(listener.into_std()?);
+    for (listener, tls) in listeners {
+        listens.push(Listen {
+            addr: listener.local_addr()?,
+            tls,
+        });
+        std_listeners.push((listener.into_std()?, tls));
     }
     let mut workers = Vec::new();
     for n in 0..worker_count() {
         let mine = std_listeners
             .iter()
-            .map(|l| l.try_clone())
+            .map(|(l, tls)| Ok((l.try_clone()?, tls.then(|| tls_config.clone()))))
             .collect::<std::io::Result<Vec<_>>>()?;
         let shared = shared.clone();
         let shutdown = shutdown_rx.clone();
@@ -111,7 +123,8 @@ pub(super) fn run(
     }
     let reload = tokio::spawn(reload_loop(snapshots, shared, applied_tx, shutdown_rx));
     Ok(RunningProxy {
-        addrs,
+        addrs: listens.iter().map(|l| l.addr).collect(),
+        listens,
         applied,
         shutdown,
         reload,
@@ -119,9 +132,12 @@ pub(super) fn run(
     })
 }
 
+/// A listener as a worker receives it, with the TLS settings of `ssl` listeners.
+type WorkerListener = (std::net::TcpListener, Option<Arc<rustls::ServerConfig>>);
+
 /// One worker thread: a single-threaded runtime serving every listener until shutdown.
 fn worker(
-    listeners: Vec<std::net::TcpListener>,
+    listeners: Vec<WorkerListener>,
     shared: Arc<Shared>,
     shutdown: watch::Receiver<bool>,
     client_timeout: Duration,
@@ -138,10 +154,11 @@ fn worker(
     };
     runtime.block_on(async move {
         let mut loops = Vec::new();
-        for listener in listeners {
+        for (listener, tls) in listeners {
             match TcpListener::from_std(listener) {
                 Ok(listener) => loops.push(tokio::spawn(accept_loop(
                     listener,
+                    tls.map(TlsAcceptor::from),
                     shared.clone(),
                     shutdown.clone(),
                     client_timeout,
@@ -207,6 +224,7 @@ async fn reload_loop(
 
 async fn accept_loop(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
     client_timeout: Duration,
@@ -235,15 +253,16 @@ async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        let conn = Conn::new(client_addr, local_port);
+        let conn = Conn::new(client_addr, local_port, tls.is_some());
         let shared = shared.clone();
         let service =
             service_fn(move |request| handler::handle(shared.clone(), conn.clone(), request));
         let builder = builder.clone();
         let watcher = graceful.watcher();
+        let tls = tls.clone();
         tokio::spawn(async move {
             // hyper's head timer starts only once the HTTP version is known, which takes the
-            // first bytes: a client that sends none is let go here.
+            // first bytes (or a TLS handshake): a client that sends none is let go here.
             let mut first = [0u8; 1];
             if tokio::time::timeout(client_timeout, stream.peek(&mut first))
                 .await
@@ -252,8 +271,31 @@ async fn accept_loop(
                 tracing::debug!("proxy connection from {client_addr} sent nothing; closed");
                 return;
             }
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            if let Err(e) = watcher.watch(connection.into_owned()).await {
+            let ended = match tls {
+                None => {
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(connection.into_owned()).await
+                }
+                Some(acceptor) => {
+                    let stream =
+                        match tokio::time::timeout(client_timeout, acceptor.accept(stream)).await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(e)) => {
+                                tracing::debug!("TLS handshake with {client_addr} failed: {e}");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!("TLS handshake with {client_addr} timed out");
+                                return;
+                            }
+                        };
+                    let connection =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    watcher.watch(connection.into_owned()).await
+                }
+            };
+            if let Err(e) = ended {
                 tracing::debug!("proxy connection from {client_addr} ended: {e}");
             }
         });

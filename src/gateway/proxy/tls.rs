@@ -1,0 +1,226 @@
+//! TLS termination for `ssl` listeners: the certificate for each handshake is chosen by the
+//! client's SNI from the stored certificates and SNIs, as Kong does, and follows
+//! configuration changes like everything else (it is part of [`super::config::ProxyConfig`]).
+//!
+//! Lookup order for a server name: the exact SNI; the name with its first label replaced by
+//! `*` (`*.example.com`); the name with its last label replaced by `*` (`example.*`). With no
+//! match, or no name sent, the handshake fails: unlike Kong, gwctl has no default certificate.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustls::crypto::ring::sign::any_supported_type;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use serde_json::{Map, Value};
+
+use super::handler::Shared;
+use crate::gateway::snapshot::{Snapshot, foreign_id};
+
+/// A certificate with its key, and the alternate pair Kong allows (`cert_alt`/`key_alt`,
+/// typically ECDSA beside RSA) for clients that cannot use the first.
+struct KeyPair {
+    main: Arc<CertifiedKey>,
+    alternate: Option<Arc<CertifiedKey>>,
+}
+
+/// Server certificates by SNI.
+#[derive(Default)]
+pub struct Certificates {
+    by_name: HashMap<String, Arc<KeyPair>>,
+}
+
+impl Certificates {
+    /// Reads the snapshot's certificates and SNIs; a certificate that cannot be used is left
+    /// out with a problem that names it (never its key).
+    pub fn build(snapshot: &Snapshot, problems: &mut Vec<String>) -> Certificates {
+        let mut pairs: HashMap<String, Arc<KeyPair>> = HashMap::new();
+        for cert in snapshot.of_kind("certificates") {
+            let Some(id) = cert.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            match key_pair(&cert) {
+                Ok(pair) => {
+                    pairs.insert(id.to_string(), Arc::new(pair));
+                }
+                Err(why) => problems.push(format!("certificate {id} is not served: {why}")),
+            }
+        }
+        let mut by_name = HashMap::new();
+        for sni in snapshot.of_kind("snis") {
+            let (Some(name), Some(cert)) = (
+                sni.get("name").and_then(Value::as_str),
+                foreign_id(&sni, "certificate"),
+            ) else {
+                continue;
+            };
+            if let Some(pair) = pairs.get(cert) {
+                by_name.insert(name.to_ascii_lowercase(), pair.clone());
+            }
+        }
+        Certificates { by_name }
+    }
+
+    fn find(&self, server_name: &str) -> Option<&KeyPair> {
+        let name = server_name.to_ascii_lowercase();
+        let first_label_wild = name.split_once('.').map(|(_, rest)| format!("*.{rest}"));
+        let last_label_wild = name.rsplit_once('.').map(|(rest, _)| format!("{rest}.*"));
+        std::iter::once(Some(name))
+            .chain([first_label_wild, last_label_wild])
+            .flatten()
+            .find_map(|candidate| self.by_name.get(&candidate))
+            .map(|pair| &**pair)
+    }
+
+    /// The certificate for a handshake: the pair for the client's SNI, its alternate when the
+    /// client supports none of the main key's signature schemes.
+    fn choose(&self, hello: &ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let pair = self.find(hello.server_name()?)?;
+        let schemes = hello.signature_schemes();
+        match &pair.alternate {
+            Some(alternate) if pair.main.key.choose_scheme(schemes).is_none() => {
+                Some(alternate.clone())
+            }
+            _ => Some(pair.main.clone()),
+        }
+    }
+}
+
+fn key_pair(cert: &Map<String, Value>) -> Result<KeyPair, String> {
+    let text = |field: &str| cert.get(field).and_then(Value::as_str);
+    let main = certified_key(text("cert"), text("key"))?.ok_or("it has no certificate or key")?;
+    let alternate = certified_key(text("cert_alt"), text("key_alt"))
+        .map_err(|why| format!("cert_alt/key_alt: {why}"))?;
+    Ok(KeyPair {
+        main: Arc::new(main),
+        alternate: alternate.map(Arc::new),
+    })
+}
+
+fn certified_key(cert: Option<&str>, key: Option<&str>) -> Result<Option<CertifiedKey>, String> {
+    let (Some(cert), Some(key)) = (cert, key) else {
+        return Ok(None);
+    };
+    let chain = CertificateDer::pem_slice_iter(cert.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("its certificate cannot be read ({e})"))?;
+    if chain.is_empty() {
+        return Err("its certificate holds no PEM certificate".into());
+    }
+    // The error says what kind of problem, never any part of the key.
+    let key = PrivateKeyDer::from_pem_slice(key.as_bytes())
+        .map_err(|_| "its key is not a PEM private key".to_string())?;
+    let signer = any_supported_type(&key)
+        .map_err(|_| "its key type is not supported (RSA, ECDSA or Ed25519)".to_string())?;
+    let certified = CertifiedKey::new(chain, signer);
+    certified
+        .keys_match()
+        .map_err(|_| "its key does not belong to its certificate".to_string())?;
+    Ok(Some(certified))
+}
+
+/// Picks certificates from the configuration in use at each handshake.
+struct SniResolver(Arc<Shared>);
+
+impl std::fmt::Debug for SniResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SniResolver")
+    }
+}
+
+impl ResolvesServerCert for SniResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let chosen = self.0.config.load().certificates.choose(&hello);
+        if chosen.is_none() {
+            tracing::debug!(
+                sni = hello.server_name().unwrap_or(""),
+                "TLS handshake refused: no certificate for this name"
+            );
+        }
+        chosen
+    }
+}
+
+/// The TLS settings of `ssl` listeners: HTTP/2 and HTTP/1.1 offered by ALPN.
+pub fn server_config(shared: Arc<Shared>) -> Arc<rustls::ServerConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(SniResolver(shared)));
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const A_CERT: &str = include_str!("../../../tests/proxy_support/sni_a_cert.pem");
+    const A_KEY: &str = include_str!("../../../tests/proxy_support/sni_a_key.pem");
+    const WILD_KEY: &str = include_str!("../../../tests/proxy_support/sni_wild_key.pem");
+
+    fn entity(body: Value) -> Map<String, Value> {
+        body.as_object().unwrap().clone()
+    }
+
+    fn build(certificates: Vec<Value>, snis: Vec<Value>) -> (Certificates, Vec<String>) {
+        let snapshot = Snapshot::from_entities(
+            1,
+            [
+                (
+                    "certificates",
+                    certificates.into_iter().map(entity).collect(),
+                ),
+                ("snis", snis.into_iter().map(entity).collect()),
+            ],
+        );
+        let mut problems = Vec::new();
+        (Certificates::build(&snapshot, &mut problems), problems)
+    }
+
+    #[test]
+    fn unusable_certificates_are_named_without_their_keys() {
+        let (certificates, problems) = build(
+            vec![
+                json!({"id": "good", "cert": A_CERT, "key": A_KEY}),
+                json!({"id": "mismatched", "cert": A_CERT, "key": WILD_KEY}),
+                json!({"id": "garbage", "cert": A_CERT, "key": "not a key"}),
+            ],
+            vec![
+                json!({"name": "Good.Test", "certificate": {"id": "good"}}),
+                json!({"name": "bad.test", "certificate": {"id": "mismatched"}}),
+            ],
+        );
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("mismatched") && problems[0].contains("does not belong"));
+        assert!(problems[1].contains("garbage") && problems[1].contains("not a PEM private key"));
+        let key_body = WILD_KEY.lines().nth(1).unwrap();
+        assert!(problems.iter().all(|p| !p.contains(key_body)));
+        assert!(
+            certificates.find("good.test").is_some(),
+            "names match without case"
+        );
+        assert!(certificates.find("bad.test").is_none());
+    }
+
+    #[test]
+    fn wildcards_replace_one_label_at_either_end() {
+        let (certificates, _) = build(
+            vec![json!({"id": "c", "cert": A_CERT, "key": A_KEY})],
+            vec![
+                json!({"name": "*.example.com", "certificate": {"id": "c"}}),
+                json!({"name": "internal.*", "certificate": {"id": "c"}}),
+            ],
+        );
+        assert!(certificates.find("api.example.com").is_some());
+        assert!(certificates.find("internal.corp").is_some());
+        assert!(certificates.find("example.com").is_none());
+        assert!(certificates.find("a.b.example.com").is_none());
+        assert!(certificates.find("internal.corp.net").is_none());
+    }
+}

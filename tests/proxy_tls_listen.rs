@@ -1,0 +1,204 @@
+//! TLS termination on `ssl` listeners: the certificate follows the client's SNI (exact, then
+//! wildcard), changes with the configuration, and https requests get
+//! `X-Forwarded-Proto: https`, reach https-only routes and run https-only plugins.
+
+mod proxy_support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use gwctl::gateway::proxy::{self, AccessLog, Listen, RunningProxy};
+use gwctl::gateway::snapshot::Snapshot;
+use http::StatusCode;
+use proxy_support::*;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+const A_CERT: &str = include_str!("proxy_support/sni_a_cert.pem");
+const A_KEY: &str = include_str!("proxy_support/sni_a_key.pem");
+const WILD_CERT: &str = include_str!("proxy_support/sni_wild_cert.pem");
+const WILD_KEY: &str = include_str!("proxy_support/sni_wild_key.pem");
+
+fn der(pem: &str) -> Vec<u8> {
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .unwrap()
+        .to_vec()
+}
+
+struct Tls {
+    proxy: RunningProxy,
+    plain: SocketAddr,
+    tls: SocketAddr,
+    tx: watch::Sender<Arc<Snapshot>>,
+}
+
+impl Tls {
+    async fn start(entities: &Entities) -> Tls {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let (tx, rx) = watch::channel(Arc::new(entities.snapshot(1)));
+        let listens: Vec<Listen> = vec![
+            "127.0.0.1:0".parse().unwrap(),
+            "127.0.0.1:0 ssl".parse().unwrap(),
+        ];
+        let proxy = proxy::start_with_health(
+            listens,
+            rx,
+            AccessLog::disabled(),
+            Arc::default(),
+            proxy::DEFAULT_CLIENT_TIMEOUT,
+        )
+        .await
+        .unwrap();
+        let (plain, tls) = (proxy.listens()[0], proxy.listens()[1]);
+        assert!(!plain.tls && tls.tls);
+        Tls {
+            proxy,
+            plain: plain.addr,
+            tls: tls.addr,
+            tx,
+        }
+    }
+
+    /// GET `https://{name}:{port}{path}` on the TLS listener (whatever the name, it connects
+    /// to the gateway, and sends the name as SNI), returning the status, the body as JSON
+    /// when it is JSON, and the certificate the gateway presented.
+    async fn https(&self, name: &str, path: &str) -> Result<(StatusCode, Value, Vec<u8>), String> {
+        let client = reqwest::Client::builder()
+            .resolve(name, self.tls)
+            .danger_accept_invalid_certs(true)
+            .tls_info(true)
+            .build()
+            .unwrap();
+        let url = format!("https://{name}:{}{path}", self.tls.port());
+        let response = client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        let status = response.status();
+        let cert = response
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|i| i.peer_certificate())
+            .expect("the TLS info is recorded")
+            .to_vec();
+        let body = response.text().await.unwrap();
+        let body = serde_json::from_str(&body).unwrap_or(Value::String(body));
+        Ok((StatusCode::from_u16(status.as_u16()).unwrap(), body, cert))
+    }
+
+    async fn update(&self, entities: &Entities, revision: u64) {
+        self.tx.send_replace(Arc::new(entities.snapshot(revision)));
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            self.proxy.wait_for_revision(revision),
+        )
+        .await
+        .expect("the proxy applies the new configuration");
+    }
+}
+
+fn entities(upstream: &str) -> Entities {
+    Entities::new()
+        .service("s", upstream)
+        .route("open", "s", json!({"paths": ["/open"]}))
+        .route(
+            "secure",
+            "s",
+            json!({"paths": ["/secure"], "protocols": ["https"]}),
+        )
+        .route("keyed", "s", json!({"paths": ["/keyed"]}))
+        .add(
+            "plugins",
+            json!({"name": "key-auth", "route": fk("keyed"), "protocols": ["https"]}),
+        )
+        .add(
+            "certificates",
+            json!({"id": id("cert-a"), "cert": A_CERT, "key": A_KEY}),
+        )
+        .add(
+            "certificates",
+            json!({"id": id("cert-wild"), "cert": WILD_CERT, "key": WILD_KEY}),
+        )
+        .add(
+            "snis",
+            json!({"name": "a.test", "certificate": fk("cert-a")}),
+        )
+        .add(
+            "snis",
+            json!({"name": "*.wild.test", "certificate": fk("cert-wild")}),
+        )
+}
+
+#[tokio::test]
+async fn the_certificate_follows_the_sni() {
+    let up = echo("up").await;
+    let gw = Tls::start(&entities(&up.url())).await;
+
+    let (status, body, cert) = gw.https("a.test", "/open").await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cert, der(A_CERT));
+    assert_eq!(body["headers"]["x-forwarded-proto"], "https");
+    assert_eq!(
+        body["headers"]["x-forwarded-port"],
+        gw.tls.port().to_string()
+    );
+
+    let (status, _, cert) = gw.https("api.wild.test", "/open").await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cert, der(WILD_CERT));
+
+    // A wildcard covers one label only, and an unknown name gets no certificate at all.
+    for name in ["deep.api.wild.test", "nope.test"] {
+        let err = gw.https(name, "/open").await.unwrap_err();
+        let err = err.to_lowercase();
+        assert!(
+            err.contains("handshake") || err.contains("alert"),
+            "{name}: {err}"
+        );
+    }
+
+    // The plain listener still serves plain HTTP.
+    let reply = send("GET", &format!("http://{}/open", gw.plain), &[], "").await;
+    assert_eq!(reply.echoed()["headers"]["x-forwarded-proto"], "http");
+}
+
+#[tokio::test]
+async fn https_routes_and_plugins_apply_on_the_tls_listener_only() {
+    let up = echo("up").await;
+    let gw = Tls::start(&entities(&up.url())).await;
+
+    let reply = send("GET", &format!("http://{}/secure", gw.plain), &[], "").await;
+    assert_eq!(reply.status, StatusCode::UPGRADE_REQUIRED);
+    let (status, _, _) = gw.https("a.test", "/secure").await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+
+    // key-auth runs for https only.
+    let reply = send("GET", &format!("http://{}/keyed", gw.plain), &[], "").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let (status, _, _) = gw.https("a.test", "/keyed").await.unwrap();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn certificates_change_with_the_configuration() {
+    let up = echo("up").await;
+    let first = entities(&up.url());
+    let gw = Tls::start(&first).await;
+    assert!(gw.https("new.test", "/open").await.is_err());
+
+    // A new SNI is served as soon as the configuration that holds it is in use.
+    let second = first.add(
+        "snis",
+        json!({"name": "new.test", "certificate": fk("cert-wild")}),
+    );
+    gw.update(&second, 2).await;
+    let (status, _, cert) = gw.https("new.test", "/open").await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cert, der(WILD_CERT));
+    let (_, _, cert) = gw.https("a.test", "/open").await.unwrap();
+    assert_eq!(cert, der(A_CERT));
+}
