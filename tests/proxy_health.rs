@@ -422,3 +422,65 @@ async fn active_probes_send_the_upstreams_host_header() {
     }
     assert_eq!(*target.probe_host.lock().unwrap(), "app.example");
 }
+
+/// An https upstream (the `a.test` test certificate) that records the SNI of each handshake.
+async fn sni_recording_upstream() -> (SocketAddr, Arc<std::sync::Mutex<Vec<Option<String>>>>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let cert = include_str!("proxy_support/sni_a_cert.pem");
+    let key = include_str!("proxy_support/sni_a_key.pem");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from_pem_slice(cert.as_bytes()).unwrap()],
+            PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (acceptor, record) = (acceptor.clone(), record.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let sni = tls.get_ref().1.server_name().map(str::to_string);
+                record.lock().unwrap().push(sni);
+                let service = service_fn(|_req: Request<Incoming>| async {
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+#[tokio::test]
+async fn https_probes_send_the_configured_sni() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (addr, seen) = sni_recording_upstream().await;
+    let upstream = json!({"name": "pool.internal", "healthchecks": {"active": {
+        "type": "https",
+        "https_sni": "probe.test",
+        "https_verify_certificate": false,
+        "http_path": "/health",
+        "healthy": {"interval": 0.1, "successes": 1},
+    }}});
+    let _gw = Gateway::start(&pool_of(upstream, &[addr.to_string()], Entities::new())).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "no probe arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen.lock().unwrap()[0].as_deref(), Some("probe.test"));
+}

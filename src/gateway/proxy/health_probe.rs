@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue, Request};
+use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -140,7 +141,13 @@ async fn probe(active: &ActiveChecks, target: &Target, host_header: Option<&str>
             return Report::TcpFailure;
         }
     };
-    let client = probe_client(active.https_verify_certificate);
+    let client = probe_client(
+        active.https_verify_certificate,
+        active
+            .https_sni
+            .as_deref()
+            .filter(|_| active.kind == "https"),
+    );
     match tokio::time::timeout(timeout, client.request(request)).await {
         Ok(Ok(response)) => Report::Status(response.status().as_u16()),
         Ok(Err(_)) => Report::TcpFailure,
@@ -178,12 +185,30 @@ fn probe_request(
     Ok(request)
 }
 
-/// The clients probes use (pooled: a healthy target is not reconnected for every probe).
-fn probe_client(verify: bool) -> HttpClient {
-    static CLIENTS: OnceLock<[HttpClient; 2]> = OnceLock::new();
-    let clients = CLIENTS.get_or_init(|| {
-        let connect = Duration::from_secs(5);
-        [build_client(connect, false), build_client(connect, true)]
-    });
-    clients[usize::from(verify)].clone()
+/// Which probe client: whether it verifies certificates, and its fixed TLS name, if any.
+type ProbeClientKey = (bool, Option<String>);
+
+/// The clients probes use, one per (verify, `https_sni`) pair, kept for the process (pooled:
+/// a healthy target is not reconnected for every probe).
+fn probe_client(verify: bool, sni: Option<&str>) -> HttpClient {
+    static CLIENTS: OnceLock<Mutex<HashMap<ProbeClientKey, HttpClient>>> = OnceLock::new();
+    let mut clients = CLIENTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    clients
+        .entry((verify, sni.map(str::to_string)))
+        .or_insert_with(|| {
+            let name = sni.and_then(|sni| match ServerName::try_from(sni.to_string()) {
+                Ok(name) => Some(name),
+                Err(_) => {
+                    tracing::warn!(
+                        "health checks: https_sni {sni:?} is not a server name; ignored"
+                    );
+                    None
+                }
+            });
+            build_client(Duration::from_secs(5), verify, name)
+        })
+        .clone()
 }

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use hyper_rustls::HttpsConnector;
+use hyper_rustls::{FixedServerNameResolver, HttpsConnector};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -42,12 +42,18 @@ pub fn client(key: ClientKey) -> HttpClient {
         clients
             .borrow_mut()
             .entry(key)
-            .or_insert_with(|| build_client(Duration::from_millis(key.0), key.1))
+            .or_insert_with(|| build_client(Duration::from_millis(key.0), key.1, None))
             .clone()
     })
 }
 
-pub(super) fn build_client(connect_timeout: Duration, verify: bool) -> HttpClient {
+/// A client; `server_name` fixes the TLS name (SNI and the name verified) instead of taking
+/// it from each request's host.
+pub(super) fn build_client(
+    connect_timeout: Duration,
+    verify: bool,
+    server_name: Option<ServerName<'static>>,
+) -> HttpClient {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -58,11 +64,14 @@ pub(super) fn build_client(connect_timeout: Duration, verify: bool) -> HttpClien
     } else {
         non_verifying_config()
     };
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(http);
+        .https_or_http();
+    let builder = match server_name {
+        Some(name) => builder.with_server_name_resolver(FixedServerNameResolver::new(name)),
+        None => builder,
+    };
+    let https = builder.enable_http1().wrap_connector(http);
     Client::builder(TokioExecutor::new())
         .pool_timer(TokioTimer::new())
         .pool_idle_timeout(Duration::from_secs(60))
