@@ -98,7 +98,10 @@ pub(super) fn run(
     let shared = Arc::new(Shared::new(config, persistent, access_log));
     let (shutdown, shutdown_rx) = watch::channel(false);
 
-    let tls_config = tls::server_config(shared.clone());
+    let tls_config = listeners
+        .iter()
+        .any(|(_, tls)| *tls)
+        .then(|| tls::server_config(shared.clone()));
     let mut listens = Vec::new();
     let mut std_listeners = Vec::new();
     for (listener, tls) in listeners {
@@ -112,7 +115,7 @@ pub(super) fn run(
     for n in 0..worker_count() {
         let mine = std_listeners
             .iter()
-            .map(|(l, tls)| Ok((l.try_clone()?, tls.then(|| tls_config.clone()))))
+            .map(|(l, tls)| Ok((l.try_clone()?, tls_config.clone().filter(|_| *tls))))
             .collect::<std::io::Result<Vec<_>>>()?;
         let shared = shared.clone();
         let shutdown = shutdown_rx.clone();

@@ -4,7 +4,8 @@
 //!
 //! Lookup order for a server name: the exact SNI; the name with its first label replaced by
 //! `*` (`*.example.com`); the name with its last label replaced by `*` (`example.*`). With no
-//! match, or no name sent, the handshake fails: unlike Kong, gwctl has no default certificate.
+//! match, or no name sent, the client gets a self-signed default certificate made at start, as
+//! Kong makes one: clients that skip verification (`curl -k`) still connect.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -122,7 +123,11 @@ fn certified_key(cert: Option<&str>, key: Option<&str>) -> Result<Option<Certifi
 }
 
 /// Picks certificates from the configuration in use at each handshake.
-struct SniResolver(Arc<Shared>);
+struct SniResolver {
+    shared: Arc<Shared>,
+    /// For names no SNI matches; `None` only if generating it failed.
+    default: Option<Arc<CertifiedKey>>,
+}
 
 impl std::fmt::Debug for SniResolver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -132,15 +137,26 @@ impl std::fmt::Debug for SniResolver {
 
 impl ResolvesServerCert for SniResolver {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        let chosen = self.0.config.load().certificates.choose(&hello);
+        let chosen = self.shared.config.load().certificates.choose(&hello);
         if chosen.is_none() {
             tracing::debug!(
                 sni = hello.server_name().unwrap_or(""),
-                "TLS handshake refused: no certificate for this name"
+                "no certificate for this name: the default one answers"
             );
         }
-        chosen
+        chosen.or_else(|| self.default.clone())
     }
+}
+
+/// A self-signed certificate for `localhost`, `127.0.0.1` and `::1` with a new key, as Kong
+/// generates its default certificate.
+fn default_certificate() -> Result<CertifiedKey, String> {
+    let made =
+        rcgen::generate_simple_self_signed(["localhost", "127.0.0.1", "::1"].map(String::from))
+            .map_err(|e| e.to_string())?;
+    let key = PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
+    let signer = any_supported_type(&key).map_err(|e| e.to_string())?;
+    Ok(CertifiedKey::new(vec![made.cert.der().clone()], signer))
 }
 
 /// The TLS settings of `ssl` listeners: HTTP/2 and HTTP/1.1 offered by ALPN.
@@ -150,7 +166,16 @@ pub fn server_config(shared: Arc<Shared>) -> Arc<rustls::ServerConfig> {
         .with_safe_default_protocol_versions()
         .expect("ring supports the default TLS versions")
         .with_no_client_auth()
-        .with_cert_resolver(Arc::new(SniResolver(shared)));
+        .with_cert_resolver(Arc::new(SniResolver {
+            shared,
+            default: match default_certificate() {
+                Ok(certificate) => Some(Arc::new(certificate)),
+                Err(e) => {
+                    tracing::warn!("no default TLS certificate ({e}): names without an SNI fail");
+                    None
+                }
+            },
+        }));
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Arc::new(config)
 }
