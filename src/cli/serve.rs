@@ -72,7 +72,7 @@ pub struct Args {
     #[arg(
         long,
         default_value_t = proxy::DEFAULT_CLIENT_TIMEOUT.as_secs(),
-        value_parser = clap::value_parser!(u64).range(1..),
+        value_parser = clap::value_parser!(u64).range(1..=86_400),
         value_name = "SECONDS"
     )]
     pub proxy_client_timeout: u64,
