@@ -425,21 +425,10 @@ async fn active_probes_send_the_upstreams_host_header() {
 
 /// An https upstream (the `a.test` test certificate) that records the SNI of each handshake.
 async fn sni_recording_upstream() -> (SocketAddr, Arc<std::sync::Mutex<Vec<Option<String>>>>) {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let cert = include_str!("proxy_support/sni_a_cert.pem");
-    let key = include_str!("proxy_support/sni_a_key.pem");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from_pem_slice(cert.as_bytes()).unwrap()],
-            PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap(),
-        )
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let acceptor = tls_acceptor(
+        include_str!("proxy_support/sni_a_cert.pem"),
+        include_str!("proxy_support/sni_a_key.pem"),
+    );
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen = Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -306,3 +306,20 @@ pub async fn closed_port() -> SocketAddr {
     drop(listener);
     addr
 }
+
+/// A TLS acceptor presenting one PEM certificate and key (ring, the gateway's provider).
+pub fn tls_acceptor(cert: &str, key: &str) -> tokio_rustls::TlsAcceptor {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from_pem_slice(cert.as_bytes()).expect("a PEM certificate")],
+            PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("a PEM key"),
+        )
+        .expect("the key matches the certificate");
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
