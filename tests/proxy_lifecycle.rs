@@ -122,3 +122,69 @@ async fn silent_and_idle_clients_are_disconnected_busy_ones_are_not() {
     );
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_http2_client_that_stops_answering_is_disconnected() {
+    use http_body_util::{BodyExt, Empty};
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let up = echo("a").await;
+    let entities = Entities::new()
+        .service("s", &up.url())
+        .route("r", "s", json!({"paths": ["/"]}));
+    let (_tx, rx) = watch::channel(Arc::new(entities.snapshot(1)));
+    let running = proxy::start_with_health(
+        vec!["127.0.0.1:0".parse().unwrap()],
+        rx,
+        AccessLog::disabled(),
+        Arc::default(),
+        Duration::from_millis(300),
+    )
+    .await
+    .unwrap();
+    // A client that answers pings keeps its connection however long it stays quiet.
+    let stream = tokio::net::TcpStream::connect(running.addrs()[0])
+        .await
+        .unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    for _ in 0..2 {
+        let request = http::Request::get("http://gw/x")
+            .body(Empty::<bytes::Bytes>::new())
+            .unwrap();
+        let response = sender
+            .send_request(request)
+            .await
+            .expect("a live HTTP/2 connection stays open");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.into_body().collect().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
+
+    // The HTTP/2 preface and an empty SETTINGS frame, then nothing: this client reads what
+    // the gateway sends but never acknowledges its settings or answers its pings.
+    let mut client = tokio::net::TcpStream::connect(running.addrs()[0])
+        .await
+        .unwrap();
+    client
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .await
+        .unwrap();
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buf = [0u8; 1024];
+        loop {
+            match client.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "a silent HTTP/2 client kept its connection");
+    running.shutdown().await;
+}

@@ -241,6 +241,13 @@ async fn accept_loop(
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(client_timeout);
+    // HTTP/2 has no such timer in hyper: a client silent that long is pinged instead, and the
+    // connection closed if it does not answer (a peer that vanished without closing).
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(client_timeout)
+        .keep_alive_timeout(client_timeout);
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
