@@ -270,7 +270,7 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             [CompletionResult]::new('--admin-body-limit', '--admin-body-limit', [CompletionResultType]::ParameterName, 'Largest accepted request body, in bytes (larger ones get 413)')
             [CompletionResult]::new('--proxy-listen', '--proxy-listen', [CompletionResultType]::ParameterName, 'Address of the proxy (repeatable: `--proxy-listen 127.0.0.1:8000 --proxy-listen :8080`)')
             [CompletionResult]::new('--access-log', '--access-log', [CompletionResultType]::ParameterName, 'Write the access log (one JSON line per request) to this file instead of stdout')
-            [CompletionResult]::new('--proxy-client-timeout', '--proxy-client-timeout', [CompletionResultType]::ParameterName, 'Close a proxy client connection that sends no complete request head for this many seconds, idle keep-alive time included (Kong''s client_header_timeout and keepalive_timeout)')
+            [CompletionResult]::new('--proxy-client-timeout', '--proxy-client-timeout', [CompletionResultType]::ParameterName, 'Close a proxy client connection that sends no complete request head for this many seconds, idle keep-alive time included (Kong''s client_header_timeout and keepalive_timeout); HTTP/2 clients silent that long are pinged, and dropped if they do not answer')
             [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
