@@ -689,7 +689,7 @@ _gwctl() {
             return 0
             ;;
         gwctl__subcmd__serve)
-            opts="-v -q -h -V --admin-listen --db --config --admin-token --sync --admin-body-limit --proxy-listen --access-log --no-access-log --proxy-client-timeout --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
+            opts="-v -q -h -V --admin-listen --db --config --admin-token --sync --admin-body-limit --proxy-listen --access-log --no-access-log --proxy-client-timeout --proxy-tls-cert --proxy-tls-key --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -728,6 +728,14 @@ _gwctl() {
                     return 0
                     ;;
                 --proxy-client-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy-tls-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy-tls-key)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -259,6 +259,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --proxy-listen 'Address of the proxy (repeatable: `--proxy-listen 127.0.0.1:8000 --proxy-listen :8080`)'
             cand --access-log 'Write the access log (one JSON line per request) to this file instead of stdout'
             cand --proxy-client-timeout 'Close a proxy client connection that sends no complete request head for this many seconds, idle keep-alive time included (Kong''s client_header_timeout and keepalive_timeout); HTTP/2 clients silent that long are pinged, and dropped if they do not answer'
+            cand --proxy-tls-cert 'PEM certificate (chain) that `ssl` proxy listeners present for names no SNI matches, instead of a self-signed one made at start (Kong''s ssl_cert)'
+            cand --proxy-tls-key 'PEM private key of --proxy-tls-cert (Kong''s ssl_cert_key)'
             cand --addr 'Admin API address'
             cand --kong-addr 'Admin API address'
             cand --header 'Extra request header, `Name: value` (repeatable)'

@@ -208,6 +208,8 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l admin-body-limit -
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l proxy-listen -d 'Address of the proxy (repeatable: `--proxy-listen 127.0.0.1:8000 --proxy-listen :8080`)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l access-log -d 'Write the access log (one JSON line per request) to this file instead of stdout' -r -F
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l proxy-client-timeout -d 'Close a proxy client connection that sends no complete request head for this many seconds, idle keep-alive time included (Kong\'s client_header_timeout and keepalive_timeout); HTTP/2 clients silent that long are pinged, and dropped if they do not answer' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l proxy-tls-cert -d 'PEM certificate (chain) that `ssl` proxy listeners present for names no SNI matches, instead of a self-signed one made at start (Kong\'s ssl_cert)' -r -F
+complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l proxy-tls-key -d 'PEM private key of --proxy-tls-cert (Kong\'s ssl_cert_key)' -r -F
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l addr -l kong-addr -d 'Admin API address' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l timeout -d 'Request timeout in seconds' -r

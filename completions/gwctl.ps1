@@ -271,6 +271,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             [CompletionResult]::new('--proxy-listen', '--proxy-listen', [CompletionResultType]::ParameterName, 'Address of the proxy (repeatable: `--proxy-listen 127.0.0.1:8000 --proxy-listen :8080`)')
             [CompletionResult]::new('--access-log', '--access-log', [CompletionResultType]::ParameterName, 'Write the access log (one JSON line per request) to this file instead of stdout')
             [CompletionResult]::new('--proxy-client-timeout', '--proxy-client-timeout', [CompletionResultType]::ParameterName, 'Close a proxy client connection that sends no complete request head for this many seconds, idle keep-alive time included (Kong''s client_header_timeout and keepalive_timeout); HTTP/2 clients silent that long are pinged, and dropped if they do not answer')
+            [CompletionResult]::new('--proxy-tls-cert', '--proxy-tls-cert', [CompletionResultType]::ParameterName, 'PEM certificate (chain) that `ssl` proxy listeners present for names no SNI matches, instead of a self-signed one made at start (Kong''s ssl_cert)')
+            [CompletionResult]::new('--proxy-tls-key', '--proxy-tls-key', [CompletionResultType]::ParameterName, 'PEM private key of --proxy-tls-cert (Kong''s ssl_cert_key)')
             [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')

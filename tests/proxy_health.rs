@@ -246,7 +246,7 @@ impl Served {
             gateway.snapshots.clone(),
             gwctl::gateway::proxy::AccessLog::disabled(),
             gateway.health.clone(),
-            gwctl::gateway::proxy::DEFAULT_CLIENT_TIMEOUT,
+            gwctl::gateway::proxy::ClientSettings::default(),
         )
         .await
         .unwrap();

@@ -74,7 +74,10 @@ async fn silent_and_idle_clients_are_disconnected_busy_ones_are_not() {
         rx,
         AccessLog::disabled(),
         Arc::default(),
-        timeout,
+        proxy::ClientSettings {
+            timeout,
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
@@ -140,7 +143,10 @@ async fn an_http2_client_that_stops_answering_is_disconnected() {
         rx,
         AccessLog::disabled(),
         Arc::default(),
-        Duration::from_millis(300),
+        proxy::ClientSettings {
+            timeout: Duration::from_millis(300),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();

@@ -48,7 +48,7 @@ impl Tls {
             rx,
             AccessLog::disabled(),
             Arc::default(),
-            proxy::DEFAULT_CLIENT_TIMEOUT,
+            proxy::ClientSettings::default(),
         )
         .await
         .unwrap();
@@ -203,4 +203,63 @@ async fn certificates_change_with_the_configuration() {
     assert_eq!(cert, der(WILD_CERT));
     let (_, _, cert) = gw.https("a.test", "/open").await.unwrap();
     assert_eq!(cert, der(A_CERT));
+}
+
+#[tokio::test]
+async fn a_default_certificate_of_your_own_replaces_the_generated_one() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let up = echo("up").await;
+    let (_tx, rx) = watch::channel(Arc::new(entities(&up.url()).snapshot(1)));
+    let proxy = proxy::start_with_health(
+        vec!["127.0.0.1:0 ssl".parse().unwrap()],
+        rx,
+        AccessLog::disabled(),
+        Arc::default(),
+        proxy::ClientSettings {
+            default_certificate: Some(proxy::tls::default_certificate(A_CERT, A_KEY).unwrap()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let addr = proxy.addrs()[0];
+    let client = reqwest::Client::builder()
+        .danger_accept_invalid_certs(true)
+        .tls_info(true)
+        .build()
+        .unwrap();
+    let response = client
+        .get(format!("https://{addr}/open"))
+        .send()
+        .await
+        .unwrap();
+    let cert = response
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|i| i.peer_certificate())
+        .unwrap()
+        .to_vec();
+    assert_eq!(
+        cert,
+        der(A_CERT),
+        "a client sending no SNI gets the given default"
+    );
+}
+
+#[test]
+fn serve_refuses_a_default_certificate_whose_key_does_not_match() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/proxy_support");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gwctl"))
+        .args(["serve", "--db", ":memory:", "--proxy-tls-cert"])
+        .arg(dir.join("sni_a_cert.pem"))
+        .arg("--proxy-tls-key")
+        .arg(dir.join("sni_wild_key.pem"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("does not belong"), "{stderr}");
+    assert!(stderr.contains("sni_wild_key.pem"), "{stderr}");
+    let key_line = WILD_KEY.lines().nth(1).unwrap();
+    assert!(!stderr.contains(key_line), "{stderr}");
 }

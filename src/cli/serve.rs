@@ -3,13 +3,15 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ValueEnum;
+use rustls::sign::CertifiedKey;
 
 use super::{CliError, CliResult, Exit, Global, validate};
 use crate::gateway::admin_api::DEFAULT_BODY_LIMIT;
-use crate::gateway::proxy::{self, AccessLog};
+use crate::gateway::proxy::{self, AccessLog, ClientSettings, tls};
 use crate::gateway::server::{self, ServeOptions};
 use crate::gateway::store::Durability;
 use crate::state::{LoadOptions, State, assign_ids, load};
@@ -77,6 +79,13 @@ pub struct Args {
         value_name = "SECONDS"
     )]
     pub proxy_client_timeout: u64,
+    /// PEM certificate (chain) that `ssl` proxy listeners present for names no SNI matches,
+    /// instead of a self-signed one made at start (Kong's ssl_cert).
+    #[arg(long, value_name = "FILE", requires = "proxy_tls_key")]
+    pub proxy_tls_cert: Option<PathBuf>,
+    /// PEM private key of --proxy-tls-cert (Kong's ssl_cert_key).
+    #[arg(long, value_name = "FILE", requires = "proxy_tls_cert")]
+    pub proxy_tls_key: Option<PathBuf>,
 }
 
 /// Parses a listen address with the proxy's one rule set (`HOST:PORT`, `localhost:PORT`,
@@ -95,6 +104,10 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         .map(|text| proxy::parse_proxy_listen(text).map_err(|e| format!("--proxy-listen: {e}")))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| miette::miette!("{e}"))?;
+    let default_certificate = match (&args.proxy_tls_cert, &args.proxy_tls_key) {
+        (Some(cert), Some(key)) => Some(load_default_certificate(cert, key)?),
+        _ => None,
+    };
     let initial_state = match &args.config {
         Some(file) => Some(load_config(file, global)?),
         None => None,
@@ -137,7 +150,10 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             snapshots,
             access_log,
             health,
-            Duration::from_secs(args.proxy_client_timeout),
+            ClientSettings {
+                timeout: Duration::from_secs(args.proxy_client_timeout),
+                default_certificate,
+            },
         )
         .await
         {
@@ -167,6 +183,31 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         Ok::<_, miette::Report>(())
     })?;
     Ok(Exit::Success)
+}
+
+/// Reads `--proxy-tls-cert` and `--proxy-tls-key`; the error names the file or says what is
+/// wrong with the pair, never any part of the key.
+fn load_default_certificate(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<Arc<CertifiedKey>, CliError> {
+    let read = |flag: &str, path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| miette::miette!("{flag}: cannot read {}: {e}", path.display()))
+    };
+    let (cert_pem, key_pem) = (
+        read("--proxy-tls-cert", cert)?,
+        read("--proxy-tls-key", key)?,
+    );
+    Ok(
+        tls::default_certificate(&cert_pem, &key_pem).map_err(|why| {
+            miette::miette!(
+                "--proxy-tls-cert {} with --proxy-tls-key {}: {why}",
+                cert.display(),
+                key.display()
+            )
+        })?,
+    )
 }
 
 /// Loads `--config` with the same loader and diagnostics as `gwctl validate`; unknown plugins

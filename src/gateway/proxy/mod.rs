@@ -100,6 +100,26 @@ pub fn parse_proxy_listen(text: &str) -> Result<Listen, String> {
 /// `keepalive_timeout`, both 60 s.
 pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How the proxy's listeners treat their clients.
+#[derive(Clone)]
+pub struct ClientSettings {
+    /// How long a client connection may go without sending a complete request head, idle
+    /// keep-alive time included, before it is closed (HTTP/2 clients are pinged instead).
+    pub timeout: Duration,
+    /// What TLS listeners present for names no SNI matches (Kong's `ssl_cert`); without one,
+    /// a self-signed certificate is made at start.
+    pub default_certificate: Option<Arc<rustls::sign::CertifiedKey>>,
+}
+
+impl Default for ClientSettings {
+    fn default() -> ClientSettings {
+        ClientSettings {
+            timeout: DEFAULT_CLIENT_TIMEOUT,
+            default_certificate: None,
+        }
+    }
+}
+
 /// Binds `addrs` and starts proxying with the configuration from `snapshots`.
 pub async fn start(
     addrs: Vec<SocketAddr>,
@@ -111,20 +131,19 @@ pub async fn start(
         snapshots,
         access_log,
         Arc::default(),
-        DEFAULT_CLIENT_TIMEOUT,
+        ClientSettings::default(),
     )
     .await
 }
 
 /// Like [`start`], keeping target health in `health` (shared with the Admin API, which
-/// reports and sets it) and closing client connections silent for `client_timeout` (see
-/// [`DEFAULT_CLIENT_TIMEOUT`]).
+/// reports and sets it) and treating clients as `clients` says.
 pub async fn start_with_health(
     addrs: Vec<Listen>,
     snapshots: watch::Receiver<Arc<Snapshot>>,
     access_log: AccessLog,
     health: Arc<HealthBook>,
-    client_timeout: Duration,
+    clients: ClientSettings,
 ) -> anyhow::Result<RunningProxy> {
     let mut listeners = Vec::with_capacity(addrs.len());
     for Listen { addr, tls } in addrs {
@@ -133,7 +152,7 @@ pub async fn start_with_health(
         })?;
         listeners.push((listener, tls));
     }
-    server::run(listeners, snapshots, access_log, health, client_timeout)
+    server::run(listeners, snapshots, access_log, health, clients)
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use super::access_log::AccessLog;
 use super::config::{Persistent, ProxyConfig};
 use super::handler::{self, Conn, Shared};
 use super::health::HealthBook;
-use super::{Listen, tls};
+use super::{ClientSettings, Listen, tls};
 use crate::gateway::snapshot::Snapshot;
 
 /// A running proxy: its addresses, the revision it serves, and a way to stop it.
@@ -85,8 +85,9 @@ pub(super) fn run(
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     access_log: AccessLog,
     health: Arc<HealthBook>,
-    client_timeout: Duration,
+    clients: ClientSettings,
 ) -> anyhow::Result<RunningProxy> {
+    let client_timeout = clients.timeout;
     let persistent = Persistent {
         health,
         ..Persistent::default()
@@ -101,7 +102,7 @@ pub(super) fn run(
     let tls_config = listeners
         .iter()
         .any(|(_, tls)| *tls)
-        .then(|| tls::server_config(shared.clone()));
+        .then(|| tls::server_config(shared.clone(), clients.default_certificate));
     let mut listens = Vec::new();
     let mut std_listeners = Vec::new();
     for (listener, tls) in listeners {

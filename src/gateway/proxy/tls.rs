@@ -150,7 +150,7 @@ impl ResolvesServerCert for SniResolver {
 
 /// A self-signed certificate for `localhost`, `127.0.0.1` and `::1` with a new key, as Kong
 /// generates its default certificate.
-fn default_certificate() -> Result<CertifiedKey, String> {
+fn self_signed_certificate() -> Result<CertifiedKey, String> {
     let made =
         rcgen::generate_simple_self_signed(["localhost", "127.0.0.1", "::1"].map(String::from))
             .map_err(|e| e.to_string())?;
@@ -159,8 +159,19 @@ fn default_certificate() -> Result<CertifiedKey, String> {
     Ok(CertifiedKey::new(vec![made.cert.der().clone()], signer))
 }
 
-/// The TLS settings of `ssl` listeners: HTTP/2 and HTTP/1.1 offered by ALPN.
-pub fn server_config(shared: Arc<Shared>) -> Arc<rustls::ServerConfig> {
+/// A default certificate from PEM text (Kong's `ssl_cert` and `ssl_cert_key`).
+pub fn default_certificate(cert: &str, key: &str) -> Result<Arc<CertifiedKey>, String> {
+    certified_key(Some(cert), Some(key))?
+        .map(Arc::new)
+        .ok_or_else(|| "no certificate or key".to_string())
+}
+
+/// The TLS settings of `ssl` listeners: HTTP/2 and HTTP/1.1 offered by ALPN; `default` answers
+/// names no SNI matches (a self-signed certificate is made when it is `None`).
+pub fn server_config(
+    shared: Arc<Shared>,
+    default: Option<Arc<CertifiedKey>>,
+) -> Arc<rustls::ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -168,13 +179,13 @@ pub fn server_config(shared: Arc<Shared>) -> Arc<rustls::ServerConfig> {
         .with_no_client_auth()
         .with_cert_resolver(Arc::new(SniResolver {
             shared,
-            default: match default_certificate() {
+            default: default.or_else(|| match self_signed_certificate() {
                 Ok(certificate) => Some(Arc::new(certificate)),
                 Err(e) => {
                     tracing::warn!("no default TLS certificate ({e}): names without an SNI fail");
                     None
                 }
-            },
+            }),
         }));
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Arc::new(config)
