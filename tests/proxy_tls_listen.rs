@@ -263,3 +263,87 @@ fn serve_refuses_a_default_certificate_whose_key_does_not_match() {
     let key_line = WILD_KEY.lines().nth(1).unwrap();
     assert!(!stderr.contains(key_line), "{stderr}");
 }
+
+/// Accepts any server certificate, records it, and offers only ECDSA P-256 signatures, as a
+/// client that cannot use RSA keys would.
+#[derive(Debug)]
+struct EcdsaOnly(std::sync::Mutex<Vec<u8>>);
+
+impl rustls::client::danger::ServerCertVerifier for EcdsaOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        *self.0.lock().unwrap() = end_entity.to_vec();
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Ok(rustls::client::danger::HandshakeSignatureValid::assertion())
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        vec![rustls::SignatureScheme::ECDSA_NISTP256_SHA256]
+    }
+}
+
+#[tokio::test]
+async fn clients_that_cannot_use_the_main_key_get_the_alternate_certificate() {
+    let up = echo("up").await;
+    // a.test's certificate is RSA; its alternate is the ECDSA one.
+    let both = Entities::new()
+        .service("s", &up.url())
+        .route("open", "s", json!({"paths": ["/open"]}))
+        .add(
+            "certificates",
+            json!({"id": id("cert-a"), "cert": A_CERT, "key": A_KEY,
+                   "cert_alt": WILD_CERT, "key_alt": WILD_KEY}),
+        )
+        .add(
+            "snis",
+            json!({"name": "a.test", "certificate": fk("cert-a")}),
+        );
+    let gw = Tls::start(&both).await;
+    let (_, _, cert) = gw.https("a.test", "/open").await.unwrap();
+    assert_eq!(
+        cert,
+        der(A_CERT),
+        "clients that take RSA get the main certificate"
+    );
+
+    let verifier = Arc::new(EcdsaOnly(Default::default()));
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .dangerous()
+    .with_custom_certificate_verifier(verifier.clone())
+    .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(gw.tls).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("a.test").unwrap();
+    connector
+        .connect(name, tcp)
+        .await
+        .expect("the handshake succeeds with the ECDSA certificate");
+    assert_eq!(*verifier.0.lock().unwrap(), der(WILD_CERT));
+}

@@ -4,8 +4,9 @@
 //!
 //! Lookup order for a server name: the exact SNI; the name with its first label replaced by
 //! `*` (`*.example.com`); the name with its last label replaced by `*` (`example.*`). With no
-//! match, or no name sent, the client gets a self-signed default certificate made at start, as
-//! Kong makes one: clients that skip verification (`curl -k`) still connect.
+//! match, or no name sent, the client gets the default certificate: the one `serve` was given
+//! (`--proxy-tls-cert`), else a self-signed one made at start, as Kong makes one, so clients
+//! that skip verification (`curl -k`) still connect.
 
 use std::collections::HashMap;
 use std::sync::Arc;
