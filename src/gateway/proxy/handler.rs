@@ -276,7 +276,7 @@ async fn proxy(
     conn: Conn,
     outcome: &mut Outcome,
 ) -> Response<Body> {
-    let Some(target) = ctx.upstream.clone() else {
+    let Some(target) = ctx.upstream.as_ref() else {
         return ctx.error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             "no Service found with those values",
@@ -317,7 +317,7 @@ async fn proxy(
     );
     let plan = Plan {
         client: &client,
-        target: &target,
+        target,
         balancer: service
             .filter(|_| unchanged)
             .and_then(|s| s.balancer.as_deref()),
