@@ -173,7 +173,6 @@ pub async fn handle(
             },
         }
     });
-    let original_upstream = upstream.clone();
     let prefix = stripped.map(|len| path[..len].to_string());
 
     let mut ctx = Ctx::new(parts, conn.client_addr, route.ident.clone());
@@ -230,7 +229,6 @@ pub async fn handle(
             proxy(
                 &mut ctx,
                 service,
-                original_upstream.as_ref(),
                 prefix.as_deref(),
                 &raw_path,
                 &client_host,
@@ -269,7 +267,6 @@ pub async fn handle(
 async fn proxy(
     ctx: &mut Ctx,
     service: Option<&ServiceEntry>,
-    original: Option<&UpstreamTarget>,
     prefix: Option<&str>,
     raw_path: &str,
     client_host: &str,
@@ -308,8 +305,8 @@ async fn proxy(
         _ => RequestBody::Empty,
     };
     // The service's balancer applies unless a plugin sent the request elsewhere.
-    let unchanged = original.is_some_and(|o| {
-        o.scheme == target.scheme && o.host == target.host && o.port == target.port
+    let unchanged = service.is_some_and(|s| {
+        s.scheme == target.scheme && s.host == target.host && s.port == target.port
     });
     // Routes without a service (a plugin chose the upstream) get Kong's default timeouts.
     let client = upstream_client::client(
