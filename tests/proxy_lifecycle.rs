@@ -11,13 +11,39 @@ use proxy_support::*;
 use serde_json::json;
 use tokio::sync::watch;
 
-#[tokio::test]
-async fn several_listeners_serve_the_same_configuration() {
-    let up = echo("a").await;
+type Configuration = Arc<gwctl::gateway::snapshot::Snapshot>;
+
+/// A configuration with one catch-all route to `up`.
+fn one_route_to(up: &Echo) -> (watch::Sender<Configuration>, watch::Receiver<Configuration>) {
     let entities = Entities::new()
         .service("s", &up.url())
         .route("r", "s", json!({"paths": ["/"]}));
-    let (_tx, rx) = watch::channel(Arc::new(entities.snapshot(1)));
+    watch::channel(Arc::new(entities.snapshot(1)))
+}
+
+/// A proxy on one ephemeral port that closes silent clients after `timeout`.
+async fn start_with_client_timeout(
+    configuration: watch::Receiver<Configuration>,
+    timeout: std::time::Duration,
+) -> proxy::RunningProxy {
+    proxy::start_with_health(
+        vec!["127.0.0.1:0".parse().unwrap()],
+        configuration,
+        AccessLog::disabled(),
+        Arc::default(),
+        proxy::ClientSettings {
+            timeout,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn several_listeners_serve_the_same_configuration() {
+    let up = echo("a").await;
+    let (_tx, rx) = one_route_to(&up);
     let any = "127.0.0.1:0".parse().unwrap();
     let running = proxy::start(vec![any, any], rx, AccessLog::disabled())
         .await
@@ -64,23 +90,9 @@ async fn silent_and_idle_clients_are_disconnected_busy_ones_are_not() {
     use tokio::io::AsyncReadExt;
 
     let up = echo("a").await;
-    let entities = Entities::new()
-        .service("s", &up.url())
-        .route("r", "s", json!({"paths": ["/"]}));
-    let (_tx, rx) = watch::channel(Arc::new(entities.snapshot(1)));
+    let (_tx, rx) = one_route_to(&up);
     let timeout = Duration::from_millis(500);
-    let running = proxy::start_with_health(
-        vec!["127.0.0.1:0".parse().unwrap()],
-        rx,
-        AccessLog::disabled(),
-        Arc::default(),
-        proxy::ClientSettings {
-            timeout,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let running = start_with_client_timeout(rx, timeout).await;
     let addr = running.addrs()[0];
 
     // Never sends a request: closed once the timeout passes.
@@ -134,22 +146,8 @@ async fn an_http2_client_that_stops_answering_is_disconnected() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let up = echo("a").await;
-    let entities = Entities::new()
-        .service("s", &up.url())
-        .route("r", "s", json!({"paths": ["/"]}));
-    let (_tx, rx) = watch::channel(Arc::new(entities.snapshot(1)));
-    let running = proxy::start_with_health(
-        vec!["127.0.0.1:0".parse().unwrap()],
-        rx,
-        AccessLog::disabled(),
-        Arc::default(),
-        proxy::ClientSettings {
-            timeout: Duration::from_millis(300),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let (_tx, rx) = one_route_to(&up);
+    let running = start_with_client_timeout(rx, Duration::from_millis(300)).await;
     // A client that answers pings keeps its connection however long it stays quiet.
     let stream = tokio::net::TcpStream::connect(running.addrs()[0])
         .await
