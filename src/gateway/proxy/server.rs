@@ -27,7 +27,6 @@ use crate::gateway::snapshot::Snapshot;
 
 /// A running proxy: its addresses, the revision it serves, and a way to stop it.
 pub struct RunningProxy {
-    addrs: Vec<SocketAddr>,
     listens: Vec<Listen>,
     applied: watch::Receiver<u64>,
     shutdown: watch::Sender<bool>,
@@ -37,8 +36,8 @@ pub struct RunningProxy {
 
 impl RunningProxy {
     /// The bound listener addresses (with the real port when 0 was asked for).
-    pub fn addrs(&self) -> &[SocketAddr] {
-        &self.addrs
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        self.listens.iter().map(|l| l.addr).collect()
     }
 
     /// The listeners, with their bound addresses and whether they terminate TLS.
@@ -127,7 +126,6 @@ pub(super) fn run(
     }
     let reload = tokio::spawn(reload_loop(snapshots, shared, applied_tx, shutdown_rx));
     Ok(RunningProxy {
-        addrs: listens.iter().map(|l| l.addr).collect(),
         listens,
         applied,
         shutdown,

@@ -19,6 +19,7 @@ use rustls::sign::CertifiedKey;
 use serde_json::{Map, Value};
 
 use super::handler::Shared;
+use super::upstream_client::provider;
 use crate::gateway::snapshot::{Snapshot, foreign_id};
 
 /// A certificate with its key, and the alternate pair Kong allows (`cert_alt`/`key_alt`,
@@ -173,8 +174,7 @@ pub fn server_config(
     shared: Arc<Shared>,
     default: Option<Arc<CertifiedKey>>,
 ) -> Arc<rustls::ServerConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    let mut config = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .expect("ring supports the default TLS versions")
         .with_no_client_auth()

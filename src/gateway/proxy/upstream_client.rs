@@ -78,7 +78,8 @@ pub(super) fn build_client(
         .build(https)
 }
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+/// The one crypto provider of the proxy's TLS, client and server side.
+pub(super) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
