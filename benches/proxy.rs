@@ -36,9 +36,9 @@ fn main() {
         .unwrap_or(10);
     let static_port = free_port();
     let nginx_proxy_port = free_port();
-    // The static upstream is its own nginx, apart from the nginx that proxies: sharing worker
-    // processes would let nginx answer its proxied requests inside the same process, without
-    // the wake-up of another process that the gateway has to pay for each request.
+    // The static upstream is its own nginx, apart from the nginx that proxies, so the proxy's
+    // CPU time per request counts its own work only, as the gateway's does, and neither proxy
+    // shares processes with its upstream.
     let upstream_nginx = Nginx::start(
         &nginx,
         &format!(
