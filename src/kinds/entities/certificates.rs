@@ -18,17 +18,10 @@ fn pem(label: &'static str) -> crate::kinds::schema::FieldSchema {
 /// The SHA-256 of the first certificate in a PEM text (of its DER bytes), lowercase hex, as
 /// Kong's `cert_digest`; None when the text holds no decodable certificate.
 pub fn pem_digest(text: &str) -> Option<String> {
-    use base64::Engine as _;
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
     use sha2::{Digest, Sha256};
-    let body = text
-        .split("-----BEGIN CERTIFICATE-----")
-        .nth(1)?
-        .split("-----END CERTIFICATE-----")
-        .next()?;
-    let base64: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-    let der = base64::engine::general_purpose::STANDARD
-        .decode(base64)
-        .ok()?;
+    let der = CertificateDer::from_pem_slice(text.as_bytes()).ok()?;
     Some(
         Sha256::digest(der)
             .iter()
