@@ -375,3 +375,25 @@ fn select_tag_flag_tags_every_entity() {
     assert_eq!(doc["routes"][0]["tags"], serde_json::json!(["team-a"]));
     assert_eq!(doc["routes"][0]["service"], "s");
 }
+
+/// `gwctl … 2>&1 | head` closes stderr early: problems still end in gwctl's own exit code 1,
+/// not a panic (101) on the first write that finds the pipe closed.
+#[test]
+fn a_closed_stderr_does_not_turn_problems_into_a_panic() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gwctl"))
+        .args([
+            "serve",
+            "--db",
+            ":memory:",
+            "--config",
+            "fixtures/invalid/unknown-fields.yaml",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1));
+}

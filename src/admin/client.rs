@@ -1,6 +1,7 @@
 //! One HTTP client for the Admin API: headers, TLS, retries with backoff honouring
 //! `Retry-After`, an optional rate cap, and a count of requests sent.
 
+use std::io::Write as _;
 use std::sync::Arc;
 use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -140,7 +141,9 @@ impl AdminClient {
                     .as_ref()
                     .map(|r| r.status().as_u16().to_string())
                     .unwrap_or_else(|_| "no answer".into());
-                eprintln!(
+                // Not `eprintln!`, which panics when stderr is a closed pipe.
+                let _ = writeln!(
+                    std::io::stderr().lock(),
                     "{method} {path} → {status} ({:.1} ms)",
                     started.elapsed().as_secs_f64() * 1000.0
                 );

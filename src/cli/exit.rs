@@ -36,7 +36,7 @@ pub fn finish(result: CliResult) -> ExitCode {
         Ok(Exit::Problems) => ExitCode::from(1),
         Ok(Exit::Changes) => ExitCode::from(2),
         Err(CliError(report)) => {
-            eprintln!("{report:?}");
+            super::output::to_stderr(format_args!("{report:?}\n"));
             ExitCode::from(1)
         }
     }

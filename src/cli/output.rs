@@ -8,6 +8,17 @@ use super::{CliResult, Global};
 use crate::plan::model::{Outcome, Plan};
 use crate::plan::render::{human, json, markdown};
 
+/// Writes to stderr, ignoring failure: when stderr is a closed pipe (`gwctl … 2>&1 | head`),
+/// `eprint!` would panic instead of letting gwctl finish with its own exit code.
+pub fn to_stderr(text: impl std::fmt::Display) {
+    let _ = write!(std::io::stderr().lock(), "{text}");
+}
+
+/// Writes to stdout, ignoring failure, for the same reason (`gwctl … | head`).
+pub fn to_stdout(text: impl std::fmt::Display) {
+    let _ = write!(std::io::stdout().lock(), "{text}");
+}
+
 pub fn style(global: &Global) -> human::Style {
     human::Style {
         color: !global.no_color && std::io::stdout().is_terminal(),
@@ -43,7 +54,7 @@ pub fn print(global: &Global, report: &Report) {
             text.push_str(&human::render_summary(report.plan, report.outcome, style));
             let _ = stdout.write_all(text.as_bytes());
             if let Some(outcome) = report.outcome {
-                eprint!("{}", human::render_problems(report.plan, outcome));
+                to_stderr(human::render_problems(report.plan, outcome));
             }
             print_warnings(global, report.warnings);
         }
@@ -63,7 +74,7 @@ pub fn print(global: &Global, report: &Report) {
                     outcome.failed(),
                     outcome.skipped()
                 ));
-                eprint!("{}", human::render_problems(report.plan, outcome));
+                to_stderr(human::render_problems(report.plan, outcome));
             }
             let _ = stdout.write_all(text.as_bytes());
             print_warnings(global, report.warnings);
@@ -76,7 +87,7 @@ pub fn print_warnings(global: &Global, warnings: &[String]) {
         return;
     }
     for w in warnings {
-        eprintln!("warning: {w}");
+        to_stderr(format_args!("warning: {w}\n"));
     }
 }
 
@@ -90,7 +101,10 @@ pub fn with_json_errors(global: &Global, command: impl FnOnce() -> CliResult) ->
         && !PRINTED.with(|p| p.get())
     {
         let doc = json::document(&Plan::default(), None, &[], &[format!("{}", error.0)]);
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        to_stdout(format_args!(
+            "{}\n",
+            serde_json::to_string_pretty(&doc).unwrap_or_default()
+        ));
     }
     result
 }

@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use super::global::Format;
+use super::output::to_stdout;
 use super::sync::common::{ClientArgs, connect, error, runtime};
 use super::{CliResult, Exit, Global};
 
@@ -19,8 +20,8 @@ pub fn run(args: Args, global: &Global) -> CliResult {
     let rtt = started.elapsed();
     let ms = rtt.as_secs_f64() * 1000.0;
     match global.format {
-        Format::Json => println!(
-            "{}",
+        Format::Json => to_stdout(format_args!(
+            "{}\n",
             serde_json::to_string_pretty(&serde_json::json!({
                 "addr": client.addr(),
                 "version": info.version,
@@ -31,7 +32,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
                 "rtt_ms": (ms * 10.0).round() / 10.0,
             }))
             .map_err(error)?
-        ),
+        )),
         _ => {
             let what = if info.bundled {
                 "gwctl gateway"
@@ -43,11 +44,11 @@ pub fn run(args: Args, global: &Global) -> CliResult {
                 .as_deref()
                 .map(|e| format!(" ({e})"))
                 .unwrap_or_default();
-            println!(
-                "Reached {what} {}{edition} at {} in {ms:.1} ms",
+            to_stdout(format_args!(
+                "Reached {what} {}{edition} at {} in {ms:.1} ms\n",
                 info.version,
                 client.addr()
-            );
+            ));
         }
     }
     Ok(Exit::Success)

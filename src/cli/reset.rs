@@ -2,6 +2,7 @@
 
 use std::io::{IsTerminal, Write};
 
+use super::output::to_stderr;
 use super::sync::common::{connect, error, runtime, select_tags};
 use super::sync::{WriteArgs, apply_and_report};
 use super::{CliResult, Exit, Global};
@@ -43,7 +44,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
     )
     .map_err(error)?;
     if plan.is_empty() {
-        eprintln!("nothing to delete at {}", client.addr());
+        to_stderr(format_args!("nothing to delete at {}\n", client.addr()));
         return Ok(Exit::Success);
     }
     if !args.yes {
@@ -57,11 +58,11 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         } else {
             format!(" tagged {}", tags.join(","))
         };
-        eprint!(
+        to_stderr(format_args!(
             "This deletes {} entities{scope} from {}. Continue? [y/N] ",
             plan.changes.len(),
             client.addr()
-        );
+        ));
         let _ = std::io::stderr().flush();
         let mut answer = String::new();
         let _ = std::io::stdin().read_line(&mut answer);

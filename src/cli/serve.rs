@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::ValueEnum;
 use rustls::sign::CertifiedKey;
 
+use super::output::{to_stderr, to_stdout};
 use super::{CliError, CliResult, Exit, Global, validate};
 use crate::gateway::admin_api::DEFAULT_BODY_LIMIT;
 use crate::gateway::proxy::{self, AccessLog, ClientSettings, tls};
@@ -113,9 +114,9 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         None => None,
     };
     if !admin_listen.ip().is_loopback() && args.admin_token.is_none() {
-        eprintln!(
-            "warning: the Admin API listens on {admin_listen}, beyond this machine, without --admin-token"
-        );
+        to_stderr(format_args!(
+            "warning: the Admin API listens on {admin_listen}, beyond this machine, without --admin-token\n"
+        ));
     }
     let options = ServeOptions {
         admin_listen,
@@ -168,16 +169,16 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             .iter()
             .map(|l| format!("{}://{}", if l.tls { "https" } else { "http" }, l.addr))
             .collect();
-        println!(
-            "gwctl admin API listening on http://{} (database {}, revision {}); proxy listening on {}",
+        to_stdout(format_args!(
+            "gwctl admin API listening on http://{} (database {}, revision {}); proxy listening on {}\n",
             gateway.admin_addr,
             args.db.display(),
             gateway.store.revision(),
             proxy_addrs.join(", ")
-        );
+        ));
         let _ = std::io::stdout().flush();
         wait_for_signal().await;
-        eprintln!("shutting down");
+        to_stderr("shutting down\n");
         proxy.shutdown().await;
         gateway.shutdown().await;
         Ok::<_, miette::Report>(())
@@ -222,10 +223,7 @@ fn load_config(file: &std::path::Path, global: &Global) -> Result<State, CliErro
         Ok(loaded) => {
             if !global.quiet {
                 for warning in &loaded.warnings {
-                    eprint!(
-                        "{}",
-                        validate::render(warning, &loaded.sources, global.no_color)
-                    );
+                    to_stderr(validate::render(warning, &loaded.sources, global.no_color));
                 }
             }
             let mut state = loaded.state;
@@ -234,10 +232,7 @@ fn load_config(file: &std::path::Path, global: &Global) -> Result<State, CliErro
         }
         Err(failure) => {
             for problem in &failure.problems {
-                eprint!(
-                    "{}",
-                    validate::render(problem, &failure.sources, global.no_color)
-                );
+                to_stderr(validate::render(problem, &failure.sources, global.no_color));
             }
             Err(miette::miette!(
                 "{}: the configuration is invalid; the gateway was not started",

@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use super::output::to_stdout;
 use super::{CliResult, Exit, Global, global::Format};
 use crate::state::problem::{Problem, ProblemDiagnostic, Severity, Sources};
 use crate::state::{LoadOptions, load};
@@ -54,7 +55,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             match entities {
                 Some(n) if !failed => {
                     if !global.quiet {
-                        println!("valid: {n} entities{summary}");
+                        to_stdout(format_args!("valid: {n} entities{summary}\n"));
                     }
                 }
                 _ => {

@@ -3,6 +3,7 @@
 //! Line and column are looked up at the end, and only for files that have problems.
 
 use std::collections::HashMap;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -39,7 +40,9 @@ impl Stopwatch {
 
     fn lap(&mut self, phase: &str) {
         if let Some(start) = &mut self.0 {
-            eprintln!(
+            // Not `eprintln!`, which panics when stderr is a closed pipe.
+            let _ = writeln!(
+                std::io::stderr().lock(),
                 "gwctl timing: {phase:<10} {:>8.2} ms",
                 start.elapsed().as_secs_f64() * 1e3
             );
