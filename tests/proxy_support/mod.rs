@@ -216,6 +216,8 @@ pub async fn send(method: &str, url: &str, headers: &[(&str, &str)], body: &str)
 pub struct Echo {
     pub addr: SocketAddr,
     pub hits: Arc<AtomicUsize>,
+    /// TCP connections accepted.
+    pub connections: Arc<AtomicUsize>,
 }
 
 impl Echo {
@@ -230,6 +232,10 @@ impl Echo {
     pub fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
     }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
 }
 
 pub async fn echo(name: &str) -> Echo {
@@ -238,11 +244,14 @@ pub async fn echo(name: &str) -> Echo {
     let hits = Arc::new(AtomicUsize::new(0));
     let name = name.to_string();
     let counter = hits.clone();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let accepted = connections.clone();
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 return;
             };
+            accepted.fetch_add(1, Ordering::SeqCst);
             let name = name.clone();
             let counter = counter.clone();
             tokio::spawn(async move {
@@ -257,7 +266,11 @@ pub async fn echo(name: &str) -> Echo {
             });
         }
     });
-    Echo { addr, hits }
+    Echo {
+        addr,
+        hits,
+        connections,
+    }
 }
 
 async fn reflect(name: &str, req: Request<Incoming>) -> Response<Full<Bytes>> {

@@ -2,19 +2,18 @@
 //! timeouts (`write_timeout` while a streamed body goes out, then `read_timeout` for the
 //! answer), and retries of attempts that failed before the upstream saw the request.
 
-use std::error::Error as _;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Request, Response, Version};
-use hyper::body::Incoming;
 
 use super::balancer::Balancer;
 use super::body::{ReplaySlot, SendProgress};
 use super::health::Report;
-use super::upstream_client::HttpClient;
+use super::upstream_client::ClientKey;
+use super::upstream_pool::{self, PoolKey, PooledBody};
 use crate::gateway::plugins::{Body, UpstreamTarget, full_body};
 
 /// The request body in a form that can be sent more than once when possible.
@@ -44,7 +43,8 @@ impl RequestBody {
 
 /// How to reach the upstream for this request.
 pub struct Plan<'a> {
-    pub client: &'a HttpClient,
+    /// Which connector (connect timeout, certificate checks) reaches the upstream.
+    pub client: ClientKey,
     pub target: &'a UpstreamTarget,
     /// When set, each try asks the balancer for a target (retries move on to the next one).
     pub balancer: Option<&'a Balancer>,
@@ -55,7 +55,7 @@ pub struct Plan<'a> {
 }
 
 pub struct Upstreamed {
-    pub response: Response<Incoming>,
+    pub response: Response<PooledBody>,
     /// `host:port` of the target that answered.
     pub target: String,
     pub tries: u32,
@@ -122,8 +122,13 @@ pub async fn send(
                 });
             }
         };
+        let key = PoolKey {
+            client: plan.client,
+            https: plan.target.scheme == "https",
+            authority: authority.clone(),
+        };
         let sent = Instant::now();
-        let exchange = plan.client.request(request);
+        let exchange = upstream_pool::exchange(&key, request);
         let outcome = match &body {
             RequestBody::Stream(slot) => {
                 within_send_timeouts(plan, slot.progress(), exchange).await
@@ -142,9 +147,20 @@ pub async fn send(
                     latency: sent.elapsed(),
                 });
             }
+            Ok(Err(e))
+                if e.is_stale_connection()
+                    && head.method.is_idempotent()
+                    && body.for_attempt_possible() =>
+            {
+                // Not the upstream's failure, and not a try: the same request on a new
+                // connection (nginx does the same for idempotent requests).
+                tracing::debug!("upstream {authority} closed a kept-alive connection; resending");
+                tries -= 1;
+                continue;
+            }
             Ok(Err(e)) => {
-                let reason = describe(&e);
-                let timed_out = chain_has_timeout(&e);
+                let reason = e.describe();
+                let timed_out = e.timed_out();
                 report(if timed_out {
                     Report::Timeout
                 } else {
@@ -248,16 +264,10 @@ fn build_request(
     port: u16,
     body: Body,
 ) -> Result<Request<Body>, String> {
-    let uri = [
-        target.scheme.as_str(),
-        "://",
-        authority,
-        &target.path_and_query,
-    ]
-    .concat();
     let mut request = Request::new(body);
     *request.method_mut() = head.method.clone();
-    *request.uri_mut() = http::Uri::try_from(uri).map_err(|e| {
+    // Origin form: the connection already leads to `authority`.
+    *request.uri_mut() = http::Uri::try_from(target.path_and_query.as_str()).map_err(|e| {
         format!(
             "invalid upstream URI \"{}://{authority}{}\": {e}",
             target.scheme, target.path_and_query
@@ -280,28 +290,4 @@ fn build_request(
         .map_err(|_| format!("invalid Host header {host_header:?}"))?;
     request.headers_mut().insert(header::HOST, value);
     Ok(request)
-}
-
-fn describe(e: &hyper_util::client::legacy::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
-fn chain_has_timeout(e: &hyper_util::client::legacy::Error) -> bool {
-    let mut source = e.source();
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>()
-            && io.kind() == std::io::ErrorKind::TimedOut
-        {
-            return true;
-        }
-        source = s.source();
-    }
-    false
 }

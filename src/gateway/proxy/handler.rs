@@ -22,7 +22,7 @@ use super::log_phase::{self, LogJob, Outcome};
 use super::path::{normalize, upstream_path_v0};
 use super::plugin_set::{Instance, NONE, Slot};
 use super::router::RequestFacts;
-use super::upstream_client::{self, client_key};
+use super::upstream_client::client_key;
 use crate::gateway::plugins::{Body, Ctx, Flow, UpstreamTarget, error_response};
 
 /// Everything the request handlers share.
@@ -309,11 +309,8 @@ async fn proxy(
         s.scheme == target.scheme && s.host == target.host && s.port == target.port
     });
     // Routes without a service (a plugin chose the upstream) get Kong's default timeouts.
-    let client = upstream_client::client(
-        service.map_or(client_key(Duration::from_secs(60), true), |s| s.client),
-    );
     let plan = Plan {
-        client: &client,
+        client: service.map_or(client_key(Duration::from_secs(60), true), |s| s.client),
         target,
         balancer: service
             .filter(|_| unchanged)

@@ -24,6 +24,7 @@ pub mod router;
 mod server;
 pub mod tls;
 pub mod upstream_client;
+pub mod upstream_pool;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

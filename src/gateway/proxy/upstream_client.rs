@@ -1,10 +1,10 @@
-//! Pooled HTTP/1.1 clients to upstreams, plain or TLS (rustls with ring).
+//! Connectors to upstreams, plain or TLS (rustls with ring), and the pooled clients that
+//! active health probes use.
 //!
-//! A hyper connector has one connect timeout, so there is one client per distinct
-//! (`connect_timeout`, verify-certificates) pair. Each proxy worker thread keeps its own
-//! clients (a thread-local cache): a pooled connection is then always driven by the thread
-//! that uses it, and the cache outlives configurations, so a config change keeps the warm
-//! keep-alive connections.
+//! A hyper connector has one connect timeout, so there is one connector per distinct
+//! (`connect_timeout`, verify-certificates) pair. Each proxy worker thread keeps its own (a
+//! thread-local cache that outlives configurations); the connections they make are pooled per
+//! thread by `upstream_pool`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -21,9 +21,11 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 
 use crate::gateway::plugins::Body;
 
-pub type HttpClient = Client<HttpsConnector<HttpConnector>, Body>;
+pub type Connector = HttpsConnector<HttpConnector>;
+pub type HttpClient = Client<Connector, Body>;
 
-/// Which client a service uses: its connect timeout in ms, and whether to verify certificates.
+/// Which connector a service uses: its connect timeout in ms, and whether to verify
+/// certificates.
 pub type ClientKey = (u64, bool);
 
 pub fn client_key(connect_timeout: Duration, verify: bool) -> ClientKey {
@@ -31,29 +33,39 @@ pub fn client_key(connect_timeout: Duration, verify: bool) -> ClientKey {
 }
 
 thread_local! {
-    static CLIENTS: RefCell<HashMap<ClientKey, HttpClient>> = RefCell::new(HashMap::new());
+    static CONNECTORS: RefCell<HashMap<ClientKey, Connector>> = RefCell::new(HashMap::new());
 }
 
-/// This thread's client for `key`; `verify` checks upstream certificates against the system's
-/// roots (services with `tls_verify: false` skip that). Must run inside a Tokio runtime, which
-/// drives the client's connections.
-pub fn client(key: ClientKey) -> HttpClient {
-    CLIENTS.with(|clients| {
-        clients
+/// This thread's connector for `key`; `verify` checks upstream certificates against the
+/// system's roots (services with `tls_verify: false` skip that).
+pub fn connector(key: ClientKey) -> Connector {
+    CONNECTORS.with(|connectors| {
+        connectors
             .borrow_mut()
             .entry(key)
-            .or_insert_with(|| build_client(Duration::from_millis(key.0), key.1, None))
+            .or_insert_with(|| build_connector(Duration::from_millis(key.0), key.1, None))
             .clone()
     })
 }
 
-/// A client; `server_name` fixes the TLS name (SNI and the name verified) instead of taking
-/// it from each request's host.
+/// A pooled client (for health probes); `server_name` fixes the TLS name (SNI and the name
+/// verified) instead of taking it from each request's host.
 pub(super) fn build_client(
     connect_timeout: Duration,
     verify: bool,
     server_name: Option<ServerName<'static>>,
 ) -> HttpClient {
+    Client::builder(TokioExecutor::new())
+        .pool_timer(TokioTimer::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .build(build_connector(connect_timeout, verify, server_name))
+}
+
+fn build_connector(
+    connect_timeout: Duration,
+    verify: bool,
+    server_name: Option<ServerName<'static>>,
+) -> Connector {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     http.set_nodelay(true);
@@ -71,11 +83,7 @@ pub(super) fn build_client(
         Some(name) => builder.with_server_name_resolver(FixedServerNameResolver::new(name)),
         None => builder,
     };
-    let https = builder.enable_http1().wrap_connector(http);
-    Client::builder(TokioExecutor::new())
-        .pool_timer(TokioTimer::new())
-        .pool_idle_timeout(Duration::from_secs(60))
-        .build(https)
+    builder.enable_http1().wrap_connector(http)
 }
 
 /// The one crypto provider of the proxy's TLS, client and server side.

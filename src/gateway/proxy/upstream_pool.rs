@@ -1,0 +1,296 @@
+//! Keep-alive connections to upstreams, one pool per proxy worker thread.
+//!
+//! Built on hyper's connection API instead of hyper-util's pooled `Client`. Per request, that
+//! client hashed its pool key twice, boxed and moved large futures, and spawned a task that
+//! waited for the connection to become idle again: about a sixth of the proxy's user-space
+//! instructions per request. Here a connection goes back to its thread's pool when the
+//! response body has been read to its end (a body dropped halfway closes it, as it must), and
+//! is taken again only when hyper reports it ready for the next request.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
+use hyper::client::conn::http1;
+use tower_service::Service;
+
+use super::upstream_client::{ClientKey, connector};
+use crate::gateway::plugins::{Body, BoxError};
+
+/// How long a connection may wait unused in the pool (Kong's
+/// `upstream_keepalive_idle_timeout`).
+const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// At most this many idle connections per upstream address (Kong's
+/// `upstream_keepalive_pool_size`); beyond it the oldest is closed.
+const MAX_IDLE_PER_KEY: usize = 512;
+/// How often idle connections past their timeout are closed.
+const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
+/// Which connections are interchangeable: same connect settings, scheme and address.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PoolKey {
+    pub client: ClientKey,
+    pub https: bool,
+    /// `host:port`, as sent in the connect URI.
+    pub authority: String,
+}
+
+struct Idle {
+    sender: http1::SendRequest<Body>,
+    since: Instant,
+}
+
+#[derive(Default)]
+struct Pool {
+    idle: HashMap<PoolKey, VecDeque<Idle>>,
+}
+
+thread_local! {
+    static POOL: RefCell<Pool> = RefCell::new(Pool::default());
+    static SWEEPER_RUNNING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Why an exchange with the upstream failed.
+#[derive(Debug)]
+pub enum ExchangeError {
+    /// No connection could be made (refused, unresolvable, TLS handshake, connect timeout):
+    /// the upstream never saw the request, so it may be tried again.
+    Connect(BoxError),
+    /// The connection failed while the request or its answer was under way; `reused` when it
+    /// had served earlier requests.
+    Send { error: hyper::Error, reused: bool },
+}
+
+impl ExchangeError {
+    pub fn is_connect(&self) -> bool {
+        matches!(self, ExchangeError::Connect(_))
+    }
+
+    /// A kept-alive connection the upstream closed just as the request went out (its idle
+    /// timeout racing ours): no answer started, so an idempotent request may go out again.
+    pub fn is_stale_connection(&self) -> bool {
+        matches!(self, ExchangeError::Send { error, reused: true } if error.is_incomplete_message())
+    }
+
+    fn top(&self) -> &(dyn std::error::Error + 'static) {
+        match self {
+            ExchangeError::Connect(e) => e.as_ref(),
+            ExchangeError::Send { error, .. } => error,
+        }
+    }
+
+    /// The error and all its causes, for the access log and the 502's log line.
+    pub fn describe(&self) -> String {
+        let prefix = match self {
+            ExchangeError::Connect(_) => "connect failed: ",
+            ExchangeError::Send { .. } => "",
+        };
+        let mut text = [prefix, &self.top().to_string()].concat();
+        let mut source = self.top().source();
+        while let Some(s) = source {
+            text.push_str(": ");
+            text.push_str(&s.to_string());
+            source = s.source();
+        }
+        text
+    }
+
+    /// Whether a timeout (the connect timeout, say) caused it.
+    pub fn timed_out(&self) -> bool {
+        let mut source = Some(self.top());
+        while let Some(s) = source {
+            if let Some(io) = s.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::TimedOut
+            {
+                return true;
+            }
+            source = s.source();
+        }
+        false
+    }
+}
+
+/// Sends `request` (origin-form URI, final headers) to `key`'s upstream over an idle pooled
+/// connection, or a new one. A request that a reused connection could not take (the upstream
+/// closed it meanwhile) goes out again on another, as it never reached the upstream.
+pub async fn exchange(
+    key: &PoolKey,
+    mut request: Request<Body>,
+) -> Result<Response<PooledBody>, ExchangeError> {
+    loop {
+        let (mut sender, reused) = match take_idle(key) {
+            Some(sender) => (sender, true),
+            None => (connect(key).await?, false),
+        };
+        match sender.try_send_request(request).await {
+            Ok(response) => {
+                let (head, body) = response.into_parts();
+                let body = PooledBody {
+                    inner: body,
+                    connection: Some((key.clone(), sender)),
+                };
+                return Ok(Response::from_parts(head, body));
+            }
+            Err(mut failed) => match failed.take_message() {
+                Some(unsent) if reused => request = unsent,
+                _ => {
+                    return Err(ExchangeError::Send {
+                        error: failed.into_error(),
+                        reused,
+                    });
+                }
+            },
+        }
+    }
+}
+
+/// The most recently used idle connection to `key` that is ready for a request.
+fn take_idle(key: &PoolKey) -> Option<http1::SendRequest<Body>> {
+    POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let queue = pool.idle.get_mut(key)?;
+        let found = loop {
+            let Some(idle) = queue.pop_back() else {
+                break None;
+            };
+            if idle.sender.is_ready() && idle.since.elapsed() < IDLE_TIMEOUT {
+                break Some(idle.sender);
+            }
+            // Closed, expired, or (rarely) still finishing its last answer: let it go.
+        };
+        if queue.is_empty() {
+            pool.idle.remove(key);
+        }
+        found
+    })
+}
+
+fn put_back(key: PoolKey, sender: http1::SendRequest<Body>) {
+    if sender.is_closed() {
+        return;
+    }
+    POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let queue = pool.idle.entry(key).or_default();
+        if queue.len() >= MAX_IDLE_PER_KEY {
+            queue.pop_front();
+        }
+        queue.push_back(Idle {
+            sender,
+            since: Instant::now(),
+        });
+    });
+    start_sweeper();
+}
+
+async fn connect(key: &PoolKey) -> Result<http1::SendRequest<Body>, ExchangeError> {
+    let scheme = if key.https { "https://" } else { "http://" };
+    let uri = http::Uri::try_from([scheme, &key.authority, "/"].concat())
+        .map_err(|e| ExchangeError::Connect(e.into()))?;
+    let io = connector(key.client)
+        .call(uri)
+        .await
+        .map_err(ExchangeError::Connect)?;
+    let (sender, connection) = http1::handshake(io)
+        .await
+        .map_err(|e| ExchangeError::Connect(e.into()))?;
+    let authority = key.authority.clone();
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!("upstream connection to {authority} ended: {e}");
+        }
+    });
+    Ok(sender)
+}
+
+/// Closes this thread's connections idle past the timeout, every few seconds while any are
+/// pooled (a sender dropped here ends its connection task, which closes the socket).
+fn start_sweeper() {
+    if SWEEPER_RUNNING.with(|running| running.replace(true)) {
+        return;
+    }
+    if tokio::runtime::Handle::try_current().is_err() {
+        SWEEPER_RUNNING.with(|running| running.set(false));
+        return;
+    }
+    tokio::spawn(async {
+        loop {
+            tokio::time::sleep(SWEEP_EVERY).await;
+            let empty = POOL.with(|pool| {
+                let mut pool = pool.borrow_mut();
+                pool.idle.retain(|_, queue| {
+                    queue.retain(|idle| {
+                        !idle.sender.is_closed() && idle.since.elapsed() < IDLE_TIMEOUT
+                    });
+                    !queue.is_empty()
+                });
+                pool.idle.is_empty()
+            });
+            if empty {
+                SWEEPER_RUNNING.with(|running| running.set(false));
+                return;
+            }
+        }
+    });
+}
+
+/// How many idle connections this thread holds for `key` (for tests).
+pub fn idle_count(key: &PoolKey) -> usize {
+    POOL.with(|pool| pool.borrow().idle.get(key).map_or(0, VecDeque::len))
+}
+
+/// An upstream response body that hands its connection back to the pool once read to the end.
+pub struct PooledBody {
+    inner: Incoming,
+    connection: Option<(PoolKey, http1::SendRequest<Body>)>,
+}
+
+impl PooledBody {
+    fn release(&mut self) {
+        if let Some((key, sender)) = self.connection.take() {
+            put_back(key, sender);
+        }
+    }
+}
+
+impl HttpBody for PooledBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match &polled {
+            Poll::Ready(None) => self.release(),
+            Poll::Ready(Some(Ok(_))) if self.inner.is_end_stream() => self.release(),
+            // An unfinished answer leaves the connection unusable: it closes with the body.
+            Poll::Ready(Some(Err(_))) => self.connection = None,
+            _ => {}
+        }
+        polled.map_err(Into::into)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for PooledBody {
+    fn drop(&mut self) {
+        // Bodies that were empty from the start (HEAD, 204, 304) are never polled.
+        if self.inner.is_end_stream() {
+            self.release();
+        }
+    }
+}
