@@ -194,3 +194,37 @@ async fn an_http2_client_that_stops_answering_is_disconnected() {
     assert!(closed.is_ok(), "a silent HTTP/2 client kept its connection");
     running.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_http1_request_whose_first_packet_could_begin_http2_is_still_http1() {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let up = echo("a").await;
+    let gw = Gateway::start(&Entities::new().service("s", &up.url()).route(
+        "r",
+        "s",
+        json!({"paths": ["/"]}),
+    ))
+    .await;
+    // "P" alone could be the start of HTTP/2's preface ("PRI * HTTP/2.0…") or of a POST:
+    // the gateway must wait for more before choosing.
+    let mut stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    stream.write_all(b"P").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stream
+        .write_all(
+            b"OST /x HTTP/1.1\r\nhost: gw\r\ncontent-length: 2\r\nconnection: close\r\n\r\nhi",
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("the gateway answers")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.contains(r#""body":"hi""#), "{answer}");
+}
