@@ -87,7 +87,7 @@ async fn silent_and_idle_clients_are_disconnected_busy_ones_are_not() {
     use http_body_util::{BodyExt, Empty};
     use hyper_util::rt::TokioIo;
     use std::time::Duration;
-    use tokio::io::AsyncReadExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let up = echo("a").await;
     let (_tx, rx) = one_route_to(&up);
@@ -98,6 +98,10 @@ async fn silent_and_idle_clients_are_disconnected_busy_ones_are_not() {
 
     // Never sends a request: closed once the timeout passes.
     let mut silent = tokio::net::TcpStream::connect(addr).await.unwrap();
+    // Sends the start of HTTP/2's preface, then nothing: the gateway cannot yet tell HTTP/1
+    // from HTTP/2, and must not wait for more forever.
+    let mut half_preface = tokio::net::TcpStream::connect(addr).await.unwrap();
+    half_preface.write_all(b"PRI * HTTP/2.0\r\n").await.unwrap();
 
     // Sends a request every 100 ms, for longer than the timeout: stays open throughout.
     let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -128,6 +132,13 @@ async fn silent_and_idle_clients_are_disconnected_busy_ones_are_not() {
     assert!(
         matches!(read, Ok(0) | Err(_)),
         "unexpected bytes for a silent client: {read:?}"
+    );
+    let read = tokio::time::timeout(Duration::from_secs(5), half_preface.read(&mut buf))
+        .await
+        .expect("a client that stalls mid-preface is disconnected");
+    assert!(
+        matches!(read, Ok(0) | Err(_)),
+        "unexpected bytes for a stalled preface: {read:?}"
     );
 
     // The same busy connection, once idle past the timeout, is closed too.

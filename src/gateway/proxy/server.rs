@@ -13,7 +13,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
@@ -272,12 +272,8 @@ async fn accept_loop(
         tokio::spawn(async move {
             // hyper's head timer starts only once the HTTP version is known, which takes the
             // first bytes (or a TLS handshake): a client that sends none is let go here.
-            let mut first = [0u8; 1];
-            if tokio::time::timeout(client_timeout, stream.peek(&mut first))
-                .await
-                .is_err()
-            {
-                tracing::debug!("proxy connection from {client_addr} sent nothing; closed");
+            if !version_readable(&stream, client_timeout, tls.is_none()).await {
+                tracing::debug!("proxy connection from {client_addr} sent too little; closed");
                 return;
             }
             let ended = match tls {
@@ -312,3 +308,34 @@ async fn accept_loop(
     drop(listener);
     graceful.shutdown().await;
 }
+
+/// What an HTTP/2 connection without TLS (h2c, prior knowledge) starts with.
+const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Waits, at most `limit`, for the first bytes of a connection; on a plain listener, while they
+/// could still be the start of HTTP/2's preface, for enough to tell HTTP/1 from HTTP/2, since
+/// hyper's version sniffing has no timer of its own. False when the client sent too little in
+/// time, or closed. Nothing is consumed: hyper reads the same bytes.
+async fn version_readable(stream: &TcpStream, limit: Duration, plain: bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut first = [0u8; HTTP2_PREFACE.len()];
+    loop {
+        let peeked = match tokio::time::timeout_at(deadline, stream.peek(&mut first)).await {
+            Ok(Ok(n)) if n > 0 => n,
+            _ => return false,
+        };
+        let undecided = plain && peeked < first.len() && first[..peeked] == HTTP2_PREFACE[..peeked];
+        if !undecided {
+            return true;
+        }
+        // Rare (a request split after a few bytes, or a stalled preface). `peek` answers at
+        // once while bytes wait, so look again after a pause rather than spin.
+        if tokio::time::Instant::now() + PREFACE_POLL >= deadline {
+            return false;
+        }
+        tokio::time::sleep(PREFACE_POLL).await;
+    }
+}
+
+/// How often a connection that may be starting HTTP/2 is looked at again.
+const PREFACE_POLL: Duration = Duration::from_millis(10);
