@@ -151,7 +151,7 @@ async fn silent_and_idle_clients_are_disconnected_busy_ones_are_not() {
 }
 
 #[tokio::test]
-async fn an_http2_client_that_stops_answering_is_disconnected() {
+async fn http2_clients_that_stop_answering_or_stay_idle_are_disconnected() {
     use http_body_util::{BodyExt, Empty};
     use hyper_util::rt::{TokioExecutor, TokioIo};
     use std::time::Duration;
@@ -159,8 +159,8 @@ async fn an_http2_client_that_stops_answering_is_disconnected() {
 
     let up = echo("a").await;
     let (_tx, rx) = one_route_to(&up);
-    let running = start_with_client_timeout(rx, Duration::from_millis(800)).await;
-    // A client that answers pings keeps its connection however long it stays quiet.
+    let timeout = Duration::from_millis(800);
+    let running = start_with_client_timeout(rx, timeout).await;
     let stream = tokio::net::TcpStream::connect(running.addrs()[0])
         .await
         .unwrap();
@@ -168,20 +168,35 @@ async fn an_http2_client_that_stops_answering_is_disconnected() {
         hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
             .await
             .unwrap();
-    tokio::spawn(connection);
-    for _ in 0..2 {
-        // Each pause spans several ping rounds, all answered.
+    let connection = tokio::spawn(connection);
+    let mut get = |delay_ms: u64| {
         let request = http::Request::get("http://gw/x")
+            .header("x-echo-delay-ms", delay_ms.to_string())
             .body(Empty::<bytes::Bytes>::new())
             .unwrap();
-        let response = sender
-            .send_request(request)
-            .await
-            .expect("a live HTTP/2 connection stays open");
-        assert_eq!(response.status(), StatusCode::OK);
-        response.into_body().collect().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(2000)).await;
+        let response = sender.send_request(request);
+        async move {
+            let response = response.await.expect("a busy HTTP/2 connection stays open");
+            assert_eq!(response.status(), StatusCode::OK);
+            response.into_body().collect().await.unwrap();
+        }
+    };
+    // Busy for more than twice the timeout: stays open.
+    for _ in 0..6 {
+        get(0).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
+    // A request that lasts longer than the timeout keeps the connection busy: the next one,
+    // right after it, still goes through.
+    get(2 * timeout.as_millis() as u64).await;
+    get(0).await;
+    // Left idle, the connection is closed (a GOAWAY, then the end): the client's connection
+    // task finishes.
+    tokio::time::timeout(Duration::from_secs(8), connection)
+        .await
+        .expect("an idle HTTP/2 connection is closed")
+        .unwrap()
+        .expect("closed cleanly");
 
     // The HTTP/2 preface and an empty SETTINGS frame, then nothing: this client reads what
     // the gateway sends but never acknowledges its settings or answers its pings.

@@ -14,6 +14,7 @@ use http_body_util::BodyExt;
 use hyper::body::{Body as _, Incoming};
 
 use super::access_log::AccessLog;
+use super::activity::{Activity, TrackedBody};
 use super::body::{OnEndBody, ReadTimeoutBody, ReplaySlot};
 use super::config::{Persistent, ProxyConfig, RouteEntry, ServiceEntry};
 use super::forward::{self, ForwardError, Plan, RequestBody};
@@ -65,6 +66,8 @@ pub struct Conn {
     pub local_port: u16,
     /// `https` on a TLS listener, else `http`.
     pub protocol: &'static str,
+    /// Set on connections that may speak HTTP/2, which has no idle timer in hyper.
+    pub activity: Option<Arc<Activity>>,
 }
 
 impl Conn {
@@ -76,6 +79,7 @@ impl Conn {
             client_ip,
             local_port,
             protocol: if tls { "https" } else { "http" },
+            activity: None,
         }
     }
 }
@@ -96,6 +100,7 @@ pub async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
+    let in_flight = conn.activity.as_ref().map(Activity::begin);
     let config = shared.config.load_full();
     let request_id = shared.next_request_id();
     let (parts, body) = request.into_parts();
@@ -245,6 +250,10 @@ pub async fn handle(
     decorate(&mut response, &mut ctx, &outcome);
     outcome.status = response.status().as_u16();
 
+    let response = match in_flight {
+        Some(in_flight) => response.map(|body| TrackedBody::new(body, in_flight).boxed()),
+        None => response,
+    };
     if !shared.access_log.is_enabled() {
         // The log phase only feeds the access log: without one, nothing waits for the body.
         return Ok(response);

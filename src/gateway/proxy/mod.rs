@@ -7,6 +7,7 @@
 //! started with while new requests see the new one.
 
 pub mod access_log;
+mod activity;
 pub mod balancer;
 pub mod body;
 pub mod config;

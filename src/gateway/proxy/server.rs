@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use http::{Request, Response};
+use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -19,10 +21,12 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 
 use super::access_log::AccessLog;
+use super::activity::Activity;
 use super::config::{Persistent, ProxyConfig};
 use super::handler::{self, Conn, Shared};
 use super::health::HealthBook;
 use super::{ClientSettings, Listen, tls};
+use crate::gateway::plugins::BoxError;
 use crate::gateway::snapshot::Snapshot;
 
 /// A running proxy: its addresses, the revision it serves, and a way to stop it.
@@ -262,25 +266,35 @@ async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        let conn = Conn::new(client_addr, local_port, tls.is_some());
+        let mut conn = Conn::new(client_addr, local_port, tls.is_some());
         let shared = shared.clone();
-        let service =
-            service_fn(move |request| handler::handle(shared.clone(), conn.clone(), request));
         let builder = builder.clone();
-        let watcher = graceful.watcher();
+        // Held, not used to watch: `graceful.shutdown()` below waits until every connection
+        // task has dropped its watcher.
+        let in_progress = graceful.watcher();
+        let shutdown = shutdown.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
+            let _in_progress = in_progress;
             // hyper's head timer starts only once the HTTP version is known, which takes the
             // first bytes (or a TLS handshake): a client that sends none is let go here.
-            if !version_readable(&stream, client_timeout, tls.is_none()).await {
+            let version = first_bytes(&stream, client_timeout, tls.is_none()).await;
+            if version == FirstBytes::TooFew {
                 tracing::debug!("proxy connection from {client_addr} sent too little; closed");
                 return;
             }
+            // HTTP/1 connections have hyper's head timer; others (h2c, and TLS, where ALPN
+            // decides) are watched for idleness here.
+            let activity = (version != FirstBytes::Http1).then(Activity::new);
+            conn.activity = activity.clone();
+            let idle = activity.as_deref().map(|a| (a, client_timeout));
+            let service =
+                service_fn(move |request| handler::handle(shared.clone(), conn.clone(), request));
             let ended = match tls {
                 None => {
                     let connection =
                         builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                    watcher.watch(connection.into_owned()).await
+                    run_connection(connection, shutdown, idle).await
                 }
                 Some(acceptor) => {
                     let stream =
@@ -297,7 +311,7 @@ async fn accept_loop(
                         };
                     let connection =
                         builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-                    watcher.watch(connection.into_owned()).await
+                    run_connection(connection, shutdown, idle).await
                 }
             };
             if let Err(e) = ended {
@@ -312,29 +326,78 @@ async fn accept_loop(
 /// What an HTTP/2 connection without TLS (h2c, prior knowledge) starts with.
 const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
+/// What the first bytes of a connection tell.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum FirstBytes {
+    /// Not HTTP/2's preface: HTTP/1.
+    Http1,
+    /// HTTP/2's preface, or bytes under TLS.
+    Other,
+    /// Nothing (or too little to tell) within the client timeout, or the client closed.
+    TooFew,
+}
+
 /// Waits, at most `limit`, for the first bytes of a connection; on a plain listener, while they
 /// could still be the start of HTTP/2's preface, for enough to tell HTTP/1 from HTTP/2, since
-/// hyper's version sniffing has no timer of its own. False when the client sent too little in
-/// time, or closed. Nothing is consumed: hyper reads the same bytes.
-async fn version_readable(stream: &TcpStream, limit: Duration, plain: bool) -> bool {
+/// hyper's version sniffing has no timer of its own. Nothing is consumed: hyper reads the same
+/// bytes.
+async fn first_bytes(stream: &TcpStream, limit: Duration, plain: bool) -> FirstBytes {
     let deadline = tokio::time::Instant::now() + limit;
     let mut first = [0u8; HTTP2_PREFACE.len()];
     loop {
         let peeked = match tokio::time::timeout_at(deadline, stream.peek(&mut first)).await {
             Ok(Ok(n)) if n > 0 => n,
-            _ => return false,
+            _ => return FirstBytes::TooFew,
         };
-        let undecided = plain && peeked < first.len() && first[..peeked] == HTTP2_PREFACE[..peeked];
-        if !undecided {
-            return true;
+        if !plain {
+            return FirstBytes::Other;
+        }
+        if first[..peeked] != HTTP2_PREFACE[..peeked] {
+            return FirstBytes::Http1;
+        }
+        if peeked == first.len() {
+            return FirstBytes::Other;
         }
         // Rare (a request split after a few bytes, or a stalled preface). `peek` answers at
         // once while bytes wait, so look again after a pause rather than spin.
         if tokio::time::Instant::now() + PREFACE_POLL >= deadline {
-            return false;
+            return FirstBytes::TooFew;
         }
         tokio::time::sleep(PREFACE_POLL).await;
     }
+}
+
+/// Serves a connection until it ends. It is asked to finish (requests in progress complete,
+/// then it closes) when the proxy shuts down, or, with `idle`, once it has carried no request
+/// for the given time.
+async fn run_connection<I, S, B>(
+    connection: auto::UpgradeableConnection<'_, I, S, TokioExecutor>,
+    mut shutdown: watch::Receiver<bool>,
+    idle: Option<(&Activity, Duration)>,
+) -> Result<(), BoxError>
+where
+    S: hyper::service::Service<Request<Incoming>, Response = Response<B>>,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    tokio::pin!(connection);
+    let idle_closes = async {
+        match idle {
+            Some((activity, timeout)) => activity.idle_for(timeout).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        ended = connection.as_mut() => return ended,
+        _ = shutdown.wait_for(|stop| *stop) => {}
+        () = idle_closes => tracing::debug!("closing a connection idle for the client timeout"),
+    }
+    connection.as_mut().graceful_shutdown();
+    connection.await
 }
 
 /// How often a connection that may be starting HTTP/2 is looked at again.
