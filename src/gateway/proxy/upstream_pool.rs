@@ -125,7 +125,9 @@ pub async fn exchange(
     loop {
         let (mut sender, reused) = match take_idle(key) {
             Some(sender) => (sender, true),
-            None => (connect(key).await?, false),
+            // Boxed: connecting (TLS state included) would otherwise make every request's
+            // future kilobytes larger, and hyper moves that future once per request.
+            None => (Box::pin(connect(key)).await?, false),
         };
         match sender.try_send_request(request).await {
             Ok(response) => {
