@@ -227,15 +227,13 @@ async fn an_http1_request_whose_first_packet_could_begin_http2_is_still_http1() 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let up = echo("a").await;
-    let gw = Gateway::start(&Entities::new().service("s", &up.url()).route(
-        "r",
-        "s",
-        json!({"paths": ["/"]}),
-    ))
-    .await;
+    let (_tx, rx) = one_route_to(&up);
+    let running = start_with_client_timeout(rx, Duration::from_secs(10)).await;
     // "P" alone could be the start of HTTP/2's preface ("PRI * HTTP/2.0…") or of a POST:
     // the gateway must wait for more before choosing.
-    let mut stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(running.addrs()[0])
+        .await
+        .unwrap();
     stream.set_nodelay(true).unwrap();
     stream.write_all(b"P").await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;

@@ -5,18 +5,14 @@
 //! Kong (nginx) closes those after its keepalive timeout; so does the proxy, counting each
 //! request from its head until its response body has gone out, however long it streams.
 
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
-use hyper::body::{Body as HttpBody, Frame, SizeHint};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::gateway::plugins::{Body, BoxError};
+use super::body::{EndState, OnEnd};
 
 /// The requests in progress on one connection, and since when it has had none.
 pub struct Activity {
@@ -76,6 +72,11 @@ impl Activity {
 /// A request in progress; dropping it ends it.
 pub struct InFlight(Arc<Activity>);
 
+/// Ends the request when its response body ends.
+impl OnEnd for InFlight {
+    fn ended(self, _: EndState) {}
+}
+
 impl Drop for InFlight {
     fn drop(&mut self) {
         let activity = &self.0;
@@ -84,41 +85,6 @@ impl Drop for InFlight {
             activity.idle_since_ms.store(since, Ordering::SeqCst);
         }
         activity.ended.notify_waiters();
-    }
-}
-
-/// A response body that keeps its request counted as in progress until it is done.
-pub struct TrackedBody {
-    inner: Body,
-    _in_flight: InFlight,
-}
-
-impl TrackedBody {
-    pub fn new(inner: Body, in_flight: InFlight) -> TrackedBody {
-        TrackedBody {
-            inner,
-            _in_flight: in_flight,
-        }
-    }
-}
-
-impl HttpBody for TrackedBody {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
     }
 }
 

@@ -180,11 +180,15 @@ where
     }
 }
 
-/// Runs `on_end` once, when the body has been fully sent, failed, or was dropped because the
-/// client went away.
-pub struct OnEndBody {
-    inner: Body,
-    on_end: Option<Box<dyn FnOnce(EndState) + Send + Sync>>,
+/// Whether `polled`, a frame just polled from `body`, ended it, and how: its last frame came
+/// (hyper polls no further once `is_end_stream` says so), or it failed.
+fn ended_by<B: HttpBody, T, E>(polled: &Poll<Option<Result<T, E>>>, body: &B) -> Option<EndState> {
+    match polled {
+        Poll::Ready(None) => Some(EndState::Complete),
+        Poll::Ready(Some(Err(_))) => Some(EndState::Failed),
+        Poll::Ready(Some(Ok(_))) if body.is_end_stream() => Some(EndState::Complete),
+        _ => None,
+    }
 }
 
 /// How a response body ended.
@@ -195,8 +199,20 @@ pub enum EndState {
     ClientGone,
 }
 
-impl OnEndBody {
-    pub fn new(inner: Body, on_end: Box<dyn FnOnce(EndState) + Send + Sync>) -> OnEndBody {
+/// What runs when an `OnEndBody` ends.
+pub trait OnEnd {
+    fn ended(self, state: EndState);
+}
+
+/// Runs `on_end` once, when the body has been fully sent, failed, or was dropped because the
+/// client went away (or was dropped unread).
+pub struct OnEndBody<B: HttpBody, F: OnEnd> {
+    inner: B,
+    on_end: Option<F>,
+}
+
+impl<B: HttpBody, F: OnEnd> OnEndBody<B, F> {
+    pub fn new(inner: B, on_end: F) -> OnEndBody<B, F> {
         OnEndBody {
             inner,
             on_end: Some(on_end),
@@ -205,12 +221,17 @@ impl OnEndBody {
 
     fn finish(&mut self, state: EndState) {
         if let Some(f) = self.on_end.take() {
-            f(state);
+            f.ended(state);
         }
     }
 }
 
-impl HttpBody for OnEndBody {
+impl<B, F> HttpBody for OnEndBody<B, F>
+where
+    B: HttpBody<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+    F: OnEnd + Unpin,
+{
     type Data = Bytes;
     type Error = BoxError;
 
@@ -219,15 +240,10 @@ impl HttpBody for OnEndBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(None) => self.finish(EndState::Complete),
-            Poll::Ready(Some(Err(_))) => self.finish(EndState::Failed),
-            Poll::Ready(Some(Ok(_))) if self.inner.is_end_stream() => {
-                self.finish(EndState::Complete)
-            }
-            _ => {}
+        if let Some(end) = ended_by(&polled, &self.inner) {
+            self.finish(end);
         }
-        polled
+        polled.map(|frame| frame.map(|result| result.map_err(Into::into)))
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -239,8 +255,9 @@ impl HttpBody for OnEndBody {
     }
 }
 
-impl Drop for OnEndBody {
+impl<B: HttpBody, F: OnEnd> Drop for OnEndBody<B, F> {
     fn drop(&mut self) {
+        // Bodies empty from the start (HEAD, 204, 304) may never be polled.
         let state = if self.inner.is_end_stream() {
             EndState::Complete
         } else {

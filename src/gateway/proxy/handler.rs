@@ -14,7 +14,7 @@ use http_body_util::BodyExt;
 use hyper::body::{Body as _, Incoming};
 
 use super::access_log::AccessLog;
-use super::activity::{Activity, TrackedBody};
+use super::activity::Activity;
 use super::body::{OnEndBody, ReadTimeoutBody, ReplaySlot};
 use super::config::{Persistent, ProxyConfig, RouteEntry, ServiceEntry};
 use super::forward::{self, ForwardError, Plan, RequestBody};
@@ -251,7 +251,8 @@ pub async fn handle(
     outcome.status = response.status().as_u16();
 
     let response = match in_flight {
-        Some(in_flight) => response.map(|body| TrackedBody::new(body, in_flight).boxed()),
+        // The request counts as in progress until its body has gone out.
+        Some(in_flight) => response.map(|body| OnEndBody::new(body, in_flight).boxed()),
         None => response,
     };
     if !shared.access_log.is_enabled() {
@@ -268,7 +269,7 @@ pub async fn handle(
         outcome,
         raw_path,
     };
-    let body = OnEndBody::new(body, Box::new(move |end| log.run(end))).boxed();
+    let body = OnEndBody::new(body, log).boxed();
     Ok(Response::from_parts(head, body))
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value, json};
 
 use super::access_log::AccessLog;
-use super::body::EndState;
+use super::body::{EndState, OnEnd};
 use super::config::ProxyConfig;
 use super::handler::{Shared, ms};
 use super::plugin_set::Instance;
@@ -34,6 +34,13 @@ pub(super) struct LogJob {
     pub executed: Vec<Arc<Instance>>,
     pub outcome: Outcome,
     pub raw_path: String,
+}
+
+/// The log phase runs once the response body has gone out (or the client left).
+impl OnEnd for LogJob {
+    fn ended(self, end: EndState) {
+        self.run(end)
+    }
 }
 
 impl LogJob {

@@ -9,16 +9,14 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use http::{Request, Response};
-use hyper::body::{Body as HttpBody, Frame, Incoming, SizeHint};
+use hyper::body::Incoming;
 use hyper::client::conn::http1;
 use tower_service::Service;
 
+use super::body::{EndState, OnEnd, OnEndBody};
 use super::upstream_client::{ClientKey, connector};
 use crate::gateway::plugins::{Body, BoxError};
 
@@ -131,12 +129,8 @@ pub async fn exchange(
         };
         match sender.try_send_request(request).await {
             Ok(response) => {
-                let (head, body) = response.into_parts();
-                let body = PooledBody {
-                    inner: body,
-                    connection: Some((key.clone(), sender)),
-                };
-                return Ok(Response::from_parts(head, body));
+                let lent = ReturnToPool(key.clone(), sender);
+                return Ok(response.map(|body| OnEndBody::new(body, lent)));
             }
             Err(mut failed) => match failed.take_message() {
                 Some(unsent) if reused => request = unsent,
@@ -247,52 +241,16 @@ pub fn idle_count(key: &PoolKey) -> usize {
 }
 
 /// An upstream response body that hands its connection back to the pool once read to the end.
-pub struct PooledBody {
-    inner: Incoming,
-    connection: Option<(PoolKey, http1::SendRequest<Body>)>,
-}
+pub type PooledBody = OnEndBody<Incoming, ReturnToPool>;
 
-impl PooledBody {
-    fn release(&mut self) {
-        if let Some((key, sender)) = self.connection.take() {
-            put_back(key, sender);
-        }
-    }
-}
+/// A connection lent to one response: back to the pool when the answer was read whole,
+/// otherwise closed (the rest of that answer would be read as the next one's).
+pub struct ReturnToPool(PoolKey, http1::SendRequest<Body>);
 
-impl HttpBody for PooledBody {
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        match &polled {
-            Poll::Ready(None) => self.release(),
-            Poll::Ready(Some(Ok(_))) if self.inner.is_end_stream() => self.release(),
-            // An unfinished answer leaves the connection unusable: it closes with the body.
-            Poll::Ready(Some(Err(_))) => self.connection = None,
-            _ => {}
-        }
-        polled.map_err(Into::into)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
-impl Drop for PooledBody {
-    fn drop(&mut self) {
-        // Bodies that were empty from the start (HEAD, 204, 304) are never polled.
-        if self.inner.is_end_stream() {
-            self.release();
+impl OnEnd for ReturnToPool {
+    fn ended(self, state: EndState) {
+        if state == EndState::Complete {
+            put_back(self.0, self.1);
         }
     }
 }
