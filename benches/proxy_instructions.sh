@@ -4,6 +4,7 @@
 # change to the request path can be measured before and after it.
 #
 #   cargo build --release && benches/proxy_instructions.sh
+#   ROUTES=10000 benches/proxy_instructions.sh      # the same with 10,000 routes
 #
 # Needs valgrind, wrk and nginx (Debian: apt-get install -y valgrind wrk nginx-light). It runs
 # the release gwctl with one proxy worker under callgrind, proxying to a static nginx upstream;
@@ -51,22 +52,30 @@ http {
 CONF
 nginx -p "$dir" -c nginx.conf
 
-cat > "$dir/gw.yaml" <<CONF
-_format_version: "3.0"
-services:
-- name: static
-  url: http://127.0.0.1:$upstream_port
-  routes:
-  - name: bench
-    paths: [/bench]
-CONF
+# ROUTES=N configures routes /r0 … /rN-1 on the one service (as `cargo bench --bench proxy`
+# does) and requests /r(N/2); the default is the single route /bench.
+routes=${ROUTES:-}
+{
+    printf '_format_version: "3.0"\nservices:\n- name: static\n  url: http://127.0.0.1:%s\n  routes:\n' "$upstream_port"
+    if [ -z "$routes" ]; then
+        printf '  - name: bench\n    paths: [/bench]\n'
+    else
+        for i in $(seq 0 $((routes - 1))); do
+            printf '  - name: r%s\n    paths: [/r%s]\n' "$i" "$i"
+        done
+    fi
+} > "$dir/gw.yaml"
 
 GWCTL_PROXY_WORKERS=1 valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p" \
     "$gwctl" serve --config "$dir/gw.yaml" --db :memory: --no-access-log \
     --proxy-listen "127.0.0.1:$proxy_port" --admin-listen "127.0.0.1:$admin_port" \
     >"$dir/gwctl.log" 2>&1 &
 gw_pid=$!
-url="http://127.0.0.1:$proxy_port/bench/x"
+if [ -z "$routes" ]; then
+    url="http://127.0.0.1:$proxy_port/bench/x"
+else
+    url="http://127.0.0.1:$proxy_port/r$((routes / 2))/bench"
+fi
 for _ in $(seq 120); do curl -s -o /dev/null "$url" && break; sleep 1; done
 
 wrk -t1 -c8 -d3s "$url" >/dev/null
@@ -76,6 +85,6 @@ callgrind_control -d "$gw_pid" >/dev/null 2>&1
 dump=$(ls "$dir"/callgrind.*.1)
 total=$(callgrind_annotate "$dump" | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
 echo "requests: $requests"
-echo "user-space instructions per request: $((total / requests))"
+echo "user-space instructions per request${routes:+ with $routes routes}: $((total / requests))"
 cp "$dump" target/proxy-instructions.callgrind
 echo "profile: target/proxy-instructions.callgrind"
