@@ -326,6 +326,9 @@ async fn accept_loop(
 /// What an HTTP/2 connection without TLS (h2c, prior knowledge) starts with.
 const HTTP2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
+/// How often a connection that may be starting HTTP/2 is looked at again.
+const PREFACE_POLL: Duration = Duration::from_millis(10);
+
 /// What the first bytes of a connection tell.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum FirstBytes {
@@ -399,6 +402,3 @@ where
     connection.as_mut().graceful_shutdown();
     connection.await
 }
-
-/// How often a connection that may be starting HTTP/2 is looked at again.
-const PREFACE_POLL: Duration = Duration::from_millis(10);
