@@ -72,7 +72,8 @@ pub struct Args {
     pub no_access_log: bool,
     /// Close a proxy client connection that sends no complete request head for this many
     /// seconds, idle keep-alive time included (Kong's client_header_timeout and keepalive_timeout);
-    /// HTTP/2 clients silent that long are pinged, and dropped if they do not answer.
+    /// HTTP/2 connections close after as long without a request, and silent HTTP/2 clients
+    /// are pinged and dropped if they do not answer.
     #[arg(
         long,
         default_value_t = proxy::DEFAULT_CLIENT_TIMEOUT.as_secs(),

@@ -106,7 +106,8 @@ pub const DEFAULT_CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Clone)]
 pub struct ClientSettings {
     /// How long a client connection may go without sending a complete request head, idle
-    /// keep-alive time included, before it is closed (HTTP/2 clients are pinged instead).
+    /// keep-alive time included, before it is closed (HTTP/2: without a request in progress;
+    /// silent HTTP/2 clients are also pinged).
     pub timeout: Duration,
     /// What TLS listeners present for names no SNI matches (Kong's `ssl_cert`); without one,
     /// a self-signed certificate is made at start.
