@@ -128,7 +128,7 @@ pub async fn send(
             authority: authority.clone(),
         };
         let sent = Instant::now();
-        let exchange = upstream_pool::exchange(&key, request);
+        let exchange = upstream_pool::exchange(key, request);
         let outcome = match &body {
             RequestBody::Stream(slot) => {
                 within_send_timeouts(plan, slot.progress(), exchange).await

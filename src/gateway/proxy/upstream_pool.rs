@@ -117,19 +117,19 @@ impl ExchangeError {
 /// connection, or a new one. A request that a reused connection could not take (the upstream
 /// closed it meanwhile) goes out again on another, as it never reached the upstream.
 pub async fn exchange(
-    key: &PoolKey,
+    key: PoolKey,
     mut request: Request<Body>,
 ) -> Result<Response<PooledBody>, ExchangeError> {
     loop {
-        let (mut sender, reused) = match take_idle(key) {
+        let (mut sender, reused) = match take_idle(&key) {
             Some(sender) => (sender, true),
             // Boxed: connecting (TLS state included) would otherwise make every request's
             // future kilobytes larger, and hyper moves that future once per request.
-            None => (Box::pin(connect(key)).await?, false),
+            None => (Box::pin(connect(&key)).await?, false),
         };
         match sender.try_send_request(request).await {
             Ok(response) => {
-                let lent = ReturnToPool(key.clone(), sender);
+                let lent = ReturnToPool(key, sender);
                 return Ok(response.map(|body| OnEndBody::new(body, lent)));
             }
             Err(mut failed) => match failed.take_message() {
