@@ -4,11 +4,15 @@
 mod proxy_support;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use gwctl::gateway::proxy::{self, AccessLog};
 use http::StatusCode;
+use http_body_util::{BodyExt, Empty};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use proxy_support::*;
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 
 type Configuration = Arc<gwctl::gateway::snapshot::Snapshot>;
@@ -24,7 +28,7 @@ fn one_route_to(up: &Echo) -> (watch::Sender<Configuration>, watch::Receiver<Con
 /// A proxy on one ephemeral port that closes silent clients after `timeout`.
 async fn start_with_client_timeout(
     configuration: watch::Receiver<Configuration>,
-    timeout: std::time::Duration,
+    timeout: Duration,
 ) -> proxy::RunningProxy {
     proxy::start_with_health(
         vec!["127.0.0.1:0".parse().unwrap()],
@@ -84,11 +88,6 @@ async fn a_port_in_use_is_a_clear_error() {
 
 #[tokio::test]
 async fn silent_and_idle_clients_are_disconnected_busy_ones_are_not() {
-    use http_body_util::{BodyExt, Empty};
-    use hyper_util::rt::TokioIo;
-    use std::time::Duration;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
     let up = echo("a").await;
     let (_tx, rx) = one_route_to(&up);
     // Margins of several hundred milliseconds either way, for a loaded CI machine.
@@ -152,11 +151,6 @@ async fn silent_and_idle_clients_are_disconnected_busy_ones_are_not() {
 
 #[tokio::test]
 async fn http2_clients_that_stop_answering_or_stay_idle_are_disconnected() {
-    use http_body_util::{BodyExt, Empty};
-    use hyper_util::rt::{TokioExecutor, TokioIo};
-    use std::time::Duration;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
     let up = echo("a").await;
     let (_tx, rx) = one_route_to(&up);
     let timeout = Duration::from_millis(800);
@@ -223,9 +217,6 @@ async fn http2_clients_that_stop_answering_or_stay_idle_are_disconnected() {
 
 #[tokio::test]
 async fn an_http1_request_whose_first_packet_could_begin_http2_is_still_http1() {
-    use std::time::Duration;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
     let up = echo("a").await;
     let (_tx, rx) = one_route_to(&up);
     let running = start_with_client_timeout(rx, Duration::from_secs(10)).await;
