@@ -38,18 +38,93 @@ pub struct PoolKey {
     pub authority: String,
 }
 
-struct Idle {
-    sender: http1::SendRequest<Body>,
+/// What the pool needs to know of a connection: hyper's `SendRequest` in the proxy, a
+/// stand-in in the tests below.
+trait Pooled {
+    /// Ready to take a request now (not closed, not still finishing its last answer).
+    fn is_ready(&self) -> bool;
+    fn is_closed(&self) -> bool;
+}
+
+impl Pooled for http1::SendRequest<Body> {
+    fn is_ready(&self) -> bool {
+        http1::SendRequest::is_ready(self)
+    }
+
+    fn is_closed(&self) -> bool {
+        http1::SendRequest::is_closed(self)
+    }
+}
+
+struct Idle<C> {
+    connection: C,
     since: Instant,
 }
 
-#[derive(Default)]
-struct Pool {
-    idle: HashMap<PoolKey, VecDeque<Idle>>,
+/// Idle connections per key, most recently used last. Times are passed in, so the limits
+/// can be tested without waiting.
+struct Pool<C> {
+    idle: HashMap<PoolKey, VecDeque<Idle<C>>>,
+}
+
+impl<C> Default for Pool<C> {
+    fn default() -> Self {
+        Pool {
+            idle: HashMap::new(),
+        }
+    }
+}
+
+impl<C: Pooled> Pool<C> {
+    /// The most recently used idle connection to `key` that is ready for a request; the
+    /// closed, expired or (rarely) still busy ones met on the way are let go.
+    fn take(&mut self, key: &PoolKey, now: Instant) -> Option<C> {
+        let queue = self.idle.get_mut(key)?;
+        let found = loop {
+            let Some(idle) = queue.pop_back() else {
+                break None;
+            };
+            if idle.connection.is_ready() && now.duration_since(idle.since) < IDLE_TIMEOUT {
+                break Some(idle.connection);
+            }
+        };
+        if queue.is_empty() {
+            self.idle.remove(key);
+        }
+        found
+    }
+
+    /// Keeps `connection` for the next request to `key`, closing the oldest one beyond the
+    /// per-key limit.
+    fn put(&mut self, key: PoolKey, connection: C, now: Instant) {
+        if connection.is_closed() {
+            return;
+        }
+        let queue = self.idle.entry(key).or_default();
+        if queue.len() >= MAX_IDLE_PER_KEY {
+            queue.pop_front();
+        }
+        queue.push_back(Idle {
+            connection,
+            since: now,
+        });
+    }
+
+    /// Closes connections idle past the timeout (or closed by the upstream); whether none is
+    /// left.
+    fn sweep(&mut self, now: Instant) -> bool {
+        self.idle.retain(|_, queue| {
+            queue.retain(|idle| {
+                !idle.connection.is_closed() && now.duration_since(idle.since) < IDLE_TIMEOUT
+            });
+            !queue.is_empty()
+        });
+        self.idle.is_empty()
+    }
 }
 
 thread_local! {
-    static POOL: RefCell<Pool> = RefCell::new(Pool::default());
+    static POOL: RefCell<Pool<http1::SendRequest<Body>>> = RefCell::new(Pool::default());
     static SWEEPER_RUNNING: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -145,42 +220,12 @@ pub async fn exchange(
     }
 }
 
-/// The most recently used idle connection to `key` that is ready for a request.
 fn take_idle(key: &PoolKey) -> Option<http1::SendRequest<Body>> {
-    POOL.with(|pool| {
-        let mut pool = pool.borrow_mut();
-        let queue = pool.idle.get_mut(key)?;
-        let found = loop {
-            let Some(idle) = queue.pop_back() else {
-                break None;
-            };
-            if idle.sender.is_ready() && idle.since.elapsed() < IDLE_TIMEOUT {
-                break Some(idle.sender);
-            }
-            // Closed, expired, or (rarely) still finishing its last answer: let it go.
-        };
-        if queue.is_empty() {
-            pool.idle.remove(key);
-        }
-        found
-    })
+    POOL.with(|pool| pool.borrow_mut().take(key, Instant::now()))
 }
 
 fn put_back(key: PoolKey, sender: http1::SendRequest<Body>) {
-    if sender.is_closed() {
-        return;
-    }
-    POOL.with(|pool| {
-        let mut pool = pool.borrow_mut();
-        let queue = pool.idle.entry(key).or_default();
-        if queue.len() >= MAX_IDLE_PER_KEY {
-            queue.pop_front();
-        }
-        queue.push_back(Idle {
-            sender,
-            since: Instant::now(),
-        });
-    });
+    POOL.with(|pool| pool.borrow_mut().put(key, sender, Instant::now()));
     start_sweeper();
 }
 
@@ -217,16 +262,7 @@ fn start_sweeper() {
     tokio::spawn(async {
         loop {
             tokio::time::sleep(SWEEP_EVERY).await;
-            let empty = POOL.with(|pool| {
-                let mut pool = pool.borrow_mut();
-                pool.idle.retain(|_, queue| {
-                    queue.retain(|idle| {
-                        !idle.sender.is_closed() && idle.since.elapsed() < IDLE_TIMEOUT
-                    });
-                    !queue.is_empty()
-                });
-                pool.idle.is_empty()
-            });
+            let empty = POOL.with(|pool| pool.borrow_mut().sweep(Instant::now()));
             if empty {
                 SWEEPER_RUNNING.with(|running| running.set(false));
                 return;
@@ -247,5 +283,110 @@ impl OnEnd for ReturnToPool {
         if state == EndState::Complete {
             put_back(self.0, self.1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stand-in connection: `id` tells which one came back.
+    struct Fake {
+        id: usize,
+        ready: bool,
+        closed: bool,
+    }
+
+    impl Pooled for Fake {
+        fn is_ready(&self) -> bool {
+            self.ready
+        }
+        fn is_closed(&self) -> bool {
+            self.closed
+        }
+    }
+
+    fn open(id: usize) -> Fake {
+        Fake {
+            id,
+            ready: true,
+            closed: false,
+        }
+    }
+
+    fn key(authority: &str) -> PoolKey {
+        PoolKey {
+            client: ClientKey::default(),
+            https: false,
+            authority: authority.into(),
+        }
+    }
+
+    #[test]
+    fn the_most_recently_used_connection_is_taken_first_and_keys_stay_apart() {
+        let (mut pool, now) = (Pool::default(), Instant::now());
+        pool.put(key("a:80"), open(1), now);
+        pool.put(key("a:80"), open(2), now);
+        pool.put(key("b:80"), open(3), now);
+        assert_eq!(pool.take(&key("a:80"), now).map(|c| c.id), Some(2));
+        assert_eq!(pool.take(&key("a:80"), now).map(|c| c.id), Some(1));
+        assert!(pool.take(&key("a:80"), now).is_none());
+        assert_eq!(pool.take(&key("b:80"), now).map(|c| c.id), Some(3));
+        assert!(pool.idle.is_empty(), "emptied keys are dropped");
+    }
+
+    #[test]
+    fn beyond_the_per_address_limit_the_oldest_idle_connection_is_closed() {
+        let (mut pool, now) = (Pool::default(), Instant::now());
+        for id in 0..=MAX_IDLE_PER_KEY {
+            pool.put(key("a:80"), open(id), now);
+        }
+        let mut kept = Vec::new();
+        while let Some(c) = pool.take(&key("a:80"), now) {
+            kept.push(c.id);
+        }
+        assert_eq!(kept.len(), MAX_IDLE_PER_KEY);
+        assert!(!kept.contains(&0), "the oldest went");
+        assert_eq!(kept[0], MAX_IDLE_PER_KEY, "the newest stayed");
+    }
+
+    #[test]
+    fn a_connection_idle_for_the_timeout_is_not_used_again() {
+        let (mut pool, now) = (Pool::default(), Instant::now());
+        pool.put(key("a:80"), open(1), now);
+        let almost = now + IDLE_TIMEOUT - Duration::from_millis(1);
+        assert_eq!(pool.take(&key("a:80"), almost).map(|c| c.id), Some(1));
+
+        pool.put(key("a:80"), open(2), now);
+        assert!(pool.take(&key("a:80"), now + IDLE_TIMEOUT).is_none());
+        assert!(pool.idle.is_empty(), "the expired connection was let go");
+    }
+
+    #[test]
+    fn busy_and_closed_connections_are_passed_over() {
+        let (mut pool, now) = (Pool::default(), Instant::now());
+        pool.put(key("a:80"), open(1), now);
+        let busy = Fake {
+            ready: false,
+            ..open(2)
+        };
+        pool.put(key("a:80"), busy, now);
+        let closed = Fake {
+            closed: true,
+            ..open(3)
+        };
+        pool.put(key("a:80"), closed, now);
+        assert_eq!(pool.take(&key("a:80"), now).map(|c| c.id), Some(1));
+    }
+
+    #[test]
+    fn the_sweep_closes_expired_connections_and_reports_an_empty_pool() {
+        let (mut pool, start) = (Pool::default(), Instant::now());
+        pool.put(key("a:80"), open(1), start);
+        pool.put(key("b:80"), open(2), start + Duration::from_secs(30));
+        assert!(!pool.sweep(start + IDLE_TIMEOUT));
+        assert!(!pool.idle.contains_key(&key("a:80")));
+        assert_eq!(pool.idle[&key("b:80")].len(), 1);
+        assert!(pool.sweep(start + IDLE_TIMEOUT + Duration::from_secs(30)));
     }
 }
