@@ -40,6 +40,26 @@ async fn sequential_requests_share_pooled_upstream_connections() {
     );
 }
 
+#[tokio::test]
+async fn an_upstream_connection_is_closed_after_1000_requests_as_in_kong() {
+    let upstream = raw_upstream(AfterAnswer::KeepOpen).await;
+    let gw = Gateway::start(&one_service(&upstream.url)).await;
+    // Sequential requests reuse their worker's one connection, and some worker takes more
+    // than 1000 of these.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let requests = 1000 * workers + 100;
+    for n in 0..requests {
+        let reply = gw.get("/").await;
+        assert_eq!(reply.status, StatusCode::OK, "request {n}: {}", reply.body);
+    }
+    let most = upstream.most_on_one_connection.load(Ordering::SeqCst);
+    assert!(
+        most <= 1000,
+        "one upstream connection carried {most} requests"
+    );
+    assert!(most > 1, "connections were not reused at all");
+}
+
 /// What the raw upstream does after answering a request.
 #[derive(Clone, Copy)]
 enum AfterAnswer {
@@ -58,6 +78,8 @@ enum AfterAnswer {
 struct RawUpstream {
     url: String,
     connections: Arc<AtomicUsize>,
+    /// The most requests any one connection has carried.
+    most_on_one_connection: Arc<AtomicUsize>,
     closed: mpsc::UnboundedReceiver<()>,
 }
 
@@ -66,13 +88,16 @@ async fn raw_upstream(after: AfterAnswer) -> RawUpstream {
     let url = format!("http://{}", listener.local_addr().unwrap());
     let connections = Arc::new(AtomicUsize::new(0));
     let accepted = connections.clone();
+    let most_on_one_connection = Arc::new(AtomicUsize::new(0));
+    let most = most_on_one_connection.clone();
     let (closed_tx, closed) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             accepted.fetch_add(1, Ordering::SeqCst);
             let closed_tx = closed_tx.clone();
+            let most = most.clone();
             tokio::spawn(async move {
-                serve_raw(stream, after).await;
+                serve_raw(stream, after, &most).await;
                 let _ = closed_tx.send(());
             });
         }
@@ -80,11 +105,12 @@ async fn raw_upstream(after: AfterAnswer) -> RawUpstream {
     RawUpstream {
         url,
         connections,
+        most_on_one_connection,
         closed,
     }
 }
 
-async fn serve_raw(mut stream: TcpStream, after: AfterAnswer) {
+async fn serve_raw(mut stream: TcpStream, after: AfterAnswer, most: &AtomicUsize) {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 4096];
     let mut answered = 0;
@@ -106,6 +132,7 @@ async fn serve_raw(mut stream: TcpStream, after: AfterAnswer) {
             return;
         }
         answered += 1;
+        most.fetch_max(answered, Ordering::SeqCst);
         if head.starts_with("GET /slow") {
             let _ = stream
                 .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\n")

@@ -26,6 +26,10 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// At most this many idle connections per upstream address (Kong's
 /// `upstream_keepalive_pool_size`); beyond it the oldest is closed.
 const MAX_IDLE_PER_KEY: usize = 512;
+/// A connection is closed after serving this many requests (Kong's
+/// `upstream_keepalive_max_requests`), so that long-lived connections do not pin the load to
+/// one upstream instance behind a balancer.
+const MAX_REQUESTS_PER_CONNECTION: u32 = 1000;
 /// How often idle connections past their timeout are closed.
 const SWEEP_EVERY: Duration = Duration::from_secs(10);
 
@@ -58,6 +62,8 @@ impl Pooled for http1::SendRequest<Body> {
 
 struct Idle<C> {
     connection: C,
+    /// Requests it has served.
+    served: u32,
     since: Instant,
 }
 
@@ -76,16 +82,17 @@ impl<C> Default for Pool<C> {
 }
 
 impl<C: Pooled> Pool<C> {
-    /// The most recently used idle connection to `key` that is ready for a request; the
-    /// closed, expired or (rarely) still busy ones met on the way are let go.
-    fn take(&mut self, key: &PoolKey, now: Instant) -> Option<C> {
+    /// The most recently used idle connection to `key` that is ready for a request, with
+    /// the number of requests it has served; the closed, expired or (rarely) still busy ones
+    /// met on the way are let go.
+    fn take(&mut self, key: &PoolKey, now: Instant) -> Option<(C, u32)> {
         let queue = self.idle.get_mut(key)?;
         let found = loop {
             let Some(idle) = queue.pop_back() else {
                 break None;
             };
             if idle.connection.is_ready() && now.duration_since(idle.since) < IDLE_TIMEOUT {
-                break Some(idle.connection);
+                break Some((idle.connection, idle.served));
             }
         };
         if queue.is_empty() {
@@ -94,10 +101,11 @@ impl<C: Pooled> Pool<C> {
         found
     }
 
-    /// Keeps `connection` for the next request to `key`, closing the oldest one beyond the
-    /// per-key limit.
-    fn put(&mut self, key: PoolKey, connection: C, now: Instant) {
-        if connection.is_closed() {
+    /// Keeps `connection`, which has served `served` requests, for the next request to `key`;
+    /// closes it instead when it has served its share, and the oldest one beyond the per-key
+    /// limit.
+    fn put(&mut self, key: PoolKey, connection: C, served: u32, now: Instant) {
+        if connection.is_closed() || served >= MAX_REQUESTS_PER_CONNECTION {
             return;
         }
         let queue = self.idle.entry(key).or_default();
@@ -106,6 +114,7 @@ impl<C: Pooled> Pool<C> {
         }
         queue.push_back(Idle {
             connection,
+            served,
             since: now,
         });
     }
@@ -196,15 +205,20 @@ pub async fn exchange(
     mut request: Request<Body>,
 ) -> Result<Response<PooledBody>, ExchangeError> {
     loop {
-        let (mut sender, reused) = match take_idle(&key) {
-            Some(sender) => (sender, true),
+        let (mut sender, served) = match take_idle(&key) {
+            Some(idle) => idle,
             // Boxed: connecting (TLS state included) would otherwise make every request's
             // future kilobytes larger, and hyper moves that future once per request.
-            None => (Box::pin(connect(&key)).await?, false),
+            None => (Box::pin(connect(&key)).await?, 0),
         };
+        let reused = served > 0;
         match sender.try_send_request(request).await {
             Ok(response) => {
-                let lent = ReturnToPool(key, sender);
+                let lent = ReturnToPool {
+                    key,
+                    sender,
+                    served: served + 1,
+                };
                 return Ok(response.map(|body| OnEndBody::new(body, lent)));
             }
             Err(mut failed) => match failed.take_message() {
@@ -220,12 +234,15 @@ pub async fn exchange(
     }
 }
 
-fn take_idle(key: &PoolKey) -> Option<http1::SendRequest<Body>> {
+fn take_idle(key: &PoolKey) -> Option<(http1::SendRequest<Body>, u32)> {
     POOL.with(|pool| pool.borrow_mut().take(key, Instant::now()))
 }
 
-fn put_back(key: PoolKey, sender: http1::SendRequest<Body>) {
-    POOL.with(|pool| pool.borrow_mut().put(key, sender, Instant::now()));
+fn put_back(lent: ReturnToPool) {
+    POOL.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        pool.put(lent.key, lent.sender, lent.served, Instant::now());
+    });
     start_sweeper();
 }
 
@@ -276,12 +293,17 @@ pub type PooledBody = OnEndBody<Incoming, ReturnToPool>;
 
 /// A connection lent to one response: back to the pool when the answer was read whole,
 /// otherwise closed (the rest of that answer would be read as the next one's).
-pub struct ReturnToPool(PoolKey, http1::SendRequest<Body>);
+pub struct ReturnToPool {
+    key: PoolKey,
+    sender: http1::SendRequest<Body>,
+    /// Requests the connection has served, this one included.
+    served: u32,
+}
 
 impl OnEnd for ReturnToPool {
     fn ended(self, state: EndState) {
         if state == EndState::Complete {
-            put_back(self.0, self.1);
+            put_back(self);
         }
     }
 }
@@ -325,13 +347,13 @@ mod tests {
     #[test]
     fn the_most_recently_used_connection_is_taken_first_and_keys_stay_apart() {
         let (mut pool, now) = (Pool::default(), Instant::now());
-        pool.put(key("a:80"), open(1), now);
-        pool.put(key("a:80"), open(2), now);
-        pool.put(key("b:80"), open(3), now);
-        assert_eq!(pool.take(&key("a:80"), now).map(|c| c.id), Some(2));
-        assert_eq!(pool.take(&key("a:80"), now).map(|c| c.id), Some(1));
+        pool.put(key("a:80"), open(1), 1, now);
+        pool.put(key("a:80"), open(2), 1, now);
+        pool.put(key("b:80"), open(3), 1, now);
+        assert_eq!(pool.take(&key("a:80"), now).map(|(c, _)| c.id), Some(2));
+        assert_eq!(pool.take(&key("a:80"), now).map(|(c, _)| c.id), Some(1));
         assert!(pool.take(&key("a:80"), now).is_none());
-        assert_eq!(pool.take(&key("b:80"), now).map(|c| c.id), Some(3));
+        assert_eq!(pool.take(&key("b:80"), now).map(|(c, _)| c.id), Some(3));
         assert!(pool.idle.is_empty(), "emptied keys are dropped");
     }
 
@@ -339,10 +361,10 @@ mod tests {
     fn beyond_the_per_address_limit_the_oldest_idle_connection_is_closed() {
         let (mut pool, now) = (Pool::default(), Instant::now());
         for id in 0..=MAX_IDLE_PER_KEY {
-            pool.put(key("a:80"), open(id), now);
+            pool.put(key("a:80"), open(id), 1, now);
         }
         let mut kept = Vec::new();
-        while let Some(c) = pool.take(&key("a:80"), now) {
+        while let Some((c, _)) = pool.take(&key("a:80"), now) {
             kept.push(c.id);
         }
         assert_eq!(kept.len(), MAX_IDLE_PER_KEY);
@@ -353,37 +375,50 @@ mod tests {
     #[test]
     fn a_connection_idle_for_the_timeout_is_not_used_again() {
         let (mut pool, now) = (Pool::default(), Instant::now());
-        pool.put(key("a:80"), open(1), now);
+        pool.put(key("a:80"), open(1), 1, now);
         let almost = now + IDLE_TIMEOUT - Duration::from_millis(1);
-        assert_eq!(pool.take(&key("a:80"), almost).map(|c| c.id), Some(1));
+        assert_eq!(pool.take(&key("a:80"), almost).map(|(c, _)| c.id), Some(1));
 
-        pool.put(key("a:80"), open(2), now);
+        pool.put(key("a:80"), open(2), 1, now);
         assert!(pool.take(&key("a:80"), now + IDLE_TIMEOUT).is_none());
         assert!(pool.idle.is_empty(), "the expired connection was let go");
     }
 
     #[test]
+    fn a_connection_that_served_its_share_of_requests_is_closed() {
+        let (mut pool, now) = (Pool::default(), Instant::now());
+        pool.put(key("a:80"), open(1), MAX_REQUESTS_PER_CONNECTION - 1, now);
+        assert_eq!(
+            pool.take(&key("a:80"), now)
+                .map(|(c, served)| (c.id, served)),
+            Some((1, MAX_REQUESTS_PER_CONNECTION - 1))
+        );
+        pool.put(key("a:80"), open(1), MAX_REQUESTS_PER_CONNECTION, now);
+        assert!(pool.take(&key("a:80"), now).is_none());
+    }
+
+    #[test]
     fn busy_and_closed_connections_are_passed_over() {
         let (mut pool, now) = (Pool::default(), Instant::now());
-        pool.put(key("a:80"), open(1), now);
+        pool.put(key("a:80"), open(1), 1, now);
         let busy = Fake {
             ready: false,
             ..open(2)
         };
-        pool.put(key("a:80"), busy, now);
+        pool.put(key("a:80"), busy, 1, now);
         let closed = Fake {
             closed: true,
             ..open(3)
         };
-        pool.put(key("a:80"), closed, now);
-        assert_eq!(pool.take(&key("a:80"), now).map(|c| c.id), Some(1));
+        pool.put(key("a:80"), closed, 1, now);
+        assert_eq!(pool.take(&key("a:80"), now).map(|(c, _)| c.id), Some(1));
     }
 
     #[test]
     fn the_sweep_closes_expired_connections_and_reports_an_empty_pool() {
         let (mut pool, start) = (Pool::default(), Instant::now());
-        pool.put(key("a:80"), open(1), start);
-        pool.put(key("b:80"), open(2), start + Duration::from_secs(30));
+        pool.put(key("a:80"), open(1), 1, start);
+        pool.put(key("b:80"), open(2), 1, start + Duration::from_secs(30));
         assert!(!pool.sweep(start + IDLE_TIMEOUT));
         assert!(!pool.idle.contains_key(&key("a:80")));
         assert_eq!(pool.idle[&key("b:80")].len(), 1);
