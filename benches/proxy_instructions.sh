@@ -5,6 +5,7 @@
 #
 #   cargo build --release && benches/proxy_instructions.sh
 #   ROUTES=10000 benches/proxy_instructions.sh      # the same with 10,000 routes
+#   GWCTL_BIN=target/release-lto/gwctl benches/proxy_instructions.sh   # another build
 #
 # Needs valgrind, wrk and nginx (Debian: apt-get install -y valgrind wrk nginx-light). It runs
 # the release gwctl with one proxy worker under callgrind, proxying to a static nginx upstream;
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.."
 for tool in valgrind callgrind_control callgrind_annotate wrk nginx curl; do
     command -v "$tool" >/dev/null || { echo "skipped: $tool not installed" >&2; exit 0; }
 done
-gwctl="$PWD/target/release/gwctl"
+gwctl="${GWCTL_BIN:-$PWD/target/release/gwctl}"
 [ -x "$gwctl" ] || { echo "build first: cargo build --release" >&2; exit 1; }
 
 upstream_port=${UPSTREAM_PORT:-19190}
