@@ -5,7 +5,9 @@
 #
 #   cargo build --release && benches/proxy_instructions.sh
 #   ROUTES=10000 benches/proxy_instructions.sh      # the same with 10,000 routes
-#   GWCTL_BIN=target/release-lto/gwctl benches/proxy_instructions.sh   # another build
+#   GWCTL_BIN=target/dist/gwctl benches/proxy_instructions.sh   # another build
+#
+# It then counts nginx proxying the same upstream the same way, for scale.
 #
 # Needs valgrind, wrk and nginx (Debian: apt-get install -y valgrind wrk nginx-light). It runs
 # the release gwctl with one proxy worker under callgrind, proxying to a static nginx upstream;
@@ -23,10 +25,12 @@ gwctl="${GWCTL_BIN:-$PWD/target/release/gwctl}"
 upstream_port=${UPSTREAM_PORT:-19190}
 proxy_port=${PROXY_PORT:-19100}
 admin_port=${ADMIN_PORT:-19101}
+peer_port=${PEER_PORT:-19102}
 secs=${SECS:-10}
 dir=$(mktemp -d)
 cleanup() {
     [ -n "${gw_pid:-}" ] && kill "$gw_pid" 2>/dev/null && wait "$gw_pid" 2>/dev/null
+    [ -n "${peer_pid:-}" ] && kill "$peer_pid" 2>/dev/null && wait "$peer_pid" 2>/dev/null
     nginx -p "$dir" -c nginx.conf -s stop 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -67,6 +71,21 @@ routes=${ROUTES:-}
     fi
 } > "$dir/gw.yaml"
 
+# Zeroes the counts of the callgrind-run process $1 after a warm-up on $2, runs wrk, and
+# prints the user-space instructions per request; the profile goes to $3.
+count() {
+    local pid=$1 url=$2 profile=$3 requests dump total
+    for _ in $(seq 120); do curl -s -o /dev/null "$url" && break; sleep 1; done
+    wrk -t1 -c8 -d3s "$url" >/dev/null
+    callgrind_control -z "$pid" >/dev/null 2>&1
+    requests=$(wrk -t1 -c8 "-d${secs}s" "$url" | awk '/requests in/ {print $1}')
+    callgrind_control -d "$pid" >/dev/null 2>&1
+    dump=$(ls "$dir"/callgrind."$pid".1)
+    total=$(callgrind_annotate "$dump" | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
+    cp "$dump" "$profile"
+    echo "$((total / requests)) ($requests requests; profile: $profile)"
+}
+
 GWCTL_PROXY_WORKERS=1 valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p" \
     "$gwctl" serve --config "$dir/gw.yaml" --db :memory: --no-access-log \
     --proxy-listen "127.0.0.1:$proxy_port" --admin-listen "127.0.0.1:$admin_port" \
@@ -77,15 +96,44 @@ if [ -z "$routes" ]; then
 else
     url="http://127.0.0.1:$proxy_port/r$((routes / 2))/bench"
 fi
-for _ in $(seq 120); do curl -s -o /dev/null "$url" && break; sleep 1; done
+echo "gwctl: user-space instructions per request${routes:+ with $routes routes}:" \
+    "$(count "$gw_pid" "$url" target/proxy-instructions.callgrind)"
+kill "$gw_pid" && wait "$gw_pid" 2>/dev/null || true
+gw_pid=
 
-wrk -t1 -c8 -d3s "$url" >/dev/null
-callgrind_control -z "$gw_pid" >/dev/null 2>&1
-requests=$(wrk -t1 -c8 "-d${secs}s" "$url" | awk '/requests in/ {print $1}')
-callgrind_control -d "$gw_pid" >/dev/null 2>&1
-dump=$(ls "$dir"/callgrind.*.1)
-total=$(callgrind_annotate "$dump" | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
-echo "requests: $requests"
-echo "user-space instructions per request${routes:+ with $routes routes}: $((total / requests))"
-cp "$dump" target/proxy-instructions.callgrind
-echo "profile: target/proxy-instructions.callgrind"
+# The same count for nginx proxying the same upstream with upstream keep-alive, one worker
+# (as `cargo bench --bench proxy` configures it), for scale.
+cat > "$dir/peer.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $dir/peer.pid;
+error_log $dir/peer-error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    keepalive_requests 1000000;
+    upstream static_upstream {
+        server 127.0.0.1:$upstream_port;
+        keepalive 128;
+    }
+    server {
+        listen 127.0.0.1:$peer_port;
+        location / {
+            proxy_pass http://static_upstream;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+CONF
+valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p" \
+    nginx -p "$dir" -c peer.conf >"$dir/peer.log" 2>&1 &
+peer_pid=$!
+echo "nginx proxy_pass: user-space instructions per request:" \
+    "$(count "$peer_pid" "http://127.0.0.1:$peer_port/bench/x" target/proxy-instructions-nginx.callgrind)"
