@@ -102,6 +102,11 @@ impl Tls {
 }
 
 fn entities(upstream: &str) -> Entities {
+    entities_with_cert_a(upstream, A_CERT, A_KEY)
+}
+
+/// The test configuration, with `cert` and `key` in the certificate entity `cert-a`.
+fn entities_with_cert_a(upstream: &str, cert: &str, key: &str) -> Entities {
     Entities::new()
         .service("s", upstream)
         .route("open", "s", json!({"paths": ["/open"]}))
@@ -117,7 +122,7 @@ fn entities(upstream: &str) -> Entities {
         )
         .add(
             "certificates",
-            json!({"id": id("cert-a"), "cert": A_CERT, "key": A_KEY}),
+            json!({"id": id("cert-a"), "cert": cert, "key": key}),
         )
         .add(
             "certificates",
@@ -203,6 +208,22 @@ async fn certificates_change_with_the_configuration() {
     assert_eq!(cert, der(WILD_CERT));
     let (_, _, cert) = gw.https("a.test", "/open").await.unwrap();
     assert_eq!(cert, der(A_CERT));
+}
+
+#[tokio::test]
+async fn a_renewed_certificate_is_served_from_the_next_configuration() {
+    let up = echo("up").await;
+    let gw = Tls::start(&entities(&up.url())).await;
+    let (_, _, cert) = gw.https("a.test", "/open").await.unwrap();
+    assert_eq!(cert, der(A_CERT));
+
+    // The same entity (same id) now holds another certificate and key, as a renewal through
+    // the Admin API stores it; rebuilds reuse parsed certificates only while unchanged.
+    let renewed = entities_with_cert_a(&up.url(), WILD_CERT, WILD_KEY);
+    gw.update(&renewed, 2).await;
+    let (status, _, cert) = gw.https("a.test", "/open").await.unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cert, der(WILD_CERT));
 }
 
 #[tokio::test]

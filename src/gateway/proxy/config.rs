@@ -15,7 +15,7 @@ use super::health_probe::Prober;
 use super::plugin_set::{Instance, NONE, PluginSet, Slot};
 use super::rate_counters::RateCounters;
 use super::router::{RouteSpec, Router, RouterBuilder};
-use super::tls::Certificates;
+use super::tls::{CertificateCache, Certificates};
 use super::upstream_client::{ClientKey, client_key};
 use crate::gateway::plugins::{self, BuildEnv, EntityRef};
 use crate::gateway::snapshot::{Snapshot, foreign_id};
@@ -73,6 +73,8 @@ pub struct Persistent {
     pub health: Arc<HealthBook>,
     /// The active health checks of the configuration in use.
     pub probes: Prober,
+    /// Parsed certificates, so that a rebuild parses only those that changed.
+    pub certificates: CertificateCache,
 }
 
 fn text(e: &Map<String, Value>, field: &str) -> Option<String> {
@@ -243,7 +245,7 @@ impl ProxyConfig {
             );
         }
 
-        let certificates = Certificates::build(snapshot, &mut problems);
+        let certificates = Certificates::build(snapshot, &persistent.certificates, &mut problems);
         ProxyConfig {
             revision: snapshot.revision,
             router,

@@ -9,7 +9,7 @@
 //! that skip verification (`curl -k`) still connect.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rustls::crypto::ring::sign::any_supported_type;
 use rustls::pki_types::pem::PemObject;
@@ -21,6 +21,20 @@ use serde_json::{Map, Value};
 use super::handler::Shared;
 use super::upstream_client::provider;
 use crate::gateway::snapshot::{Snapshot, foreign_id};
+
+/// Certificates parsed by earlier rebuilds, by id, with the entity text each came from.
+/// Every Admin API write rebuilds the configuration; with this, a rebuild parses only the
+/// certificates that changed instead of every certificate and key again.
+#[derive(Default)]
+pub struct CertificateCache {
+    parsed: Mutex<HashMap<Arc<str>, Parsed>>,
+}
+
+struct Parsed {
+    /// The entity's text, shared with the snapshot it was read from (not a copy of it).
+    text: Arc<str>,
+    pair: Result<Arc<KeyPair>, String>,
+}
 
 /// A certificate with its key, and the alternate pair Kong allows (`cert_alt`/`key_alt`,
 /// typically ECDSA beside RSA) for clients that cannot use the first.
@@ -37,20 +51,37 @@ pub struct Certificates {
 
 impl Certificates {
     /// Reads the snapshot's certificates and SNIs; a certificate that cannot be used is left
-    /// out with a problem that names it (never its key).
-    pub fn build(snapshot: &Snapshot, problems: &mut Vec<String>) -> Certificates {
-        let mut pairs: HashMap<String, Arc<KeyPair>> = HashMap::new();
-        for cert in snapshot.of_kind("certificates") {
-            let Some(id) = cert.get("id").and_then(Value::as_str) else {
-                continue;
+    /// out with a problem that names it (never its key). Certificates whose entity is the
+    /// same as at the last build come from `cache`.
+    pub fn build(
+        snapshot: &Snapshot,
+        cache: &CertificateCache,
+        problems: &mut Vec<String>,
+    ) -> Certificates {
+        let texts = snapshot
+            .entities
+            .get("certificates")
+            .map_or(&[][..], Vec::as_slice);
+        let mut cached = cache.parsed.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pairs = HashMap::with_capacity(texts.len());
+        for (id, text) in texts {
+            let parsed = match cached.remove(id) {
+                // Unchanged entities share their text with the last snapshot: a pointer
+                // comparison, and a text comparison only after a reload.
+                Some(p) if Arc::ptr_eq(&p.text, text) || p.text == *text => p,
+                _ => Parsed {
+                    text: text.clone(),
+                    pair: parse_certificate(text).map(Arc::new),
+                },
             };
-            match key_pair(&cert) {
-                Ok(pair) => {
-                    pairs.insert(id.to_string(), Arc::new(pair));
-                }
-                Err(why) => problems.push(format!("certificate {id} is not served: {why}")),
+            if let Err(why) = &parsed.pair {
+                problems.push(format!("certificate {id} is not served: {why}"));
             }
+            pairs.insert(id.clone(), parsed);
         }
+        // Certificates no longer in the snapshot leave the cache here.
+        *cached = pairs;
+
         let mut by_name = HashMap::new();
         for sni in snapshot.of_kind("snis") {
             let (Some(name), Some(cert)) = (
@@ -59,7 +90,7 @@ impl Certificates {
             ) else {
                 continue;
             };
-            if let Some(pair) = pairs.get(cert) {
+            if let Some(Ok(pair)) = cached.get(cert).map(|p| &p.pair) {
                 by_name.insert(name.to_ascii_lowercase(), pair.clone());
             }
         }
@@ -89,6 +120,12 @@ impl Certificates {
             _ => Some(pair.main.clone()),
         }
     }
+}
+
+fn parse_certificate(text: &str) -> Result<KeyPair, String> {
+    let entity = serde_json::from_str::<Map<String, Value>>(text)
+        .map_err(|_| "its stored entity cannot be read".to_string())?;
+    key_pair(&entity)
 }
 
 fn key_pair(cert: &Map<String, Value>) -> Result<KeyPair, String> {
@@ -217,7 +254,11 @@ mod tests {
             ],
         );
         let mut problems = Vec::new();
-        (Certificates::build(&snapshot, &mut problems), problems)
+        let cache = CertificateCache::default();
+        (
+            Certificates::build(&snapshot, &cache, &mut problems),
+            problems,
+        )
     }
 
     #[test]
@@ -259,5 +300,50 @@ mod tests {
         assert!(certificates.find("example.com").is_none());
         assert!(certificates.find("a.b.example.com").is_none());
         assert!(certificates.find("internal.corp.net").is_none());
+    }
+
+    #[test]
+    fn a_rebuild_parses_only_the_certificates_that_changed() {
+        let a = json!({"id": "a", "cert": A_CERT, "key": A_KEY});
+        let broken = json!({"id": "broken", "cert": A_CERT, "key": WILD_KEY});
+        let snis = vec![entity(
+            json!({"name": "a.test", "certificate": {"id": "a"}}),
+        )];
+        let snapshot = |certificates: Vec<&Value>| {
+            let certificates = certificates.into_iter().map(|c| entity(c.clone()));
+            Snapshot::from_entities(
+                1,
+                [
+                    ("certificates", certificates.collect()),
+                    ("snis", snis.clone()),
+                ],
+            )
+        };
+        let cache = CertificateCache::default();
+        let built = |snapshot: &Snapshot| {
+            let mut problems = Vec::new();
+            let certificates = Certificates::build(snapshot, &cache, &mut problems);
+            (certificates.by_name["a.test"].clone(), problems)
+        };
+
+        let first = snapshot(vec![&a, &broken]);
+        let (pair, problems) = built(&first);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        // The same entities again: the same parsed pair, and the same problem.
+        let (again, problems) = built(&first);
+        assert!(Arc::ptr_eq(&pair, &again));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        // Equal text in a new snapshot (as after a reload) is recognised too.
+        let (reloaded, _) = built(&snapshot(vec![&a, &broken]));
+        assert!(Arc::ptr_eq(&pair, &reloaded));
+
+        // A changed certificate is parsed again; a removed one leaves the cache.
+        let mut changed = a.clone();
+        changed["tags"] = json!(["renewed"]);
+        let (renewed, problems) = built(&snapshot(vec![&changed]));
+        assert!(!Arc::ptr_eq(&pair, &renewed));
+        assert!(problems.is_empty(), "{problems:?}");
+        let held = cache.parsed.lock().unwrap();
+        assert_eq!(held.keys().map(|k| &**k).collect::<Vec<_>>(), ["a"]);
     }
 }
