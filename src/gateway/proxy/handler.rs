@@ -24,6 +24,7 @@ use super::path::{normalize, upstream_path_v0};
 use super::plugin_set::{Instance, NONE, Slot};
 use super::router::RequestFacts;
 use super::upstream_client::client_key;
+use super::websocket;
 use crate::gateway::plugins::{Body, Ctx, Flow, UpstreamTarget, error_response};
 
 /// Everything the request handlers share.
@@ -289,8 +290,12 @@ async fn proxy(
             "no Service found with those values",
         );
     };
+    let websocket = websocket::requested(&mut ctx.request);
     let headers = &mut ctx.request.headers;
     remove_hop_by_hop(headers);
+    if websocket.is_some() {
+        websocket::ask_upstream(headers);
+    }
     set_forwarded(
         headers,
         &Forwarded {
@@ -331,12 +336,29 @@ async fn proxy(
     };
     outcome.proxy_latency = Some(ctx.started.elapsed());
     match forward::send(&plan, &ctx.request, body).await {
-        Ok(up) => {
+        Ok(mut up) => {
             outcome.upstream_latency = Some(up.latency);
-            outcome.target = Some(up.target);
             outcome.tries = up.tries;
+            let switched = websocket::accepted(up.response.status())
+                .then(|| hyper::upgrade::on(&mut up.response));
             let (mut head, body) = up.response.into_parts();
             remove_hop_by_hop(&mut head.headers);
+            match (websocket, switched) {
+                (Some(client), Some(upstream)) => {
+                    websocket::answer_client(&mut head.headers);
+                    websocket::tunnel(client, upstream, plan.read_timeout, up.target.clone());
+                }
+                (None, Some(_)) => {
+                    outcome.target = Some(up.target);
+                    outcome.error = Some("the upstream switched protocols unasked".into());
+                    return ctx.error_response(
+                        StatusCode::BAD_GATEWAY,
+                        "An invalid response was received from the upstream server",
+                    );
+                }
+                _ => {}
+            }
+            outcome.target = Some(up.target);
             let body = ReadTimeoutBody::new(body, plan.read_timeout).boxed();
             Response::from_parts(head, body)
         }

@@ -26,6 +26,7 @@ mod server;
 pub mod tls;
 pub mod upstream_client;
 pub mod upstream_pool;
+mod websocket;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -214,9 +214,11 @@ pub async fn exchange(
         let reused = served > 0;
         match sender.try_send_request(request).await {
             Ok(response) => {
+                // A connection that switched protocols (a WebSocket) belongs to its tunnel.
+                let switched = response.status() == http::StatusCode::SWITCHING_PROTOCOLS;
                 let lent = ReturnToPool {
                     key,
-                    sender,
+                    sender: (!switched).then_some(sender),
                     served: served + 1,
                 };
                 return Ok(response.map(|body| OnEndBody::new(body, lent)));
@@ -238,11 +240,8 @@ fn take_idle(key: &PoolKey) -> Option<(http1::SendRequest<Body>, u32)> {
     POOL.with(|pool| pool.borrow_mut().take(key, Instant::now()))
 }
 
-fn put_back(lent: ReturnToPool) {
-    POOL.with(|pool| {
-        let mut pool = pool.borrow_mut();
-        pool.put(lent.key, lent.sender, lent.served, Instant::now());
-    });
+fn put_back(key: PoolKey, sender: http1::SendRequest<Body>, served: u32) {
+    POOL.with(|pool| pool.borrow_mut().put(key, sender, served, Instant::now()));
     start_sweeper();
 }
 
@@ -259,7 +258,8 @@ async fn connect(key: &PoolKey) -> Result<http1::SendRequest<Body>, ExchangeErro
         .map_err(|e| ExchangeError::Connect(e.into()))?;
     let authority = key.authority.clone();
     tokio::spawn(async move {
-        if let Err(e) = connection.await {
+        // With upgrades, a 101 answer hands the connection over to the response's upgrade.
+        if let Err(e) = connection.with_upgrades().await {
             tracing::debug!("upstream connection to {authority} ended: {e}");
         }
     });
@@ -295,15 +295,16 @@ pub type PooledBody = OnEndBody<Incoming, ReturnToPool>;
 /// otherwise closed (the rest of that answer would be read as the next one's).
 pub struct ReturnToPool {
     key: PoolKey,
-    sender: http1::SendRequest<Body>,
+    /// `None` when the connection was handed over (a 101 answer).
+    sender: Option<http1::SendRequest<Body>>,
     /// Requests the connection has served, this one included.
     served: u32,
 }
 
 impl OnEnd for ReturnToPool {
     fn ended(self, state: EndState) {
-        if state == EndState::Complete {
-            put_back(self);
+        if let (EndState::Complete, Some(sender)) = (state, self.sender) {
+            put_back(self.key, sender, self.served);
         }
     }
 }
