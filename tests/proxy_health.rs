@@ -305,13 +305,6 @@ async fn the_admin_api_reports_health_and_sets_it_by_hand() {
         )
         .await;
     assert_eq!(status, 200);
-    for target in [good.target(), bad.target()] {
-        let body = json!({"target": target});
-        let (status, reply) = served
-            .admin(Method::POST, "/upstreams/pool/targets", body)
-            .await;
-        assert_eq!(status, 201, "{reply}");
-    }
     served
         .admin(Method::PUT, "/upstreams/plain", json!({}))
         .await;
@@ -329,6 +322,15 @@ async fn the_admin_api_reports_health_and_sets_it_by_hand() {
         .admin(Method::PUT, "/services/s/routes/r", route)
         .await;
     assert_eq!(status, 200, "{reply}");
+    // The pool's targets come last: once the proxy reports them, its configuration holds the
+    // route too (the proxy builds from the latest snapshot, a moment after each write).
+    for target in [good.target(), bad.target()] {
+        let body = json!({"target": target});
+        let (status, reply) = served
+            .admin(Method::POST, "/upstreams/pool/targets", body)
+            .await;
+        assert_eq!(status, 201, "{reply}");
+    }
 
     let healthy = |t: &str, h: &str| (t.to_string(), h.to_string());
     let mut both = vec![
@@ -350,14 +352,14 @@ async fn the_admin_api_reports_health_and_sets_it_by_hand() {
     );
 
     // Two requests: one reaches the failing target, which passive checks take out.
+    let mut statuses = Vec::new();
     for _ in 0..2 {
-        served
-            .client
-            .get(format!("{}/x", served.proxy))
-            .send()
-            .await
-            .unwrap();
+        let url = format!("{}/x", served.proxy);
+        let reply = served.client.get(url).send().await.unwrap();
+        statuses.push(reply.status().as_u16());
     }
+    statuses.sort();
+    assert_eq!(statuses, [200, 500], "one request per target");
     let reported = served.health("pool").await;
     assert!(
         reported.contains(&healthy(&bad.target(), "UNHEALTHY")),
