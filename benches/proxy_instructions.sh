@@ -7,7 +7,8 @@
 #   ROUTES=10000 benches/proxy_instructions.sh      # the same with 10,000 routes
 #   GWCTL_BIN=target/dist/gwctl benches/proxy_instructions.sh   # another build
 #
-# It then counts nginx proxying the same upstream the same way, for scale.
+# It then counts nginx proxying the same upstream the same way, for scale, and, when built
+# (cargo build --release --example hyper_floor), the least a hyper proxy does.
 #
 # Needs valgrind, wrk and nginx (Debian: apt-get install -y valgrind wrk nginx-light). It runs
 # the release gwctl with one proxy worker under callgrind, proxying to a static nginx upstream;
@@ -137,3 +138,18 @@ valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p" \
 peer_pid=$!
 echo "nginx proxy_pass: user-space instructions per request:" \
     "$(count "$peer_pid" "http://127.0.0.1:$peer_port/bench/x" target/proxy-instructions-nginx.callgrind)"
+kill "$peer_pid" && wait "$peer_pid" 2>/dev/null || true
+peer_pid=
+
+# And the least a hyper proxy does (examples/hyper_floor.rs: no routing, plugins or added
+# headers), which shows how much of the gateway's count hyper itself sets.
+floor="$PWD/target/release/examples/hyper_floor"
+if [ ! -x "$floor" ]; then
+    echo "hyper floor: skipped (cargo build --release --example hyper_floor)"
+    exit 0
+fi
+valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p" \
+    "$floor" "127.0.0.1:$peer_port" "127.0.0.1:$upstream_port" >"$dir/floor.log" 2>&1 &
+peer_pid=$!
+echo "hyper floor: user-space instructions per request:" \
+    "$(count "$peer_pid" "http://127.0.0.1:$peer_port/bench/x" target/proxy-instructions-floor.callgrind)"
