@@ -29,18 +29,23 @@ admin_port=${ADMIN_PORT:-19101}
 peer_port=${PEER_PORT:-19102}
 secs=${SECS:-10}
 dir=$(mktemp -d)
+# Each step may fail (a process already gone, or reporting the signal that ended it) without
+# skipping the next, so the static nginx is always stopped.
 cleanup() {
-    [ -n "${gw_pid:-}" ] && kill "$gw_pid" 2>/dev/null && wait "$gw_pid" 2>/dev/null
-    [ -n "${peer_pid:-}" ] && kill "$peer_pid" 2>/dev/null && wait "$peer_pid" 2>/dev/null
-    nginx -p "$dir" -c nginx.conf -s stop 2>/dev/null || true
+    set +e
+    [ -n "${gw_pid:-}" ] && { kill "$gw_pid"; wait "$gw_pid"; } 2>/dev/null
+    [ -n "${peer_pid:-}" ] && { kill "$peer_pid"; wait "$peer_pid"; } 2>/dev/null
+    nginx -p "$dir" -c nginx.conf -s stop 2>/dev/null
 }
 trap cleanup EXIT
 
-cat > "$dir/nginx.conf" <<CONF
-daemon on;
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
+# Writes nginx configuration $1 ($dir/$1.conf) with the process settings $2 and the http
+# block's contents $3.
+nginx_conf() {
+    cat > "$dir/$1.conf" <<CONF
+$2
+pid $dir/$1.pid;
+error_log $dir/$1-error.log warn;
 events { worker_connections 1024; }
 http {
     access_log off;
@@ -50,12 +55,15 @@ http {
     uwsgi_temp_path $dir/uwsgi;
     scgi_temp_path $dir/scgi;
     keepalive_requests 1000000;
-    server {
-        listen 127.0.0.1:$upstream_port;
-        location / { return 200 "hello from the static upstream\n"; }
-    }
+    $3
 }
 CONF
+}
+
+nginx_conf nginx "daemon on; worker_processes 1;" "server {
+        listen 127.0.0.1:$upstream_port;
+        location / { return 200 \"hello from the static upstream\n\"; }
+    }"
 nginx -p "$dir" -c nginx.conf
 
 # ROUTES=N configures routes /r0 … /rN-1 on the one service (as `cargo bench --bench proxy`
@@ -104,22 +112,7 @@ gw_pid=
 
 # The same count for nginx proxying the same upstream with upstream keep-alive, one worker
 # (as `cargo bench --bench proxy` configures it), for scale.
-cat > "$dir/peer.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $dir/peer.pid;
-error_log $dir/peer-error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $dir/body;
-    proxy_temp_path $dir/proxy;
-    fastcgi_temp_path $dir/fastcgi;
-    uwsgi_temp_path $dir/uwsgi;
-    scgi_temp_path $dir/scgi;
-    keepalive_requests 1000000;
-    upstream static_upstream {
+nginx_conf peer "daemon off; master_process off; worker_processes 1;" "upstream static_upstream {
         server 127.0.0.1:$upstream_port;
         keepalive 128;
     }
@@ -128,11 +121,9 @@ http {
         location / {
             proxy_pass http://static_upstream;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            proxy_set_header Connection \"\";
         }
-    }
-}
-CONF
+    }"
 valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p" \
     nginx -p "$dir" -c peer.conf >"$dir/peer.log" 2>&1 &
 peer_pid=$!
