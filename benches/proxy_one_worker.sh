@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Throughput with one worker each: nginx proxy_pass, the hyper floor (examples/hyper_floor.rs,
+# the least a hyper proxy does) and the gateway, proxying the same static nginx upstream with
+# wrk taking turns for ROUNDS rounds of SECS seconds. Prints each run and the median ratios
+# to nginx by round, which say how much of the gap to nginx hyper itself leaves.
+#
+#   cargo build --release && cargo build --release --example hyper_floor
+#   benches/proxy_one_worker.sh            # ROUNDS=5 SECS=8 by default
+#
+# Needs wrk and nginx (Debian: apt-get install -y wrk nginx-light).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for tool in wrk nginx curl python3; do
+    command -v "$tool" >/dev/null || { echo "skipped: $tool not installed" >&2; exit 0; }
+done
+gwctl="${GWCTL_BIN:-$PWD/target/release/gwctl}"
+floor="$PWD/target/release/examples/hyper_floor"
+for bin in "$gwctl" "$floor"; do
+    [ -x "$bin" ] || { echo "build first: cargo build --release && cargo build --release --example hyper_floor" >&2; exit 1; }
+done
+rounds=${ROUNDS:-5}
+secs=${SECS:-8}
+
+# Five free loopback ports, asked of the kernel.
+read -r upstream_port nginx_port floor_port proxy_port admin_port < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(5)]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])')
+
+dir=$(mktemp -d)
+cleanup() {
+    set +e
+    for pid in ${floor_pid:-} ${gw_pid:-}; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+    for conf in proxy upstream; do nginx -p "$dir" -c "$conf.conf" -s stop 2>/dev/null; done
+}
+trap cleanup EXIT
+
+# Writes and starts nginx configuration $1 with the http block's contents $2.
+start_nginx() {
+    cat > "$dir/$1.conf" <<CONF
+daemon on;
+worker_processes 1;
+pid $dir/$1.pid;
+error_log $dir/$1-error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $dir/body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    keepalive_requests 1000000;
+    $2
+}
+CONF
+    nginx -p "$dir" -c "$1.conf"
+}
+start_nginx upstream "server {
+        listen 127.0.0.1:$upstream_port;
+        location / { return 200 \"hello from the static upstream\n\"; }
+    }"
+start_nginx proxy "upstream static_upstream {
+        server 127.0.0.1:$upstream_port;
+        keepalive 128;
+    }
+    server {
+        listen 127.0.0.1:$nginx_port;
+        location / {
+            proxy_pass http://static_upstream;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+        }
+    }"
+
+"$floor" "127.0.0.1:$floor_port" "127.0.0.1:$upstream_port" >"$dir/floor.log" 2>&1 &
+floor_pid=$!
+printf '_format_version: "3.0"\nservices:\n- name: static\n  url: http://127.0.0.1:%s\n  routes:\n  - name: bench\n    paths: [/bench]\n' \
+    "$upstream_port" > "$dir/gw.yaml"
+GWCTL_PROXY_WORKERS=1 "$gwctl" serve --config "$dir/gw.yaml" --db :memory: --no-access-log \
+    --proxy-listen "127.0.0.1:$proxy_port" --admin-listen "127.0.0.1:$admin_port" \
+    >"$dir/gwctl.log" 2>&1 &
+gw_pid=$!
+for port in "$nginx_port" "$floor_port" "$proxy_port"; do
+    for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/bench/x" && break; sleep 0.1; done
+done
+
+echo "one worker each, wrk -t1 -c32 -d${secs}s, $rounds rounds (requests/s):"
+results="$dir/results"
+for round in $(seq "$rounds"); do
+    line="$round"
+    for port in "$nginx_port" "$floor_port" "$proxy_port"; do
+        rps=$(wrk -t1 -c32 "-d${secs}s" "http://127.0.0.1:$port/bench/x" | awk '/Requests\/sec/ {print $2}')
+        line="$line $rps"
+    done
+    echo "$line" >> "$results"
+    # shellcheck disable=SC2086 # the line's four fields are the format's four arguments
+    printf '  [%s] nginx %8.0f   hyper floor %8.0f   gateway %8.0f\n' $line
+done
+python3 - "$results" <<'PY'
+import statistics, sys
+rows = [list(map(float, l.split()[1:])) for l in open(sys.argv[1])]
+for name, i in (("hyper floor", 1), ("gateway", 2)):
+    ratios = sorted(r[i] / r[0] for r in rows)
+    print(f"{name}/nginx: {statistics.median(ratios):.2f} (rounds: {ratios[0]:.2f}–{ratios[-1]:.2f})")
+PY
