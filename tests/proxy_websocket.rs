@@ -220,3 +220,23 @@ async fn an_upstream_that_refuses_the_websocket_answers_the_client_as_usual() {
     let reply = gw.get("/ws/chat").await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn shutting_down_closes_open_tunnels_at_once() {
+    let (url, _heads) = websocket_upstream().await;
+    let gw = Gateway::start(&chat_service(&url, 60_000)).await;
+    let (mut stream, head) = handshake(&gw, "").await;
+    assert!(
+        head.to_ascii_lowercase().starts_with("http/1.1 101"),
+        "{head}"
+    );
+    assert_eq!(exchange(&mut stream, "hi").await, "echo:hi");
+
+    // Well within the tunnel's 60 s idle timeout: the shutdown does not wait for it.
+    tokio::time::timeout(Duration::from_secs(10), gw.proxy.shutdown())
+        .await
+        .expect("the shutdown does not wait for the tunnel");
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+    assert!(closed.is_ok(), "the tunnel stayed open after the shutdown");
+}

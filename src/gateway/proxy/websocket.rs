@@ -73,16 +73,16 @@ pub fn tunnel(client: Requested, upstream: OnUpgrade, idle: Duration, target: St
                 return;
             }
         };
-        let activity = Activity::default();
-        let mut client = Tracked::new(TokioIo::new(client), &activity);
-        let mut upstream = Tracked::new(TokioIo::new(upstream), &activity);
+        let traffic = Traffic::default();
+        let mut client = Tracked::new(TokioIo::new(client), &traffic);
+        let mut upstream = Tracked::new(TokioIo::new(upstream), &traffic);
         tokio::select! {
             copied = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {
                 if let Err(e) = copied {
                     tracing::debug!("websocket to {target} ended: {e}");
                 }
             }
-            () = activity.idle_for(idle) => {
+            () = traffic.idle_for(idle) => {
                 tracing::debug!(
                     "websocket to {target} closed: nothing either way for {} ms",
                     idle.as_millis()
@@ -93,21 +93,21 @@ pub fn tunnel(client: Requested, upstream: OnUpgrade, idle: Duration, target: St
 }
 
 /// When bytes last moved through the tunnel, in milliseconds after it opened.
-struct Activity {
+struct Traffic {
     opened: Instant,
     last_ms: Arc<AtomicU64>,
 }
 
-impl Default for Activity {
+impl Default for Traffic {
     fn default() -> Self {
-        Activity {
+        Traffic {
             opened: Instant::now(),
             last_ms: Arc::new(AtomicU64::new(0)),
         }
     }
 }
 
-impl Activity {
+impl Traffic {
     /// Resolves once nothing has moved for `idle`.
     async fn idle_for(&self, idle: Duration) {
         loop {
@@ -121,7 +121,7 @@ impl Activity {
     }
 }
 
-/// A connection that records in its tunnel's [`Activity`] when bytes go through it.
+/// A connection that records in its tunnel's [`Traffic`] when bytes go through it.
 struct Tracked<T> {
     io: T,
     opened: Instant,
@@ -129,11 +129,11 @@ struct Tracked<T> {
 }
 
 impl<T> Tracked<T> {
-    fn new(io: T, activity: &Activity) -> Self {
+    fn new(io: T, traffic: &Traffic) -> Self {
         Tracked {
             io,
-            opened: activity.opened,
-            last_ms: activity.last_ms.clone(),
+            opened: traffic.opened,
+            last_ms: traffic.last_ms.clone(),
         }
     }
 
