@@ -37,25 +37,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# shellcheck source=benches/lib/nginx_conf.sh
+source benches/lib/nginx_conf.sh
 # Writes and starts nginx configuration $1 with the http block's contents $2.
 start_nginx() {
-    cat > "$dir/$1.conf" <<CONF
-daemon on;
-worker_processes 1;
-pid $dir/$1.pid;
-error_log $dir/$1-error.log warn;
-events { worker_connections 1024; }
-http {
-    access_log off;
-    client_body_temp_path $dir/body;
-    proxy_temp_path $dir/proxy;
-    fastcgi_temp_path $dir/fastcgi;
-    uwsgi_temp_path $dir/uwsgi;
-    scgi_temp_path $dir/scgi;
-    keepalive_requests 1000000;
-    $2
-}
-CONF
+    nginx_conf "$1" "daemon on; worker_processes 1;" "$2"
     nginx -p "$dir" -c "$1.conf"
 }
 start_nginx upstream "server {
