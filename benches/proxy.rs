@@ -7,7 +7,8 @@
 //! Run with `cargo bench --bench proxy`. Needs `wrk` and `nginx` on PATH (Debian:
 //! `apt-get install wrk nginx-light`); without them it prints a "skipped" line and exits 0.
 //! `PROXY_BENCH_SECS` sets each wrk run's duration (default 10), `PROXY_BENCH_ROUNDS` how many
-//! rounds of (gateway, nginx, gateway with 10,000 routes) to take medians over (default 3).
+//! rounds of (gateway, nginx, gateway with 10,000 routes) to take medians over (default 3; the
+//! three take turns running first).
 //! First, without wrk or nginx, it times configuration rebuilds with 1,000 RSA certificates.
 
 /// The same allocator as the shipped `gwctl` binary, so the in-process gateway measures as it runs.
@@ -116,33 +117,36 @@ fn main() {
     let (gw_large, rebuild_in_gateway) = runtime.block_on(start_gateway(large));
     let rss_started = rss_kib();
 
-    let (mut gateway_runs, mut nginx_runs, mut large_runs) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 1..=rounds {
-        let gateway = wrk_run(
-            &wrk,
-            &format!("http://{}/r5/bench", gw_small.addr),
-            secs,
+    // The three runs take turns leading each round: whichever runs later in a round would
+    // otherwise carry what the earlier runs left behind (sockets in TIME_WAIT, warm caches).
+    let targets = [
+        (
+            "gateway (10 routes)   ",
+            format!("http://{}/r5/bench", gw_small.addr),
             Charged::OwnThreads(PROXY_THREADS),
-        );
-        println!("  [{round}] gateway (10 routes)    {}", gateway.line());
-        let nginx_run = wrk_run(
-            &wrk,
-            &format!("http://127.0.0.1:{nginx_proxy_port}/r5/bench"),
-            secs,
+        ),
+        (
+            "nginx proxy_pass      ",
+            format!("http://127.0.0.1:{nginx_proxy_port}/r5/bench"),
             Charged::NginxWorkers(proxy_nginx.master.id()),
-        );
-        println!("  [{round}] nginx proxy_pass       {}", nginx_run.line());
-        let large_run = wrk_run(
-            &wrk,
-            &format!("http://{}/r5000/bench", gw_large.addr),
-            secs,
+        ),
+        (
+            "gateway (10000 routes)",
+            format!("http://{}/r5000/bench", gw_large.addr),
             Charged::OwnThreads(PROXY_THREADS),
-        );
-        println!("  [{round}] gateway (10000 routes) {}", large_run.line());
-        gateway_runs.push(gateway);
-        nginx_runs.push(nginx_run);
-        large_runs.push(large_run);
+        ),
+    ];
+    let mut runs: [Vec<WrkResult>; 3] = Default::default();
+    for round in 1..=rounds {
+        for turn in 0..targets.len() {
+            let which = (round - 1 + turn) % targets.len();
+            let (name, url, charged) = &targets[which];
+            let run = wrk_run(&wrk, url, secs, *charged);
+            println!("  [{round}] {name} {}", run.line());
+            runs[which].push(run);
+        }
     }
+    let [gateway_runs, nginx_runs, large_runs] = runs;
     let rss_after = rss_kib();
     runtime.block_on(gw_small.proxy.shutdown());
     runtime.block_on(gw_large.proxy.shutdown());
@@ -353,6 +357,7 @@ struct CpuTime {
 }
 
 /// Which threads' CPU time a run is charged with.
+#[derive(Clone, Copy)]
 enum Charged {
     Nothing,
     /// This process's threads whose name starts with the prefix (the gateway's proxy workers).
