@@ -178,6 +178,32 @@ async fn hosts_with_wildcards_and_ports() {
 }
 
 #[tokio::test]
+async fn two_host_headers_are_refused_as_nginx_does() {
+    let up = echo("a").await;
+    let mut gw = Gateway::start(&Entities::new().service("s", &up.url()).route(
+        "r",
+        "s",
+        json!({"hosts": ["a.test"]}),
+    ))
+    .await;
+    let reply = send(
+        "GET",
+        &gw.url("/"),
+        &[("host", "a.test"), ("host", "b.test")],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(reply.json()["message"], "Bad request");
+    assert!(reply.header("x-kong-request-id").is_some());
+    assert_eq!(gw.next_log().await["status"], 400);
+    assert_eq!(up.hits(), 0);
+    // One Host header is routed as usual.
+    let reply = send("GET", &gw.url("/"), &[("host", "a.test")], "").await;
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn methods_and_headers_must_match() {
     let up = echo("a").await;
     let gw = Gateway::start(

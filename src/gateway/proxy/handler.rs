@@ -108,7 +108,25 @@ pub async fn handle(
 
     let raw_path = parts.uri.path().to_string();
     let path = normalize(&raw_path);
-    let client_host = client_host(&parts);
+    // Answers refused before any plugin ran.
+    let client_addr = conn.client_addr;
+    let unrouted = |response| {
+        finish_unrouted(
+            &shared,
+            &request_id,
+            &parts,
+            &raw_path,
+            client_addr,
+            started,
+            response,
+        )
+    };
+    let Some(client_host) = client_host(&parts) else {
+        // nginx (and so Kong) refuses these before routing: which Host is meant is ambiguous,
+        // and a proxy and its upstream could each take a different one.
+        let response = error_response(StatusCode::BAD_REQUEST, "Bad request", &request_id);
+        return Ok(unrouted(response));
+    };
     let host = host_without_port(&client_host).to_ascii_lowercase();
     let found = config.router.find(&RequestFacts {
         path: &path,
@@ -123,28 +141,12 @@ pub async fn handle(
             "no Route matched with those values",
             &request_id,
         );
-        return Ok(finish_unrouted(
-            &shared,
-            &request_id,
-            &parts,
-            &raw_path,
-            conn,
-            started,
-            response,
-        ));
+        return Ok(unrouted(response));
     };
     let route = &config.routes[found.route];
     if route.https_only && conn.protocol != "https" {
         let response = https_required(route, &client_host, &parts, &request_id);
-        return Ok(finish_unrouted(
-            &shared,
-            &request_id,
-            &parts,
-            &raw_path,
-            conn,
-            started,
-            response,
-        ));
+        return Ok(unrouted(response));
     }
     let service = route.service.map(|i| &config.services[i]);
     let stripped = if route.strip_path {
@@ -445,7 +447,7 @@ fn finish_unrouted(
     request_id: &str,
     parts: &http::request::Parts,
     raw_path: &str,
-    conn: Conn,
+    client_addr: SocketAddr,
     started: Instant,
     mut response: Response<Body>,
 ) -> Response<Body> {
@@ -463,7 +465,7 @@ fn finish_unrouted(
         request_id,
         parts,
         raw_path,
-        conn.client_addr,
+        client_addr,
         started,
         response.status().as_u16(),
     );
@@ -505,15 +507,18 @@ fn https_required(
     response
 }
 
-/// The Host the client asked for (HTTP/1 `Host`, or the HTTP/2 authority), port included.
-fn client_host(parts: &http::request::Parts) -> String {
-    parts
-        .headers
-        .get(header::HOST)
+/// The Host the client asked for (HTTP/1 `Host`, or the HTTP/2 authority), port included;
+/// `None` when the request carries more than one `Host` header.
+fn client_host(parts: &http::request::Parts) -> Option<String> {
+    let mut hosts = parts.headers.get_all(header::HOST).iter();
+    let first = hosts.next();
+    if hosts.next().is_some() {
+        return None;
+    }
+    let host = first
         .and_then(|h| h.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| parts.uri.authority().map(|a| a.as_str().to_string()))
-        .unwrap_or_default()
+        .or_else(|| parts.uri.authority().map(|a| a.as_str()));
+    Some(host.unwrap_or_default().to_string())
 }
 
 fn host_without_port(host: &str) -> &str {
