@@ -11,9 +11,11 @@ use http::{Request, Response, Version};
 
 use super::balancer::Balancer;
 use super::body::{ReplaySlot, SendProgress};
+use super::headers::{Forwarded, VIA, remove_hop_by_hop, set_forwarded};
 use super::health::Report;
 use super::upstream_client::ClientKey;
 use super::upstream_pool::{self, PoolKey, PooledBody};
+use super::websocket;
 use crate::gateway::plugins::{Body, UpstreamTarget, full_body};
 
 /// The request body in a form that can be sent more than once when possible.
@@ -52,7 +54,19 @@ pub struct Plan<'a> {
     /// The longest pause allowed between two parts of a streamed request body going out.
     pub write_timeout: Duration,
     pub retries: u32,
+    pub outgoing: Outgoing<'a>,
 }
+
+/// What the upstream request carries besides the client's headers.
+pub struct Outgoing<'a> {
+    pub forwarded: Forwarded<'a>,
+    /// The client asked for a WebSocket: the upstream is asked for one too.
+    pub websocket: bool,
+}
+
+/// Headers `build_request` adds to the client's: `Host`, `Via`, up to six `X-Forwarded-*`
+/// and two for a WebSocket. Room for them is made at once rather than by growing the map.
+const ADDED_HEADERS: usize = 10;
 
 pub struct Upstreamed {
     pub response: Response<PooledBody>,
@@ -112,7 +126,7 @@ pub async fn send(
                 tries,
             });
         };
-        let request = match build_request(plan.target, head, &authority, host, port, attempt_body) {
+        let request = match build_request(plan, head, &authority, host, port, attempt_body) {
             Ok(r) => r,
             Err(reason) => {
                 return Err(ForwardError::Failed {
@@ -257,13 +271,14 @@ fn default_port(scheme: &str) -> u16 {
 }
 
 fn build_request(
-    target: &UpstreamTarget,
+    plan: &Plan<'_>,
     head: &http::request::Parts,
     authority: &str,
     host: &str,
     port: u16,
     body: Body,
 ) -> Result<Request<Body>, String> {
+    let target = plan.target;
     let mut request = Request::new(body);
     *request.method_mut() = head.method.clone();
     // Origin form: the connection already leads to `authority`.
@@ -274,7 +289,15 @@ fn build_request(
         )
     })?;
     *request.version_mut() = Version::HTTP_11;
-    *request.headers_mut() = head.headers.clone();
+    let headers = request.headers_mut();
+    *headers = head.headers.clone();
+    headers.reserve(ADDED_HEADERS);
+    remove_hop_by_hop(headers);
+    if plan.outgoing.websocket {
+        websocket::ask_upstream(headers);
+    }
+    set_forwarded(headers, &plan.outgoing.forwarded);
+    headers.insert(header::VIA, VIA);
     let host_header = match &target.host_header {
         Some(h) => h.clone(),
         None if port == default_port(&target.scheme) => {

@@ -1,6 +1,7 @@
 //! The request pipeline: route, run the plugins' `access` hooks, forward, run `response`
 //! hooks, answer, and log once the answer's body has gone out.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,8 +18,8 @@ use super::access_log::AccessLog;
 use super::activity::Activity;
 use super::body::{OnEndBody, ReadTimeoutBody, ReplaySlot};
 use super::config::{Persistent, ProxyConfig, RouteEntry, ServiceEntry};
-use super::forward::{self, ForwardError, Plan, RequestBody};
-use super::headers::{Forwarded, remove_hop_by_hop, set_forwarded};
+use super::forward::{self, ForwardError, Outgoing, Plan, RequestBody};
+use super::headers::{Forwarded, VIA, millis, remove_hop_by_hop};
 use super::log_phase::{self, LogJob, Outcome};
 use super::path::{normalize, upstream_path_v0};
 use super::plugin_set::{Instance, NONE, Slot};
@@ -65,6 +66,8 @@ pub struct Conn {
     /// The client's IP as `X-Forwarded-For` carries it, formatted once per connection.
     pub client_ip: HeaderValue,
     pub local_port: u16,
+    /// `local_port` as `X-Forwarded-Port` carries it, formatted once per connection.
+    pub local_port_value: HeaderValue,
     /// `https` on a TLS listener, else `http`.
     pub protocol: &'static str,
     /// Set on connections that may speak HTTP/2, which has no idle timer in hyper.
@@ -79,6 +82,7 @@ impl Conn {
             client_addr,
             client_ip,
             local_port,
+            local_port_value: HeaderValue::from(local_port),
             protocol: if tls { "https" } else { "http" },
             activity: None,
         }
@@ -89,7 +93,6 @@ const X_KONG_UPSTREAM_LATENCY: HeaderName = HeaderName::from_static("x-kong-upst
 const X_KONG_PROXY_LATENCY: HeaderName = HeaderName::from_static("x-kong-proxy-latency");
 const X_KONG_RESPONSE_LATENCY: HeaderName = HeaderName::from_static("x-kong-response-latency");
 const X_KONG_REQUEST_ID: HeaderName = HeaderName::from_static("x-kong-request-id");
-const VIA: HeaderValue = HeaderValue::from_static(concat!("1.1 gwctl/", env!("CARGO_PKG_VERSION")));
 
 pub(super) fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
@@ -127,7 +130,7 @@ pub async fn handle(
         let response = error_response(StatusCode::BAD_REQUEST, "Bad request", &request_id);
         return Ok(unrouted(response));
     };
-    let host = host_without_port(&client_host).to_ascii_lowercase();
+    let host = lowercase(host_without_port(&client_host));
     let found = config.router.find(&RequestFacts {
         path: &path,
         host: &host,
@@ -293,25 +296,9 @@ async fn proxy(
         );
     };
     let websocket = websocket::requested(&mut ctx.request);
-    let headers = &mut ctx.request.headers;
-    remove_hop_by_hop(headers);
-    if websocket.is_some() {
-        websocket::ask_upstream(headers);
-    }
-    set_forwarded(
-        headers,
-        &Forwarded {
-            client_ip: &conn.client_ip,
-            proto: ctx.protocol,
-            host: host_without_port(client_host),
-            port: conn.local_port,
-            path: raw_path,
-            prefix,
-        },
-    );
-    headers.insert(header::VIA, VIA);
     let body = match (ctx.body_bytes.clone(), ctx.body.take()) {
         (Some(bytes), _) => {
+            let headers = &mut ctx.request.headers;
             headers.remove(header::TRANSFER_ENCODING);
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
             RequestBody::Bytes(bytes)
@@ -335,6 +322,18 @@ async fn proxy(
         read_timeout: service.map_or(Duration::from_secs(60), |s| s.read_timeout),
         write_timeout: service.map_or(Duration::from_secs(60), |s| s.write_timeout),
         retries: service.map_or(5, |s| s.retries),
+        // Set on the upstream request's own headers: plugins' later phases see the client's.
+        outgoing: Outgoing {
+            forwarded: Forwarded {
+                client_ip: &conn.client_ip,
+                proto: ctx.protocol,
+                host: host_without_port(client_host),
+                port: &conn.local_port_value,
+                path: raw_path,
+                prefix,
+            },
+            websocket: websocket.is_some(),
+        },
     };
     outcome.proxy_latency = Some(ctx.started.elapsed());
     match forward::send(&plan, &ctx.request, body).await {
@@ -425,14 +424,11 @@ fn decorate(response: &mut Response<Body>, ctx: &mut Ctx, outcome: &Outcome) {
     }
     match (outcome.proxy_latency, outcome.upstream_latency) {
         (Some(proxy), Some(upstream)) => {
-            headers.insert(X_KONG_UPSTREAM_LATENCY, HeaderValue::from(ms(upstream)));
-            headers.insert(X_KONG_PROXY_LATENCY, HeaderValue::from(ms(proxy)));
+            headers.insert(X_KONG_UPSTREAM_LATENCY, millis(ms(upstream)));
+            headers.insert(X_KONG_PROXY_LATENCY, millis(ms(proxy)));
         }
         _ => {
-            headers.insert(
-                X_KONG_RESPONSE_LATENCY,
-                HeaderValue::from(ms(ctx.started.elapsed())),
-            );
+            headers.insert(X_KONG_RESPONSE_LATENCY, millis(ms(ctx.started.elapsed())));
         }
     }
     if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
@@ -452,10 +448,7 @@ fn finish_unrouted(
     mut response: Response<Body>,
 ) -> Response<Body> {
     let headers = response.headers_mut();
-    headers.insert(
-        X_KONG_RESPONSE_LATENCY,
-        HeaderValue::from(ms(started.elapsed())),
-    );
+    headers.insert(X_KONG_RESPONSE_LATENCY, millis(ms(started.elapsed())));
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert(X_KONG_REQUEST_ID, id);
     }
@@ -519,6 +512,15 @@ fn client_host(parts: &http::request::Parts) -> Option<String> {
         .and_then(|h| h.to_str().ok())
         .or_else(|| parts.uri.authority().map(|a| a.as_str()));
     Some(host.unwrap_or_default().to_string())
+}
+
+/// Hosts compare case-insensitively; most arrive in lowercase already.
+fn lowercase(host: &str) -> Cow<'_, str> {
+    if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(host)
+    }
 }
 
 fn host_without_port(host: &str) -> &str {

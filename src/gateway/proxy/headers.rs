@@ -37,13 +37,57 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
         let rest: Vec<HeaderValue> = values.cloned().collect();
         for value in first.iter().chain(&rest) {
             let Ok(value) = value.to_str() else { continue };
-            for name in value.split(',') {
-                headers.remove(name.trim());
+            for name in value.split(',').map(str::trim) {
+                // `close`, and the hop-by-hop names (removed below when present), are the
+                // usual tokens: skipping them spares a header-name parse and a lookup each.
+                let known = name.eq_ignore_ascii_case("close")
+                    || HOP_BY_HOP
+                        .iter()
+                        .any(|h| name.eq_ignore_ascii_case(h.as_str()));
+                if !known {
+                    headers.remove(name);
+                }
             }
         }
     }
     for (name, _) in HOP_BY_HOP.iter().zip(present).filter(|(_, there)| *there) {
         headers.remove(name);
+    }
+}
+
+/// The `Via` the proxy adds going up and coming back, as Kong does with its own name.
+pub const VIA: HeaderValue =
+    HeaderValue::from_static(concat!("1.1 gwctl/", env!("CARGO_PKG_VERSION")));
+
+/// "10" to "99", two bytes each, for `millis`.
+const TWO_DIGITS: [u8; 180] = {
+    let mut out = [0; 180];
+    let mut i = 0;
+    while i < 90 {
+        out[2 * i] = b'0' + ((i + 10) / 10) as u8;
+        out[2 * i + 1] = b'0' + ((i + 10) % 10) as u8;
+        i += 1;
+    }
+    out
+};
+static TWO_DIGITS_TEXT: &str = match std::str::from_utf8(&TWO_DIGITS) {
+    Ok(text) => text,
+    Err(_) => panic!("digits are ASCII"),
+};
+
+/// A latency in milliseconds as a header value. Below 100 ms (what the proxy itself takes, and
+/// a near upstream) the text is static, where formatting would allocate every time.
+pub fn millis(ms: u64) -> HeaderValue {
+    match ms {
+        0..=9 => {
+            let i = ms as usize;
+            HeaderValue::from_static(&"0123456789"[i..i + 1])
+        }
+        10..=99 => {
+            let i = 2 * (ms as usize - 10);
+            HeaderValue::from_static(&TWO_DIGITS_TEXT[i..i + 2])
+        }
+        _ => HeaderValue::from(ms),
     }
 }
 
@@ -61,7 +105,8 @@ pub struct Forwarded<'a> {
     pub proto: &'static str,
     /// The client's Host without the port.
     pub host: &'a str,
-    pub port: u16,
+    /// The port of the listener the request came in on.
+    pub port: &'a HeaderValue,
     /// The request path as the client sent it (without the query).
     pub path: &'a str,
     /// The path prefix the route stripped, if any.
@@ -89,7 +134,7 @@ pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
     }
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(f.proto));
     put(headers, X_FORWARDED_HOST, f.host);
-    headers.insert(X_FORWARDED_PORT, HeaderValue::from(f.port));
+    headers.insert(X_FORWARDED_PORT, f.port.clone());
     put(headers, X_FORWARDED_PATH, f.path);
     match f.prefix {
         Some(p) => put(headers, X_FORWARDED_PREFIX, p),
@@ -113,6 +158,13 @@ fn put(headers: &mut HeaderMap, name: HeaderName, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn millis_reads_as_the_number_it_was_given() {
+        for ms in (0..200).chain([1234, u64::MAX]) {
+            assert_eq!(millis(ms).to_str().unwrap(), ms.to_string());
+        }
+    }
 
     #[test]
     fn hop_by_hop_and_connection_named_headers_go() {

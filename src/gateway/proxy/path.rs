@@ -1,16 +1,18 @@
 //! Request-path normalisation before matching, and the upstream path Kong's `path_handling`
 //! `v0` builds from the service path and what the route stripped.
 
+use std::borrow::Cow;
+
 /// Normalises a request path as Kong does before routing (`kong.tools.uri.normalize(p, true)`):
 /// percent-escapes of unreserved characters are decoded (others get uppercase hex), dot
 /// segments are removed and repeated slashes merged.
-pub fn normalize(path: &str) -> String {
+pub fn normalize(path: &str) -> Cow<'_, str> {
     if !needs_normalizing(path) {
-        return path.to_string();
+        return Cow::Borrowed(path);
     }
     let decoded = decode_unreserved(path);
     let merged = merge_slashes(&decoded);
-    remove_dot_segments(&merged)
+    Cow::Owned(remove_dot_segments(&merged))
 }
 
 /// The fast path: most request paths are already normal.
