@@ -137,7 +137,7 @@ fn ctx(body: Bytes) -> Ctx {
         consumer: None,
         consumer_groups: Vec::new(),
         upstream: Some(UpstreamTarget {
-            scheme: "http".into(),
+            scheme: "http",
             host: "placeholder".into(),
             port: 80,
             path_and_query: "/".into(),

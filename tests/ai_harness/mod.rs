@@ -73,7 +73,7 @@ pub async fn exchange(
         consumer_groups: Vec::new(),
         // The route's placeholder service; ai-proxy must replace it.
         upstream: Some(UpstreamTarget {
-            scheme: "http".into(),
+            scheme: "http",
             host: "placeholder.invalid".into(),
             port: 80,
             path_and_query: "/".into(),

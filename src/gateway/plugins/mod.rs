@@ -66,8 +66,8 @@ pub struct EntityRef {
 #[derive(Debug, Clone)]
 pub struct UpstreamTarget {
     /// `http` or `https`.
-    pub scheme: String,
-    pub host: String,
+    pub scheme: &'static str,
+    pub host: Arc<str>,
     pub port: u16,
     /// Path and query sent upstream.
     pub path_and_query: String,

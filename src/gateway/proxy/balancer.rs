@@ -3,12 +3,15 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::address::Address;
 use super::health::{HealthChecks, Report, TargetHealth};
 
 #[derive(Debug, Clone)]
 pub struct Target {
     pub host: String,
     pub port: u16,
+    /// `host` and `port` with what each request to them needs.
+    pub address: Address,
     pub weight: i64,
     pub health: Arc<TargetHealth>,
 }
@@ -127,6 +130,7 @@ mod tests {
         Target {
             host: host.into(),
             port: 1,
+            address: Address::new(host, 1),
             weight,
             health: Arc::default(),
         }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::address::{Address, authority, default_port};
 use super::balancer::{Balancer, Target, parse_target};
 use super::directory::Directory;
 use super::health::{HealthBook, HealthChecks, TargetKey};
@@ -36,8 +37,10 @@ pub struct ServiceEntry {
     pub ident: EntityRef,
     /// `http` or `https`.
     pub scheme: &'static str,
-    pub host: String,
+    pub host: Arc<str>,
     pub port: u16,
+    /// `host` and `port` with what each request to them needs (unused with a balancer).
+    pub address: Address,
     pub path: Option<String>,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
@@ -117,16 +120,18 @@ impl ProxyConfig {
             let balancer = balancers.get(host.as_str()).cloned();
             let connect_timeout = millis(s, "connect_timeout");
             let verify = s.get("tls_verify").and_then(Value::as_bool).unwrap_or(true);
+            let port = s
+                .get("port")
+                .and_then(Value::as_u64)
+                .and_then(|p| u16::try_from(p).ok())
+                .unwrap_or(default_port(scheme));
             service_slots.insert(id.clone(), services.len());
             services.push(ServiceEntry {
                 ident: ident(&id, s),
                 scheme,
-                port: s
-                    .get("port")
-                    .and_then(Value::as_u64)
-                    .and_then(|p| u16::try_from(p).ok())
-                    .unwrap_or(if scheme == "https" { 443 } else { 80 }),
-                host,
+                port,
+                address: Address::new(&host, port),
+                host: host.into(),
                 path: text(s, "path"),
                 connect_timeout,
                 read_timeout: millis(s, "read_timeout"),
@@ -313,7 +318,7 @@ fn build_balancers(snapshot: &Snapshot, health: &HealthBook) -> HashMap<String, 
             list.iter().map(move |(host, port, _)| {
                 let target = TargetKey {
                     upstream_id: id,
-                    target: super::forward::authority(host, *port),
+                    target: authority(host, *port),
                 };
                 (target, checks.clone())
             })
@@ -327,6 +332,7 @@ fn build_balancers(snapshot: &Snapshot, health: &HealthBook) -> HashMap<String, 
                 .into_iter()
                 .zip(healths.by_ref())
                 .map(|((host, port, weight), health)| Target {
+                    address: Address::new(&host, port),
                     host,
                     port,
                     weight,

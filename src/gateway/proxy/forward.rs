@@ -4,12 +4,14 @@
 //! answer), and retries of attempts that failed before the upstream saw the request.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Request, Response, Version};
 
+use super::address::Address;
 use super::balancer::Balancer;
 use super::body::{ReplaySlot, SendProgress};
 use super::headers::{Forwarded, VIA, remove_hop_by_hop, set_forwarded};
@@ -51,6 +53,9 @@ pub struct Plan<'a> {
     pub target: &'a UpstreamTarget,
     /// When set, each try asks the balancer for a target (retries move on to the next one).
     pub balancer: Option<&'a Balancer>,
+    /// `target`'s address worked out in advance (the service's own, when no plugin changed
+    /// where the request goes).
+    pub address: Option<&'a Address>,
     pub read_timeout: Duration,
     /// The longest pause allowed between two parts of a streamed request body going out.
     pub write_timeout: Duration,
@@ -72,7 +77,7 @@ const ADDED_HEADERS: usize = 10;
 pub struct Upstreamed {
     pub response: Response<PooledBody>,
     /// `host:port` of the target that answered.
-    pub target: String,
+    pub target: Arc<str>,
     pub tries: u32,
     /// From sending the request to receiving the response head.
     pub latency: Duration,
@@ -82,13 +87,13 @@ pub struct Upstreamed {
 pub enum ForwardError {
     /// 502: refused, reset, or an invalid answer.
     Failed {
-        target: String,
+        target: Arc<str>,
         reason: String,
         tries: u32,
     },
     /// 504: no answer in time.
     TimedOut {
-        target: String,
+        target: Arc<str>,
         reason: String,
         tries: u32,
     },
@@ -115,11 +120,18 @@ pub async fn send(
                 b.report(t, report);
             }
         };
-        let (host, port) = match picked {
-            Some(t) => (t.host.as_str(), t.port),
-            None => (plan.target.host.as_str(), plan.target.port),
+        // Precomputed for the service's own address and for balancer targets; only a target
+        // a plugin chose is worked out here.
+        let chosen;
+        let address = match (picked, plan.address) {
+            (Some(t), _) => &t.address,
+            (None, Some(address)) => address,
+            (None, None) => {
+                chosen = Address::new(&plan.target.host, plan.target.port);
+                &chosen
+            }
         };
-        let authority = authority(host, port);
+        let authority = address.authority.clone();
         let Some(attempt_body) = body.for_attempt() else {
             return Err(ForwardError::Failed {
                 target: authority,
@@ -127,7 +139,7 @@ pub async fn send(
                 tries,
             });
         };
-        let request = match build_request(plan, head, &authority, host, port, attempt_body) {
+        let request = match build_request(plan, head, address, attempt_body) {
             Ok(r) => r,
             Err(reason) => {
                 return Err(ForwardError::Failed {
@@ -255,28 +267,10 @@ async fn within_send_timeouts<F: Future>(
     }
 }
 
-/// `host:port`, with brackets around an IPv6 host. Built without `format!`, as is the URI
-/// below: formatting machinery was a tenth of the proxy's own work per request.
-pub(super) fn authority(host: &str, port: u16) -> String {
-    let mut digits = itoa::Buffer::new();
-    let port = digits.format(port);
-    if host.contains(':') {
-        ["[", host, "]:", port].concat()
-    } else {
-        [host, ":", port].concat()
-    }
-}
-
-fn default_port(scheme: &str) -> u16 {
-    if scheme == "https" { 443 } else { 80 }
-}
-
 fn build_request(
     plan: &Plan<'_>,
     head: &http::request::Parts,
-    authority: &str,
-    host: &str,
-    port: u16,
+    address: &Address,
     body: Body,
 ) -> Result<Request<Body>, String> {
     let target = plan.target;
@@ -285,8 +279,8 @@ fn build_request(
     // Origin form: the connection already leads to `authority`.
     *request.uri_mut() = http::Uri::try_from(target.path_and_query.as_str()).map_err(|e| {
         format!(
-            "invalid upstream URI \"{}://{authority}{}\": {e}",
-            target.scheme, target.path_and_query
+            "invalid upstream URI \"{}://{}{}\": {e}",
+            target.scheme, address.authority, target.path_and_query
         )
     })?;
     *request.version_mut() = Version::HTTP_11;
@@ -300,18 +294,9 @@ fn build_request(
     set_forwarded(headers, &plan.outgoing.forwarded);
     headers.insert(header::VIA, VIA);
     let host_header = match &target.host_header {
-        Some(h) => h.clone(),
-        None if port == default_port(&target.scheme) => {
-            if host.contains(':') {
-                format!("[{host}]")
-            } else {
-                host.to_string()
-            }
-        }
-        None => authority.to_string(),
+        Some(h) => HeaderValue::from_str(h).map_err(|_| format!("invalid Host header {h:?}"))?,
+        None => address.host_header(target.scheme)?,
     };
-    let value = HeaderValue::from_str(&host_header)
-        .map_err(|_| format!("invalid Host header {host_header:?}"))?;
-    request.headers_mut().insert(header::HOST, value);
+    request.headers_mut().insert(header::HOST, host_header);
     Ok(request)
 }

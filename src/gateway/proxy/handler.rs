@@ -16,6 +16,7 @@ use hyper::body::{Body as _, Incoming};
 
 use super::access_log::AccessLog;
 use super::activity::Activity;
+use super::address::default_port;
 use super::body::{OnEndBody, ReadTimeoutBody, ReplaySlot};
 use super::config::{Persistent, ProxyConfig, RouteEntry, ServiceEntry};
 use super::forward::{self, ForwardError, Outgoing, Plan, RequestBody};
@@ -164,7 +165,7 @@ pub async fn handle(
             path_and_query.push_str(q);
         }
         UpstreamTarget {
-            scheme: s.scheme.to_string(),
+            scheme: s.scheme,
             host: s.host.clone(),
             port: s.port,
             path_and_query,
@@ -319,6 +320,7 @@ async fn proxy(
         balancer: service
             .filter(|_| unchanged)
             .and_then(|s| s.balancer.as_deref()),
+        address: service.filter(|_| unchanged).map(|s| &s.address),
         read_timeout: service.map_or(Duration::from_secs(60), |s| s.read_timeout),
         write_timeout: service.map_or(Duration::from_secs(60), |s| s.write_timeout),
         retries: service.map_or(5, |s| s.retries),
@@ -531,8 +533,4 @@ fn host_without_port(host: &str) -> &str {
             .map_or(host, |h| &host[..h.len() + 1]);
     }
     host.rsplit_once(':').map_or(host, |(h, _)| h)
-}
-
-fn default_port(scheme: &str) -> u16 {
-    if scheme == "https" { 443 } else { 80 }
 }

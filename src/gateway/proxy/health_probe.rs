@@ -18,8 +18,8 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
+use super::address::authority;
 use super::balancer::{Balancer, Target};
-use super::forward::authority;
 use super::health::{ActiveChecks, Report, TargetHealth};
 use super::upstream_client::{HttpClient, build_client};
 use crate::gateway::plugins::full_body;

@@ -20,7 +20,7 @@ pub(super) struct Outcome {
     pub status: u16,
     pub proxy_latency: Option<Duration>,
     pub upstream_latency: Option<Duration>,
-    pub target: Option<String>,
+    pub target: Option<Arc<str>>,
     pub tries: u32,
     pub error: Option<String>,
 }
@@ -74,7 +74,10 @@ impl LogJob {
         );
         entry.insert(
             "upstream".into(),
-            self.outcome.target.take().map_or(Value::Null, Value::from),
+            self.outcome
+                .target
+                .take()
+                .map_or(Value::Null, |t| Value::from(&*t)),
         );
         entry.insert("tries".into(), Value::from(self.outcome.tries));
         entry.insert(

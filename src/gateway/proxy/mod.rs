@@ -8,6 +8,7 @@
 
 pub mod access_log;
 mod activity;
+pub mod address;
 pub mod balancer;
 pub mod body;
 pub mod config;

@@ -9,6 +9,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::{Request, Response};
@@ -39,7 +40,7 @@ pub struct PoolKey {
     pub client: ClientKey,
     pub https: bool,
     /// `host:port`, as sent in the connect URI.
-    pub authority: String,
+    pub authority: Arc<str>,
 }
 
 /// What the pool needs to know of a connection: hyper's `SendRequest` in the proxy, a

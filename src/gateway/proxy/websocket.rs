@@ -64,7 +64,7 @@ pub fn answer_client(headers: &mut HeaderMap) {
 
 /// Joins the client's and the upstream's connections once both have switched protocols, on a
 /// task of its own; it ends when either side closes or after `idle` without a byte either way.
-pub fn tunnel(client: Requested, upstream: OnUpgrade, idle: Duration, target: String) {
+pub fn tunnel(client: Requested, upstream: OnUpgrade, idle: Duration, target: Arc<str>) {
     tokio::spawn(async move {
         let (client, upstream) = match tokio::try_join!(client.0, upstream) {
             Ok(both) => both,

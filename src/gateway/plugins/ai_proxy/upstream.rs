@@ -63,12 +63,15 @@ pub fn endpoint(cfg: &AiConfig) -> Result<Endpoint, String> {
         .clone()
         .unwrap_or_else(|| default_base(cfg));
     let url = Url::parse(&text).map_err(|e| format!("ai-proxy: invalid upstream_url: {e}"))?;
-    let scheme = url.scheme().to_string();
-    if scheme != "http" && scheme != "https" {
-        return Err(format!(
-            "ai-proxy: upstream_url must be http or https, not '{scheme}'"
-        ));
-    }
+    let scheme = match url.scheme() {
+        "http" => "http",
+        "https" => "https",
+        other => {
+            return Err(format!(
+                "ai-proxy: upstream_url must be http or https, not '{other}'"
+            ));
+        }
+    };
     let host = url
         .host_str()
         .ok_or("ai-proxy: upstream_url has no host")?
@@ -98,10 +101,7 @@ pub fn endpoint(cfg: &AiConfig) -> Result<Endpoint, String> {
     Ok(Endpoint {
         target: UpstreamTarget {
             scheme,
-            host: host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_string(),
+            host: host.trim_start_matches('[').trim_end_matches(']').into(),
             port,
             path_and_query,
             host_header: Some(host_header),
@@ -167,7 +167,7 @@ mod tests {
             "model": {"provider": "openai"}})))
         .unwrap();
         assert_eq!(openai.target.scheme, "https");
-        assert_eq!(openai.target.host, "api.openai.com");
+        assert_eq!(&*openai.target.host, "api.openai.com");
         assert_eq!(openai.target.port, 443);
         assert_eq!(openai.target.path_and_query, "/v1/chat/completions");
         assert_eq!(openai.target.host_header.as_deref(), Some("api.openai.com"));
@@ -175,13 +175,13 @@ mod tests {
         let anthropic = endpoint(&cfg(json!({"route_type": "llm/v1/completions",
             "model": {"provider": "anthropic", "options": {"anthropic_version": "2023-06-01"}}})))
         .unwrap();
-        assert_eq!(anthropic.target.host, "api.anthropic.com");
+        assert_eq!(&*anthropic.target.host, "api.anthropic.com");
         assert_eq!(anthropic.target.path_and_query, "/v1/messages");
 
         let mistral = endpoint(&cfg(json!({"route_type": "llm/v1/chat",
             "model": {"provider": "mistral", "options": {"mistral_format": "openai"}}})))
         .unwrap();
-        assert_eq!(mistral.target.host, "api.mistral.ai");
+        assert_eq!(&*mistral.target.host, "api.mistral.ai");
     }
 
     #[test]
@@ -190,7 +190,7 @@ mod tests {
             "model": {"provider": "azure", "options": {"azure_instance": "acme",
                 "azure_deployment_id": "gpt4o", "azure_api_version": "2024-06-01"}}})))
         .unwrap();
-        assert_eq!(azure.target.host, "acme.openai.azure.com");
+        assert_eq!(&*azure.target.host, "acme.openai.azure.com");
         let target = target_for(&azure, RouteType::Chat, "/ai", None);
         assert_eq!(
             target.path_and_query,
