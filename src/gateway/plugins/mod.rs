@@ -109,9 +109,16 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// A context for a request on `route`, with nothing decided yet (no body, upstream or
-    /// consumer; an empty directory). The proxy fills the rest; tests can too.
-    pub fn new(request: http::request::Parts, client_addr: SocketAddr, route: EntityRef) -> Ctx {
+    /// A context for a request on `route` that arrived at `started`, answered with the
+    /// configuration `directory` belongs to, with nothing else decided yet (no body, upstream
+    /// or consumer). The proxy fills the rest.
+    pub fn new(
+        request: http::request::Parts,
+        client_addr: SocketAddr,
+        route: EntityRef,
+        directory: Arc<Directory>,
+        started: Instant,
+    ) -> Ctx {
         Ctx {
             request,
             body: None,
@@ -124,8 +131,8 @@ impl Ctx {
             upstream: None,
             response_headers: HeaderMap::new(),
             log: Map::new(),
-            started: Instant::now(),
-            directory: Directory::empty(),
+            started,
+            directory,
             request_id: String::new(),
             protocol: "http",
             extensions: http::Extensions::new(),

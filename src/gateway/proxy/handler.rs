@@ -187,13 +187,17 @@ pub async fn handle(
     });
     let prefix = stripped.map(|len| path[..len].to_string());
 
-    let mut ctx = Ctx::new(parts, conn.client_addr, route.ident.clone());
+    let mut ctx = Ctx::new(
+        parts,
+        conn.client_addr,
+        route.ident.clone(),
+        config.directory.clone(),
+        started,
+    );
     ctx.protocol = conn.protocol;
     ctx.body = Some(body.map_err(Into::into).boxed());
     ctx.service = service.map(|s| s.ident.clone());
     ctx.upstream = upstream;
-    ctx.started = started;
-    ctx.directory = config.directory.clone();
     ctx.request_id = request_id;
 
     // Access phase, each plugin looked up with the consumer known when its turn comes.
