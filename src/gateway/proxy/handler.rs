@@ -112,7 +112,7 @@ pub async fn handle(
 
     let raw_path = parts.uri.path().to_string();
     let path = normalize(&raw_path);
-    // Answers refused before any plugin ran.
+    // Finishes the answers given before any plugin runs: two Hosts, no route, https only.
     let client_addr = conn.client_addr;
     let unrouted = |response| {
         finish_unrouted(
