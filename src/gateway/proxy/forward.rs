@@ -1,7 +1,8 @@
 //! Sending a request upstream: target choice (the balancer on each try), the headers the
 //! upstream gets (the client's, less hop-by-hop ones, plus `Host`, `Via` and
-//! `X-Forwarded-*`), timeouts (`write_timeout` while a streamed body goes out, then `read_timeout` for the
-//! answer), and retries of attempts that failed before the upstream saw the request.
+//! `X-Forwarded-*`), timeouts (`write_timeout` while a streamed body goes out, then
+//! `read_timeout` for the answer), and retries of attempts that failed before the upstream
+//! saw the request.
 
 use std::future::Future;
 use std::sync::Arc;

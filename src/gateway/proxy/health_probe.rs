@@ -18,7 +18,6 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
-use super::address::authority;
 use super::balancer::{Balancer, Target};
 use super::health::{ActiveChecks, Report, TargetHealth};
 use super::upstream_client::{HttpClient, build_client};
@@ -116,7 +115,7 @@ async fn probe_forever(balancer: Arc<Balancer>, index: usize, limit: Arc<Semapho
             let state = if healthy { "healthy" } else { "unhealthy" };
             tracing::warn!(
                 "target {} of upstream {} is now {state} (active health check: {report:?})",
-                authority(&target.host, target.port),
+                target.address.authority,
                 balancer.upstream_id
             );
         }
@@ -126,15 +125,15 @@ async fn probe_forever(balancer: Arc<Balancer>, index: usize, limit: Arc<Semapho
 /// One probe of one target.
 async fn probe(active: &ActiveChecks, target: &Target, host_header: Option<&str>) -> Report {
     let timeout = Duration::from_secs_f64(active.timeout.max(0.001));
-    let address = authority(&target.host, target.port);
+    let address = &*target.address.authority;
     if active.kind == "tcp" {
-        return match tokio::time::timeout(timeout, TcpStream::connect(address.as_str())).await {
+        return match tokio::time::timeout(timeout, TcpStream::connect(address)).await {
             Ok(Ok(_)) => Report::Connected,
             Ok(Err(_)) => Report::TcpFailure,
             Err(_) => Report::Timeout,
         };
     }
-    let request = match probe_request(active, host_header.unwrap_or(&target.host), &address) {
+    let request = match probe_request(active, host_header.unwrap_or(&target.host), address) {
         Ok(request) => request,
         Err(reason) => {
             tracing::warn!("cannot build the health probe for {address}: {reason}");
