@@ -7,8 +7,9 @@
 #   ROUTES=10000 benches/proxy_instructions.sh      # the same with 10,000 routes
 #   GWCTL_BIN=target/dist/gwctl benches/proxy_instructions.sh   # another build
 #
-# It then counts nginx proxying the same upstream the same way, for scale, and, when built
-# (cargo build --release --example hyper_floor), the least a hyper proxy does.
+# It then counts nginx proxying the same upstream the same way, for scale, and, when built,
+# the least a proxy does on hyper (cargo build --release --example hyper_floor) and on pingora
+# (benches/pingora_floor/Cargo.toml says how to build it).
 #
 # Needs valgrind, wrk and nginx (Debian: apt-get install -y valgrind wrk nginx-light). It runs
 # the release gwctl with one proxy worker under callgrind, proxying to a static nginx upstream;
@@ -114,15 +115,26 @@ echo "nginx proxy_pass: user-space instructions per request:" \
 kill "$peer_pid" && wait "$peer_pid" 2>/dev/null || true
 peer_pid=
 
-# And the least a hyper proxy does (examples/hyper_floor.rs: no routing, plugins or added
-# headers), which shows how much of the gateway's count hyper itself sets.
-floor="$PWD/target/release/examples/hyper_floor"
-if [ ! -x "$floor" ]; then
-    echo "hyper floor: skipped (cargo build --release --example hyper_floor)"
-    exit 0
-fi
-valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p" \
-    "$floor" "127.0.0.1:$peer_port" "127.0.0.1:$upstream_port" >"$dir/floor.log" 2>&1 &
-peer_pid=$!
-echo "hyper floor: user-space instructions per request:" \
-    "$(count "$peer_pid" "http://127.0.0.1:$peer_port/bench/x" target/proxy-instructions-floor.callgrind)"
+# And the least a proxy built on hyper does (examples/hyper_floor.rs: no routing, plugins or
+# added headers), which shows how much of the gateway's count hyper itself sets; and the same
+# on pingora (benches/pingora_floor), another Rust HTTP stack, when either is built.
+yardstick() {
+    local name=$1 bin=$2 build=$3
+    if [ ! -x "$bin" ]; then
+        echo "$name: skipped ($build)"
+        return
+    fi
+    valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p" \
+        "$bin" "127.0.0.1:$peer_port" "127.0.0.1:$upstream_port" >"$dir/$name.log" 2>&1 &
+    peer_pid=$!
+    echo "$name: user-space instructions per request:" \
+        "$(count "$peer_pid" "http://127.0.0.1:$peer_port/bench/x" "target/proxy-instructions-${name// /-}.callgrind")"
+    # Killed outright: the count is taken, and pingora takes SIGTERM as a graceful shutdown
+    # that waits a minute (and a background job of a script ignores SIGINT).
+    kill -KILL "$peer_pid" && wait "$peer_pid" 2>/dev/null || true
+    peer_pid=
+}
+yardstick "hyper floor" "$PWD/target/release/examples/hyper_floor" \
+    "cargo build --release --example hyper_floor"
+yardstick "pingora floor" "$PWD/target/pingora_floor/release/pingora_floor" \
+    "cargo build --release --manifest-path benches/pingora_floor/Cargo.toml --target-dir target/pingora_floor; needs cmake"

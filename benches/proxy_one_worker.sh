@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Throughput with one worker each: nginx proxy_pass, the hyper floor (examples/hyper_floor.rs,
-# the least a hyper proxy does) and the gateway, proxying the same static nginx upstream with
-# wrk taking turns for ROUNDS rounds of SECS seconds. Prints each run and the median ratios
-# to nginx by round, which say how much of the gap to nginx hyper itself leaves.
+# the least a hyper proxy does), the gateway and, when built, the pingora floor
+# (benches/pingora_floor, the least a pingora proxy does), proxying the same static nginx
+# upstream with wrk taking turns for ROUNDS rounds of SECS seconds. Prints each run and the
+# median ratios to nginx by round, which say how much of the gap to nginx the HTTP stack
+# itself leaves.
 #
 #   cargo build --release && cargo build --release --example hyper_floor
 #   benches/proxy_one_worker.sh            # ROUNDS=5 SECS=8 by default
@@ -22,10 +24,10 @@ done
 rounds=${ROUNDS:-5}
 secs=${SECS:-8}
 
-# Five free loopback ports, asked of the kernel.
-read -r upstream_port nginx_port floor_port proxy_port admin_port < <(python3 -c '
+# Six free loopback ports, asked of the kernel.
+read -r upstream_port nginx_port floor_port proxy_port admin_port pingora_port < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(5)]
+socks = [socket.socket() for _ in range(6)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
 
@@ -33,6 +35,8 @@ dir=$(mktemp -d)
 cleanup() {
     set +e
     for pid in ${floor_pid:-} ${gw_pid:-}; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+    # Killed outright: pingora takes SIGTERM as a graceful shutdown that waits a minute.
+    [ -n "${pingora_pid:-}" ] && { kill -KILL "$pingora_pid"; wait "$pingora_pid"; } 2>/dev/null
     for conf in proxy upstream; do nginx -p "$dir" -c "$conf.conf" -s stop 2>/dev/null; done
 }
 trap cleanup EXIT
@@ -69,7 +73,16 @@ GWCTL_PROXY_WORKERS=1 "$gwctl" serve --config "$dir/gw.yaml" --db :memory: --no-
     --proxy-listen "127.0.0.1:$proxy_port" --admin-listen "127.0.0.1:$admin_port" \
     >"$dir/gwctl.log" 2>&1 &
 gw_pid=$!
-for port in "$nginx_port" "$floor_port" "$proxy_port"; do
+names=("nginx" "hyper floor" "gateway")
+ports=("$nginx_port" "$floor_port" "$proxy_port")
+pingora="$PWD/target/pingora_floor/release/pingora_floor"
+if [ -x "$pingora" ]; then
+    "$pingora" "127.0.0.1:$pingora_port" "127.0.0.1:$upstream_port" >"$dir/pingora.log" 2>&1 &
+    pingora_pid=$!
+    names+=("pingora floor")
+    ports+=("$pingora_port")
+fi
+for port in "${ports[@]}"; do
     for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/bench/x" && break; sleep 0.1; done
 done
 
@@ -77,18 +90,19 @@ echo "one worker each, wrk -t1 -c32 -d${secs}s, $rounds rounds (requests/s):"
 results="$dir/results"
 for round in $(seq "$rounds"); do
     line="$round"
-    for port in "$nginx_port" "$floor_port" "$proxy_port"; do
-        rps=$(wrk -t1 -c32 "-d${secs}s" "http://127.0.0.1:$port/bench/x" | awk '/Requests\/sec/ {print $2}')
+    shown="  [$round]"
+    for i in "${!ports[@]}"; do
+        rps=$(wrk -t1 -c32 "-d${secs}s" "http://127.0.0.1:${ports[$i]}/bench/x" | awk '/Requests\/sec/ {print $2}')
         line="$line $rps"
+        shown=$(printf '%s   %s %8.0f' "$shown" "${names[$i]}" "$rps")
     done
     echo "$line" >> "$results"
-    # shellcheck disable=SC2086 # the line's four fields are the format's four arguments
-    printf '  [%s] nginx %8.0f   hyper floor %8.0f   gateway %8.0f\n' $line
+    echo "$shown"
 done
-python3 - "$results" <<'PY'
+python3 - "$results" "${names[@]}" <<'PY'
 import statistics, sys
 rows = [list(map(float, l.split()[1:])) for l in open(sys.argv[1])]
-for name, i in (("hyper floor", 1), ("gateway", 2)):
+for i, name in enumerate(sys.argv[3:], start=1):
     ratios = sorted(r[i] / r[0] for r in rows)
     print(f"{name}/nginx: {statistics.median(ratios):.2f} (rounds: {ratios[0]:.2f}–{ratios[-1]:.2f})")
 PY
