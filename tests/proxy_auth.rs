@@ -209,7 +209,10 @@ async fn jwt_verifies_hs256_and_rs256_tokens() {
             for (k, v) in want.as_object().unwrap() {
                 assert_eq!(&body[k], v, "{body}");
             }
-            assert_eq!(reply.header("www-authenticate"), Some("Bearer"));
+            assert_eq!(
+                reply.header("www-authenticate"),
+                Some(r#"Bearer error="invalid_token""#)
+            );
         }
     };
     refused(

@@ -41,14 +41,22 @@ impl Acl {
 #[async_trait]
 impl PluginRuntime for Acl {
     async fn access(&self, ctx: &mut Ctx) -> Flow {
-        if ctx.consumer.is_none() {
+        let Some(consumer) = &ctx.consumer else {
             return Flow::Respond(ctx.error_response(StatusCode::UNAUTHORIZED, "Unauthorized"));
-        }
+        };
         let member = ctx.consumer_groups.iter().any(|g| self.groups.contains(g));
         if member != self.allow_list {
-            return Flow::Respond(
-                ctx.error_response(StatusCode::FORBIDDEN, "You cannot consume this service"),
-            );
+            // Kong: an allow list facing a consumer with no groups at all that no credential
+            // identified (the `anonymous` fallback) asks for authentication rather than
+            // forbidding, so the client learns that a key would help.
+            let unauthenticated = self.allow_list
+                && ctx.consumer_groups.is_empty()
+                && consumer.credential_id.is_none();
+            return Flow::Respond(if unauthenticated {
+                ctx.error_response(StatusCode::UNAUTHORIZED, "Unauthorized")
+            } else {
+                ctx.error_response(StatusCode::FORBIDDEN, "You cannot consume this service")
+            });
         }
         let header = "x-consumer-groups";
         if self.hide_groups_header || ctx.consumer_groups.is_empty() {

@@ -46,7 +46,11 @@ fn yes() -> bool {
 
 pub struct Jwt {
     c: Config,
+    /// The challenge sent when no token came.
     www_authenticate: HeaderValue,
+    /// The challenge sent when a token came but was refused (RFC 6750 section 3.1, as
+    /// Kong 3.6+ sends it).
+    www_authenticate_invalid: HeaderValue,
 }
 
 /// Why a request was refused: a message, or Kong's per-claim error object.
@@ -58,13 +62,24 @@ enum Refusal {
 impl Jwt {
     pub fn new(config: &Value) -> Result<Jwt, String> {
         let c: Config = parse_config("jwt", config)?;
-        let www = match &c.realm {
-            Some(realm) => format!("Bearer realm=\"{realm}\""),
-            None => "Bearer".to_string(),
+        let (www, invalid) = match &c.realm {
+            Some(realm) => {
+                let base = format!("Bearer realm=\"{realm}\"");
+                let invalid = format!("{base}, error=\"invalid_token\"");
+                (base, invalid)
+            }
+            None => (
+                "Bearer".to_string(),
+                "Bearer error=\"invalid_token\"".to_string(),
+            ),
+        };
+        let header = |value: &str| {
+            HeaderValue::from_str(value)
+                .map_err(|_| format!("jwt: realm {:?} cannot go in a header", c.realm))
         };
         Ok(Jwt {
-            www_authenticate: HeaderValue::from_str(&www)
-                .map_err(|_| format!("jwt: realm {:?} cannot go in a header", c.realm))?,
+            www_authenticate: header(&www)?,
+            www_authenticate_invalid: header(&invalid)?,
             c,
         })
     }
@@ -225,17 +240,22 @@ impl Jwt {
         }
     }
 
-    fn refuse(&self, ctx: &Ctx, refusal: Refusal) -> Flow {
+    /// A 401; `token_sent` picks the challenge (`error="invalid_token"` once a token came).
+    fn refuse(&self, ctx: &Ctx, refusal: Refusal, token_sent: bool) -> Flow {
         let mut response = match refusal {
             Refusal::Message(m) => ctx.error_response(StatusCode::UNAUTHORIZED, &m),
             Refusal::Claims(errors) => {
                 json_response(StatusCode::UNAUTHORIZED, &Value::Object(errors))
             }
         };
-        response.headers_mut().insert(
-            http::header::WWW_AUTHENTICATE,
-            self.www_authenticate.clone(),
-        );
+        let challenge = if token_sent {
+            &self.www_authenticate_invalid
+        } else {
+            &self.www_authenticate
+        };
+        response
+            .headers_mut()
+            .insert(http::header::WWW_AUTHENTICATE, challenge.clone());
         Flow::Respond(response)
     }
 }
@@ -243,20 +263,42 @@ impl Jwt {
 /// The header and claims of a compact JWS, before any signature check.
 type Object = Map<String, Value>;
 
+/// The `alg` values Kong's parser knows; any other is a bad token, whatever the secret says.
+const KNOWN_ALGORITHMS: [&str; 13] = [
+    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256",
+    "PS384", "PS512", "EdDSA",
+];
+
+/// Decodes a token as Kong's `jwt_parser` does, with its messages (after "Bad token; "):
+/// a part that is missing or not base64url JSON is "invalid JSON", an unknown `alg` is
+/// "invalid alg" and a signature that is not base64url is "invalid signature". As in Kong,
+/// the signature is everything after the second dot.
 fn decode_unverified(token: &str) -> Result<(Object, Object), String> {
-    let mut parts = token.split('.');
-    let (Some(header), Some(claims), Some(_sig), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
+    let mut parts = token.splitn(3, '.');
+    let (Some(header), Some(claims), Some(signature)) = (parts.next(), parts.next(), parts.next())
     else {
         return Err("invalid JSON".into());
     };
-    let part = |text: &str, what: &str| -> Result<Map<String, Value>, String> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(text.trim_end_matches('='))
-            .map_err(|_| format!("invalid {what} base64"))?;
+    let part = |text: &str| -> Result<Object, String> {
+        let bytes = base64url(text).ok_or("invalid JSON")?;
         serde_json::from_slice(&bytes).map_err(|_| "invalid JSON".to_string())
     };
-    Ok((part(header, "header")?, part(claims, "claims")?))
+    let (header, claims) = (part(header)?, part(claims)?);
+    let alg = header.get("alg").and_then(Value::as_str);
+    if !alg.is_some_and(|alg| KNOWN_ALGORITHMS.contains(&alg)) {
+        return Err("invalid alg".into());
+    }
+    if base64url(signature).is_none() {
+        return Err("invalid signature".into());
+    }
+    Ok((header, claims))
+}
+
+/// Base64url with or without padding.
+fn base64url(text: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text.trim_end_matches('='))
+        .ok()
 }
 
 #[async_trait]
@@ -277,7 +319,7 @@ impl PluginRuntime for Jwt {
         match (result, &self.c.anonymous) {
             (Ok(()), _) => Flow::Continue,
             (Err(_), Some(anonymous)) => anonymous_or_error(ctx, anonymous),
-            (Err(refusal), None) => self.refuse(ctx, refusal),
+            (Err(refusal), None) => self.refuse(ctx, refusal, !tokens.is_empty()),
         }
     }
 }

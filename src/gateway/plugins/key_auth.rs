@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::{Ctx, Flow, PluginRuntime, parse_config};
 
@@ -67,8 +67,10 @@ impl KeyAuth {
         Flow::Respond(response)
     }
 
-    /// Finds the key, removing it from where it was when `hide_credentials` is set.
-    async fn find_key(&self, ctx: &mut Ctx) -> Found {
+    /// Finds the key and the key name it was found under. Kong looks, for each name in
+    /// turn, in the headers, then the query string, then the body, and stops at the first
+    /// place that has it.
+    async fn find_key(&self, ctx: &mut Ctx) -> (Found, &str) {
         for name in &self.c.key_names {
             if self.c.key_in_header {
                 let values: Vec<&HeaderValue> =
@@ -77,88 +79,116 @@ impl KeyAuth {
                     [] => {}
                     [one] => {
                         let key = String::from_utf8_lossy(one.as_bytes()).into_owned();
-                        if self.c.hide_credentials {
-                            ctx.request.headers.remove(name.as_str());
-                        }
-                        return Found::One(key);
+                        return (Found::One(key), name);
                     }
-                    _ => return Found::Duplicate,
+                    _ => return (Found::Duplicate, name),
                 }
             }
             if self.c.key_in_query
                 && let Some(query) = ctx.request.uri.query()
             {
-                let values: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+                let mut values = url::form_urlencoded::parse(query.as_bytes())
                     .filter(|(k, _)| k == name)
-                    .map(|(_, v)| v.into_owned())
-                    .collect();
-                match values.len() {
-                    0 => {}
-                    1 => {
-                        if self.c.hide_credentials {
-                            hide_query_param(ctx, name);
-                        }
-                        return Found::One(values.into_iter().next().unwrap_or_default());
-                    }
-                    _ => return Found::Duplicate,
+                    .map(|(_, v)| v.into_owned());
+                match (values.next(), values.next()) {
+                    (None, _) => {}
+                    (Some(key), None) => return (Found::One(key), name),
+                    (Some(_), Some(_)) => return (Found::Duplicate, name),
                 }
             }
-            if self.c.key_in_body
-                && let Some(found) = self.key_in_body(ctx, name).await
-            {
-                return found;
+            if self.c.key_in_body {
+                match read_body(ctx).await.lookup(name) {
+                    Found::None => {}
+                    found => return (found, name),
+                }
             }
         }
-        Found::None
+        (Found::None, "")
     }
 
-    async fn key_in_body(&self, ctx: &mut Ctx, name: &str) -> Option<Found> {
-        let content_type = ctx
-            .request
-            .headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let body = ctx.read_body(BODY_LIMIT).await.ok()?;
-        if content_type.starts_with("application/json") {
-            let mut doc: Value = serde_json::from_slice(&body).ok()?;
-            let key = match doc.get(name)? {
-                Value::String(s) => Found::One(s.clone()),
-                Value::Array(_) => Found::Duplicate,
-                other => Found::One(other.to_string()),
-            };
-            if self.c.hide_credentials
-                && let Some(map) = doc.as_object_mut()
-            {
-                map.remove(name);
-                ctx.set_body(Bytes::from(doc.to_string()));
+    /// `hide_credentials`: Kong clears the key name from every place a key may come from,
+    /// not only the one it was found in, so a second copy cannot reach the upstream either.
+    async fn hide_key(&self, ctx: &mut Ctx, name: &str) {
+        ctx.request.headers.remove(name);
+        hide_query_param(ctx, name);
+        if self.c.key_in_body {
+            match read_body(ctx).await {
+                RequestBody::Json(mut map) => {
+                    if map.remove(name).is_some() {
+                        ctx.set_body(Bytes::from(Value::Object(map).to_string()));
+                    }
+                }
+                RequestBody::Form(pairs) => {
+                    if pairs.iter().any(|(k, _)| k == name) {
+                        let kept = url::form_urlencoded::Serializer::new(String::new())
+                            .extend_pairs(pairs.iter().filter(|(k, _)| k != name))
+                            .finish();
+                        ctx.set_body(Bytes::from(kept));
+                    }
+                }
+                RequestBody::Other => {}
             }
-            Some(key)
-        } else if content_type.starts_with("application/x-www-form-urlencoded") {
-            let pairs: Vec<(String, String)> = url::form_urlencoded::parse(&body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            let values: Vec<&String> = pairs
-                .iter()
-                .filter(|(k, _)| k == name)
-                .map(|(_, v)| v)
-                .collect();
-            let found = match values.as_slice() {
-                [] => return None,
-                [one] => Found::One((*one).clone()),
-                _ => Found::Duplicate,
-            };
-            if self.c.hide_credentials {
-                let kept = url::form_urlencoded::Serializer::new(String::new())
-                    .extend_pairs(pairs.iter().filter(|(k, _)| k != name))
-                    .finish();
-                ctx.set_body(Bytes::from(kept));
-            }
-            Some(found)
-        } else {
-            None
         }
+    }
+}
+
+/// A request body as key-auth searches it.
+enum RequestBody {
+    Json(Map<String, Value>),
+    Form(Vec<(String, String)>),
+    /// Another type, not an object, unreadable or too large: it holds no key.
+    Other,
+}
+
+impl RequestBody {
+    /// The key under `name`, as Kong reads a decoded body: a string is a key, a list (or an
+    /// object: a Lua table too) means several keys, and other JSON values are not keys, so
+    /// the search goes on with the next name.
+    fn lookup(&self, name: &str) -> Found {
+        match self {
+            RequestBody::Json(map) => match map.get(name) {
+                Some(Value::String(s)) => Found::One(s.clone()),
+                Some(Value::Array(_) | Value::Object(_)) => Found::Duplicate,
+                _ => Found::None,
+            },
+            RequestBody::Form(pairs) => {
+                let mut values = pairs.iter().filter(|(k, _)| k == name);
+                match (values.next(), values.next()) {
+                    (None, _) => Found::None,
+                    (Some((_, v)), None) => Found::One(v.clone()),
+                    (Some(_), Some(_)) => Found::Duplicate,
+                }
+            }
+            RequestBody::Other => Found::None,
+        }
+    }
+}
+
+/// Reads and decodes the body by its `Content-Type` (JSON or a form).
+async fn read_body(ctx: &mut Ctx) -> RequestBody {
+    let content_type = ctx
+        .request
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let Ok(body) = ctx.read_body(BODY_LIMIT).await else {
+        return RequestBody::Other;
+    };
+    if content_type.starts_with("application/json") {
+        match serde_json::from_slice(&body) {
+            Ok(Value::Object(map)) => RequestBody::Json(map),
+            _ => RequestBody::Other,
+        }
+    } else if content_type.starts_with("application/x-www-form-urlencoded") {
+        RequestBody::Form(
+            url::form_urlencoded::parse(&body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    } else {
+        RequestBody::Other
     }
 }
 
@@ -195,18 +225,28 @@ impl PluginRuntime for KeyAuth {
         if self.c.anonymous.is_some() && ctx.has_credential() {
             return Flow::Continue;
         }
-        let message = match self.find_key(ctx).await {
+        let (found, name) = self.find_key(ctx).await;
+        let message = match found {
             Found::Duplicate => "Duplicate API key found",
             Found::None => "No API key found in request",
             Found::One(key) => {
-                let directory = ctx.directory.clone();
-                if let Some(credential) = directory.key_credential(&key)
-                    && let Some(consumer) = directory.consumer(&credential.consumer_id)
-                {
-                    ctx.authenticate(consumer, Some((&credential.id, &credential.id)), false);
-                    return Flow::Continue;
+                if self.c.hide_credentials {
+                    self.hide_key(ctx, name).await;
                 }
-                "Unauthorized"
+                // Kong stops at the first name present, even with an empty value, and
+                // then reports the key as missing rather than wrong.
+                if key.is_empty() {
+                    "No API key found in request"
+                } else {
+                    let directory = ctx.directory.clone();
+                    if let Some(credential) = directory.key_credential(&key)
+                        && let Some(consumer) = directory.consumer(&credential.consumer_id)
+                    {
+                        ctx.authenticate(consumer, Some((&credential.id, &credential.id)), false);
+                        return Flow::Continue;
+                    }
+                    "Unauthorized"
+                }
             }
         };
         match &self.c.anonymous {
