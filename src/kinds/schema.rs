@@ -276,3 +276,10 @@ pub fn foreign(kind: &'static str) -> FieldSchema {
 pub fn field(name: &'static str, schema: FieldSchema) -> Field {
     Field { name, schema }
 }
+
+/// The reason a regex does not compile, on one line: the regex crate's message spells out the
+/// pattern with a caret over several lines, and its last line says what is wrong.
+pub fn regex_error_reason(error: &regex::Error) -> String {
+    let text = error.to_string();
+    text.lines().last().unwrap_or(&text).trim().to_string()
+}

@@ -24,16 +24,112 @@ struct Config {
     preflight_continue: bool,
 }
 
+/// The `origins` setting, in the three shapes Kong's handler distinguishes.
+enum Origins {
+    /// No list, or just `*`: `Access-Control-Allow-Origin: *` on every answer.
+    Any,
+    /// One plain origin: Kong sends it as it is written, whatever the request's origin (the
+    /// browser does the comparing).
+    Single(HeaderValue),
+    /// Several entries, or one regex: the request's origin is looked up.
+    List(Vec<Origin>),
+}
+
 enum Origin {
-    /// Compared with the request's normalised origin.
+    /// `*` among other entries: every request that has an origin is allowed.
+    Any,
+    /// A plain origin, normalised; compared with the request's normalised origin.
     Exact(String),
-    /// Anchored at both ends.
-    Pattern(Regex),
+    /// Anchored at both ends. Kong matches a regex without `:` against the origin's host only
+    /// (`.*\.example\.com`), one with `:` against the whole normalised origin.
+    Pattern { regex: Regex, by_host: bool },
+}
+
+impl Origin {
+    fn parse(entry: &str) -> Result<Origin, String> {
+        if entry == "*" {
+            return Ok(Origin::Any);
+        }
+        if !looks_like_regex(entry) {
+            return Ok(Origin::Exact(RequestOrigin::parse(entry).domain));
+        }
+        // Wrapped rather than stripped of the user's own `^`/`$`: redundant anchors are
+        // harmless, while stripping a `$` could break an escaped `\$`.
+        Regex::new(&format!("^(?:{entry})$"))
+            .map(|regex| Origin::Pattern {
+                regex,
+                by_host: !entry.contains(':'),
+            })
+            .map_err(|e| format!("cors: origin {entry:?} is not a valid regex: {e}"))
+    }
+
+    fn allows(&self, request: &RequestOrigin) -> bool {
+        match self {
+            Origin::Any => true,
+            Origin::Exact(domain) => domain.eq_ignore_ascii_case(&request.domain),
+            Origin::Pattern { regex, by_host } => regex.is_match(if *by_host {
+                &request.host
+            } else {
+                &request.domain
+            }),
+        }
+    }
+}
+
+/// Kong treats an entry with characters outside `[A-Za-z0-9.:/-]` as a regex.
+fn looks_like_regex(entry: &str) -> bool {
+    entry
+        .chars()
+        .any(|c| !(c.is_ascii_alphanumeric() || ".:/-".contains(c)))
+}
+
+/// An origin split as Kong's `normalize_origin` does.
+#[derive(Debug, PartialEq)]
+struct RequestOrigin {
+    /// `scheme://host[:port]`, without the scheme's default port (the whole value when it
+    /// has no `scheme://`, such as `null`).
+    domain: String,
+    /// The host alone (IPv6 without brackets), or the whole value as for `domain`.
+    host: String,
+}
+
+impl RequestOrigin {
+    fn parse(origin: &str) -> RequestOrigin {
+        let whole = || RequestOrigin {
+            domain: origin.to_string(),
+            host: origin.to_string(),
+        };
+        let Some((scheme, rest)) = origin.split_once("://") else {
+            return whole();
+        };
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let authority = authority.rsplit_once('@').map_or(authority, |(_, a)| a);
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((host, port)) if !port.contains(']') => (host, Some(port)),
+            _ => (authority, None),
+        };
+        if host.is_empty() {
+            return whole();
+        }
+        let default_port = (scheme.eq_ignore_ascii_case("http") && port == Some("80"))
+            || (scheme.eq_ignore_ascii_case("https") && port == Some("443"));
+        let port = port.filter(|_| !default_port);
+        let bare = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        RequestOrigin {
+            domain: match port {
+                Some(port) => format!("{scheme}://{host}:{port}"),
+                None => format!("{scheme}://{host}"),
+            },
+            host: bare.to_string(),
+        }
+    }
 }
 
 pub struct Cors {
-    /// None: every origin is allowed (`*`).
-    origins: Option<Vec<Origin>>,
+    origins: Origins,
     headers: Option<String>,
     exposed_headers: Option<String>,
     methods: String,
@@ -51,26 +147,19 @@ impl Cors {
     pub fn new(config: &Value) -> Result<Cors, String> {
         let c: Config = parse_config("cors", config)?;
         let origins = match c.origins.as_deref() {
-            None | Some([]) => None,
-            Some([one]) if one == "*" => None,
-            Some(list) => Some(
+            None | Some([]) => Origins::Any,
+            Some([one]) if one == "*" => Origins::Any,
+            Some([one]) if !one.is_empty() && !looks_like_regex(one) => {
+                match HeaderValue::from_str(one) {
+                    Ok(value) => Origins::Single(value),
+                    Err(_) => {
+                        return Err(format!("cors: origin {one:?} is not a valid header value"));
+                    }
+                }
+            }
+            Some(list) => Origins::List(
                 list.iter()
-                    .map(|o| {
-                        // Kong treats an entry with characters outside [A-Za-z0-9.:/-] as a regex.
-                        let is_regex = o
-                            .chars()
-                            .any(|c| !(c.is_ascii_alphanumeric() || ".:/-".contains(c)));
-                        if is_regex {
-                            let body = o.trim_start_matches('^').trim_end_matches('$');
-                            Regex::new(&format!("^(?:{body})$"))
-                                .map(Origin::Pattern)
-                                .map_err(|e| {
-                                    format!("cors: origin {o:?} is not a valid regex: {e}")
-                                })
-                        } else {
-                            Ok(Origin::Exact(normalize_origin(o)))
-                        }
-                    })
+                    .map(|o| Origin::parse(o))
                     .collect::<Result<Vec<_>, _>>()?,
             ),
         };
@@ -98,30 +187,39 @@ impl Cors {
     }
 
     /// Sets `Access-Control-Allow-Origin`; returns whether every origin is allowed.
-    fn configure_origin(&self, request: &HeaderMap, out: &mut HeaderMap) -> bool {
-        let Some(origins) = &self.origins else {
-            out.insert(ALLOW_ORIGIN, HeaderValue::from_static("*"));
-            return true;
+    fn configure_origin(&self, origin: Option<&str>, out: &mut HeaderMap) -> bool {
+        let list = match &self.origins {
+            Origins::Any => {
+                out.insert(ALLOW_ORIGIN, HeaderValue::from_static("*"));
+                return true;
+            }
+            Origins::Single(value) => {
+                out.append(http::header::VARY, HeaderValue::from_static("Origin"));
+                out.insert(ALLOW_ORIGIN, value.clone());
+                return false;
+            }
+            Origins::List(list) => list,
         };
         out.append(http::header::VARY, HeaderValue::from_static("Origin"));
-        let Some(origin) = request
-            .get(http::header::ORIGIN)
-            .and_then(|o| o.to_str().ok())
-        else {
-            return false;
-        };
-        let normalized = normalize_origin(origin);
-        let allowed = origins.iter().any(|o| match o {
-            Origin::Exact(e) => *e == normalized,
-            Origin::Pattern(r) => r.is_match(origin) || r.is_match(&normalized),
-        });
-        if allowed && let Ok(v) = HeaderValue::from_str(origin) {
-            out.insert(ALLOW_ORIGIN, v);
+        if let Some(origin) = origin {
+            if list.iter().any(|o| matches!(o, Origin::Any)) {
+                out.insert(ALLOW_ORIGIN, HeaderValue::from_static("*"));
+                return true;
+            }
+            let request = RequestOrigin::parse(origin);
+            if list.iter().any(|o| o.allows(&request))
+                && let Ok(v) = HeaderValue::from_str(&request.domain)
+            {
+                out.insert(ALLOW_ORIGIN, v);
+                return false;
+            }
         }
+        // Removed, not just left unset: an upstream's own `*` must not widen the list.
+        out.remove(ALLOW_ORIGIN);
         false
     }
 
-    fn configure_credentials(&self, allow_all: bool, request: &HeaderMap, out: &mut HeaderMap) {
+    fn configure_credentials(&self, allow_all: bool, origin: Option<&str>, out: &mut HeaderMap) {
         if !self.credentials {
             return;
         }
@@ -130,8 +228,8 @@ impl Cors {
             return;
         }
         // `*` cannot go with credentials: echo the origin instead, as Kong does.
-        if let Some(origin) = request.get(http::header::ORIGIN) {
-            out.insert(ALLOW_ORIGIN, origin.clone());
+        if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+            out.insert(ALLOW_ORIGIN, origin);
             out.append(http::header::VARY, HeaderValue::from_static("Origin"));
             out.insert(ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
         }
@@ -141,8 +239,9 @@ impl Cors {
         let mut response = Response::new(full_body(""));
         *response.status_mut() = StatusCode::OK;
         let out = response.headers_mut();
-        let allow_all = self.configure_origin(request, out);
-        self.configure_credentials(allow_all, request, out);
+        let origin = request_origin(request);
+        let allow_all = self.configure_origin(origin, out);
+        self.configure_credentials(allow_all, origin, out);
         let allow_headers = self.headers.clone().or_else(|| {
             request
                 .get("access-control-request-headers")
@@ -179,15 +278,12 @@ impl Cors {
 const ALLOW_ORIGIN: HeaderName = HeaderName::from_static("access-control-allow-origin");
 const ALLOW_CREDENTIALS: HeaderName = HeaderName::from_static("access-control-allow-credentials");
 
-/// `scheme://host[:port]`, lowercased, without the scheme's default port.
-fn normalize_origin(origin: &str) -> String {
-    let lower = origin.trim_end_matches('/').to_ascii_lowercase();
-    for (scheme, port) in [("http://", ":80"), ("https://", ":443")] {
-        if lower.starts_with(scheme) && lower.ends_with(port) {
-            return lower[..lower.len() - port.len()].to_string();
-        }
-    }
-    lower
+/// The request's `Origin`; an empty one counts as absent, as in Kong.
+fn request_origin(request: &HeaderMap) -> Option<&str> {
+    request
+        .get(http::header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .filter(|o| !o.is_empty())
 }
 
 #[async_trait]
@@ -195,7 +291,7 @@ impl PluginRuntime for Cors {
     async fn access(&self, ctx: &mut Ctx) -> Flow {
         let headers = &ctx.request.headers;
         let is_preflight = ctx.request.method == Method::OPTIONS
-            && headers.contains_key(http::header::ORIGIN)
+            && request_origin(headers).is_some()
             && headers.contains_key("access-control-request-method");
         if !is_preflight {
             return Flow::Continue;
@@ -212,8 +308,9 @@ impl PluginRuntime for Cors {
             return response;
         }
         let out = response.headers_mut();
-        let allow_all = self.configure_origin(&ctx.request.headers, out);
-        self.configure_credentials(allow_all, &ctx.request.headers, out);
+        let origin = request_origin(&ctx.request.headers);
+        let allow_all = self.configure_origin(origin, out);
+        self.configure_credentials(allow_all, origin, out);
         if let Some(v) = self
             .exposed_headers
             .as_deref()
@@ -229,12 +326,33 @@ impl PluginRuntime for Cors {
 mod tests {
     use super::*;
 
+    fn parsed(origin: &str) -> (String, String) {
+        let o = RequestOrigin::parse(origin);
+        (o.domain, o.host)
+    }
+
     #[test]
-    fn origins_normalise() {
+    fn origins_normalise_as_kong_does() {
+        let pair = |d: &str, h: &str| (d.to_string(), h.to_string());
         assert_eq!(
-            normalize_origin("HTTPS://Example.com:443"),
-            "https://example.com"
+            parsed("https://example.com:443"),
+            pair("https://example.com", "example.com")
         );
-        assert_eq!(normalize_origin("http://a.b:8080"), "http://a.b:8080");
+        assert_eq!(parsed("http://a.b:8080"), pair("http://a.b:8080", "a.b"));
+        assert_eq!(parsed("http://[::1]:80"), pair("http://[::1]", "::1"));
+        assert_eq!(parsed("null"), pair("null", "null"));
+        assert_eq!(parsed("https://"), pair("https://", "https://"));
+    }
+
+    #[test]
+    fn regexes_without_a_colon_match_the_host() {
+        let host_only = Origin::parse("[a-z]+\\.example\\.com").unwrap();
+        assert!(host_only.allows(&RequestOrigin::parse("https://api.example.com")));
+        assert!(!host_only.allows(&RequestOrigin::parse("https://api.example.com.evil")));
+        let whole = Origin::parse("https://[a-z]+\\.example\\.com").unwrap();
+        assert!(whole.allows(&RequestOrigin::parse("https://api.example.com:443")));
+        assert!(!whole.allows(&RequestOrigin::parse("http://api.example.com")));
+        // An escaped `$` stays escaped.
+        assert!(Origin::parse("https://a\\$").is_ok());
     }
 }

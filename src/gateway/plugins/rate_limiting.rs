@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Ctx, Flow, PluginRuntime, error_response, parse_config};
+use crate::gateway::proxy::path::normalize;
 use crate::gateway::proxy::rate_counters::{RateCounters, Window, WindowUsage};
 
 #[derive(Debug, Deserialize)]
@@ -65,7 +66,9 @@ impl RateLimiting {
         let limits: Vec<(Window, u64)> = [c.second, c.minute, c.hour, c.day, c.month, c.year]
             .into_iter()
             .zip(Window::ALL)
-            .filter_map(|(limit, window)| limit.map(|l| (window, l.max(0.0) as u64)))
+            // Kong lets a request through while `limit - used > 0`, so a limit of 1.5 admits 2
+            // and 0.5 admits 1: the whole number of requests allowed is the ceiling.
+            .filter_map(|(limit, window)| limit.map(|l| (window, l.max(0.0).ceil() as u64)))
             .collect();
         if limits.is_empty() {
             return Err(
@@ -122,7 +125,11 @@ impl RateLimiting {
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
-            LimitBy::Path(path) => (ctx.request.uri.path() == path).then(|| path.clone()),
+            // Kong compares the normalised path (`kong.request.get_path`): `//hot` or
+            // `/h%6Ft` must not escape the path's shared counter into a per-IP one.
+            LimitBy::Path(path) => {
+                (normalize(ctx.request.uri.path()) == path.as_str()).then(|| path.clone())
+            }
         };
         chosen.unwrap_or_else(|| ctx.client_ip())
     }

@@ -4,7 +4,9 @@ use serde_json::{Map, Value};
 
 use super::typedefs::*;
 use crate::kinds::check::{EntityCheck, is_set};
-use crate::kinds::schema::{OnDelete, array, boolean, field, integer, map, record, set, string};
+use crate::kinds::schema::{
+    OnDelete, array, boolean, field, integer, map, record, regex_error_reason, set, string,
+};
 use crate::kinds::{Identity, Kind};
 
 const PROTOCOLS: [&str; 9] = [
@@ -131,7 +133,7 @@ fn check_router_path(value: &Value) -> Result<(), String> {
             .replace("(?P<!", "(?<!");
         return regex::Regex::new(&rewritten)
             .map(|_| ())
-            .map_err(|e| format!("invalid regex: '{regex}' ({})", first_line(&e.to_string())));
+            .map_err(|e| format!("invalid regex: '{regex}' ({})", regex_error_reason(&e)));
     }
     if !text.starts_with('/') {
         return Err("should start with: / (fixed path) or ~/ (regex path)".into());
@@ -146,10 +148,6 @@ fn check_router_path(value: &Value) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().last().unwrap_or(text).trim()
 }
 
 fn normalize(path: &str) -> String {

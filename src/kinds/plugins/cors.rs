@@ -1,7 +1,9 @@
 //! cors: answers preflight requests and adds CORS headers to responses.
 
+use serde_json::Value;
+
 use crate::kinds::PluginDef;
-use crate::kinds::schema::{array, boolean, field, number, record, string};
+use crate::kinds::schema::{array, boolean, field, number, record, regex_error_reason, string};
 
 const METHODS: [&str; 9] = [
     "GET", "HEAD", "PUT", "PATCH", "POST", "DELETE", "OPTIONS", "TRACE", "CONNECT",
@@ -9,7 +11,10 @@ const METHODS: [&str; 9] = [
 
 pub fn plugin() -> PluginDef {
     let config = record(vec![
-        field("origins", array(string())),
+        field(
+            "origins",
+            array(string().check("cors_origin", check_origin)),
+        ),
         field("headers", array(string())),
         field("exposed_headers", array(string())),
         field(
@@ -22,4 +27,16 @@ pub fn plugin() -> PluginDef {
         field("preflight_continue", boolean().required().default(false)),
     ]);
     super::define("cors", 2000, config, true, true, vec![])
+}
+
+/// Kong's `validate_asterisk_or_regex`. Checked when written: the proxy cannot build a cors
+/// plugin with a broken regex, and would leave it out (no CORS headers at all) instead.
+fn check_origin(value: &Value) -> Result<(), String> {
+    let text = value.as_str().unwrap_or_default();
+    if text == "*" {
+        return Ok(());
+    }
+    regex::Regex::new(text)
+        .map(|_| ())
+        .map_err(|e| format!("'{text}' is not a valid regex ({})", regex_error_reason(&e)))
 }

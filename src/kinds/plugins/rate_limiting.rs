@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::kinds::PluginDef;
 use crate::kinds::check::{Condition, EntityCheck};
+use crate::kinds::entities::typedefs;
 use crate::kinds::schema::{boolean, field, integer, number, record, string};
 
 /// The windows, smallest first; a larger window's limit must be ≥ a smaller one's.
@@ -23,8 +24,13 @@ pub fn plugin() -> PluginDef {
                 "path",
             ]),
         ),
-        field("header_name", string()),
-        field("path", string().starts_with("/")),
+        // Kong's `typedefs.header_name` and `typedefs.path`. Checked here because a name the
+        // runtime cannot use would leave the plugin out of the proxy, i.e. unlimited traffic.
+        field(
+            "header_name",
+            string().check("header_name", check_header_name),
+        ),
+        field("path", typedefs::path()),
         field(
             "policy",
             string()
@@ -56,7 +62,7 @@ pub fn plugin() -> PluginDef {
         EntityCheck::AtLeastOneOf(WINDOWS.to_vec()),
         EntityCheck::Custom {
             name: "windows_ordered",
-            fields: WINDOWS.to_vec(),
+            fields: [WINDOWS.as_slice(), &["policy", "sync_rate"]].concat(),
             rule: check_windows_ordered,
         },
         conditional("limit_by", "header", "header_name"),
@@ -75,23 +81,57 @@ fn conditional(field: &'static str, value: &str, then_field: &'static str) -> En
     }
 }
 
-/// Kong: "The limit for hour(1.0) cannot be lower than the limit for minute(2.0)".
+/// Kong's `validate_periods_order`, which also rules on `sync_rate`. Like Kong it reports the
+/// first problem only, comparing each window with every larger one: "The limit for hour(1.0)
+/// cannot be lower than the limit for minute(2.0)".
 fn check_windows_ordered(config: &Map<String, Value>) -> Vec<(Option<&'static str>, String)> {
     let set: Vec<(&str, f64)> = WINDOWS
         .iter()
         .filter_map(|w| config.get(*w).and_then(Value::as_f64).map(|v| (*w, v)))
         .collect();
-    let mut out = Vec::new();
-    for pair in set.windows(2) {
-        let ((small, small_limit), (large, large_limit)) = (pair[0], pair[1]);
-        if large_limit < small_limit {
-            out.push((
+    for (i, &(small, small_limit)) in set.iter().enumerate() {
+        if let Some(&(large, large_limit)) = set[i + 1..].iter().find(|(_, l)| *l < small_limit) {
+            return vec![(
                 None,
                 format!(
                     "The limit for {large}({large_limit:.1}) cannot be lower than the limit for {small}({small_limit:.1})"
                 ),
-            ));
+            )];
         }
     }
-    out
+    check_sync_rate(config).map_or_else(Vec::new, |e| vec![(None, e.to_string())])
+}
+
+/// `sync_rate` only means something to the redis policy (which batches its writes); Kong
+/// refuses it elsewhere rather than ignoring it.
+fn check_sync_rate(config: &Map<String, Value>) -> Option<&'static str> {
+    let sync_rate = config
+        .get("sync_rate")
+        .and_then(Value::as_f64)
+        .unwrap_or(-1.0);
+    if sync_rate == -1.0 {
+        return None;
+    }
+    if config.get("policy").and_then(Value::as_str) != Some("redis") {
+        return Some("sync_rate can only be used with the redis policy");
+    }
+    (sync_rate < 0.02).then_some("sync_rate must be greater than 0.02, or -1 to disable")
+}
+
+/// Kong's `validate_header_name`.
+fn check_header_name(value: &Value) -> Result<(), String> {
+    let text = value.as_str().unwrap_or_default();
+    if text.is_empty() {
+        return Err("no header name provided".into());
+    }
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "bad header name '{text}', allowed characters are A-Z, a-z, 0-9, '_', and '-'"
+        ))
+    }
 }
