@@ -12,6 +12,8 @@ use http::{HeaderMap, HeaderName};
 use regex::Regex;
 use serde_json::{Map, Value};
 
+use super::path::normalize;
+
 /// What the router needs to know about one route (the rest stays in the proxy's route table).
 pub struct RouteSpec<'a> {
     pub route: &'a Map<String, Value>,
@@ -207,7 +209,7 @@ impl Matcher {
         if !self.methods.is_empty() && !self.methods.iter().any(|m| m == req.method) {
             return None;
         }
-        if !self.hosts.is_empty() && !self.hosts.iter().any(|h| h.matches(req.host, req.port)) {
+        if !self.hosts.is_empty() && !self.hosts.iter().any(|h| h.matches(req)) {
             return None;
         }
         for (name, values) in &self.headers {
@@ -231,16 +233,33 @@ impl Matcher {
 }
 
 impl HostRule {
-    fn matches(&self, host: &str, port: u16) -> bool {
-        if self.port.is_some_and(|p| p != port) {
+    fn matches(&self, req: &RequestFacts<'_>) -> bool {
+        if self.port.is_some_and(|p| p != destination_port(req)) {
             return false;
         }
+        let host = req.host;
         match &self.host {
             HostMatch::Exact(h) => h == host,
             HostMatch::Suffix(s) => host.len() > s.len() && host.ends_with(s.as_str()),
             HostMatch::Prefix(p) => host.len() > p.len() && host.starts_with(p.as_str()),
         }
     }
+}
+
+/// The port a `host:port` rule compares with: as in Kong (`net.dst.port`, `fields.lua`), the
+/// port written in the request's Host header, else the port of the listener.
+fn destination_port(req: &RequestFacts<'_>) -> u16 {
+    req.headers
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| {
+            let (name, port) = h.rsplit_once(':')?;
+            if name.contains(':') && !name.ends_with(']') {
+                return None;
+            }
+            port.parse().ok()
+        })
+        .unwrap_or(req.port)
 }
 
 fn plain_hosts_only(hosts: &[HostRule]) -> bool {
@@ -343,9 +362,12 @@ fn compile(spec: &RouteSpec<'_>) -> Result<Vec<(Priority, Matcher)>, String> {
                     PathMatch::Regex(regex),
                 )
             }
+            // Requests are matched by their normalised path (percent-escapes decoded), so a
+            // prefix written with escapes (which Kong would refuse as non-normalized) is
+            // normalised the same way (the priority still counts the path as written).
             None => (
                 (weight, plain_host_only, header_count, false, 0, path.len()),
-                PathMatch::Prefix(path.to_string()),
+                PathMatch::Prefix(normalize(path).into_owned()),
             ),
         };
         out.push((priority, base(matcher)));
