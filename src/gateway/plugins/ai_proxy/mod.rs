@@ -151,16 +151,7 @@ impl AiProxy {
         let raw = ctx
             .read_body(self.cfg.max_request_body_size)
             .await
-            .map_err(|_| {
-                AiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "request body is larger than max_request_body_size ({} bytes); \
-                         raise it in the ai-proxy config",
-                        self.cfg.max_request_body_size
-                    ),
-                )
-            })?;
+            .map_err(|_| self.body_too_large())?;
         let mut prepared = request::prepare(&self.cfg, &raw)?;
         let body = Bytes::from(Value::Object(self.provider_body(&mut prepared)).to_string());
         let headers = &mut ctx.request.headers;
@@ -186,6 +177,54 @@ impl AiProxy {
                 .then(|| (usage::payload_text(&raw), None)),
             ..Exchange::default()
         }))
+    }
+
+    /// A preserve route forwards the body untouched, but a configured `model.name` still pins
+    /// the model, as in Kong (its model check runs for every route type): a JSON body asking
+    /// for another model gets the same 400 as on a chat route. Without a configured name the
+    /// body is not read, so it streams through. A body too large to check is refused rather
+    /// than let through unchecked. Multipart uploads (audio, files) stream through unchecked,
+    /// as Kong proxies them directly; another non-JSON body has no `model` to check.
+    async fn check_preserved_model(&self, ctx: &mut Ctx) -> Result<(), AiError> {
+        let Some(configured) = self.cfg.model.name.as_deref() else {
+            return Ok(());
+        };
+        let multipart = ctx
+            .request
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim_start().starts_with("multipart/form-data"));
+        if multipart {
+            return Ok(());
+        }
+        let raw = ctx
+            .read_body(self.cfg.max_request_body_size)
+            .await
+            .map_err(|_| self.body_too_large())?;
+        let asked = serde_json::from_slice::<Value>(&raw).ok().and_then(|body| {
+            body.get("model")
+                .and_then(Value::as_str)
+                .filter(|m| !m.is_empty())
+                .map(str::to_string)
+        });
+        match asked {
+            Some(asked) if asked != configured => Err(AiError::bad_request(format!(
+                "cannot use own model - must be: {configured}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    fn body_too_large(&self) -> AiError {
+        AiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "request body is larger than max_request_body_size ({} bytes); \
+                 raise it in the ai-proxy config",
+                self.cfg.max_request_body_size
+            ),
+        )
     }
 
     /// Aims the request at the provider with the key on it.
@@ -224,6 +263,9 @@ fn memfind(haystack: &[u8], needle: &[u8]) -> bool {
 impl PluginRuntime for AiProxy {
     async fn access(&self, ctx: &mut Ctx) -> Flow {
         let slot = if self.cfg.route_type == RouteType::Preserve {
+            if let Err(error) = self.check_preserved_model(ctx).await {
+                return Flow::Respond(error.into_response());
+            }
             if self.provider() == Provider::Anthropic
                 && !ctx.request.headers.contains_key("anthropic-version")
             {
@@ -250,7 +292,10 @@ impl PluginRuntime for AiProxy {
     async fn response(&self, ctx: &mut Ctx, response: Response<Body>) -> Response<Body> {
         // No slot: `access` answered the client itself (a 400), nothing to translate.
         match ctx.extensions.get::<ExchangeSlot>().cloned() {
-            Some(slot) => response::translate(self, &slot, response).await,
+            Some(slot) => {
+                let kong_debug = ctx.request.headers.contains_key("kong-debug");
+                response::translate(self, &slot, response, kong_debug).await
+            }
             None => response,
         }
     }

@@ -68,6 +68,17 @@ pub fn prepare(cfg: &AiConfig, raw: &[u8]) -> Result<Prepared, AiError> {
 fn check_format(route_type: RouteType, body: &Map<String, Value>) -> Result<(), AiError> {
     let is_chat = body.contains_key("messages");
     let is_completion = body.get("prompt").is_some_and(Value::is_string);
+    // Kong refuses a body that is both a chat and a completion request rather than guessing
+    // which one the client meant (`kong/llm/init.lua`, `identify_request`).
+    let has_messages = body
+        .get("messages")
+        .and_then(Value::as_array)
+        .is_some_and(|m| !m.is_empty());
+    if route_type != RouteType::Preserve && has_messages && is_completion {
+        return Err(AiError::bad_request(
+            "request matches multiple LLM request formats",
+        ));
+    }
     match route_type {
         RouteType::Chat if !is_chat && is_completion => Err(AiError::bad_request(
             "[llm/v1/completions] message format is not compatible with [llm/v1/chat] route type",
@@ -98,13 +109,18 @@ fn check_format(route_type: RouteType, body: &Map<String, Value>) -> Result<(), 
 }
 
 fn resolve_model(cfg: &AiConfig, body: &Map<String, Value>) -> Result<String, AiError> {
-    let asked = body.get("model").and_then(Value::as_str);
+    // An empty `model` is no request for a model (some SDKs always send the field); Kong
+    // ignores it too rather than calling it a mismatch.
+    let asked = body
+        .get("model")
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty());
     match (cfg.model.name.as_deref(), asked) {
         (Some(configured), Some(asked)) if configured != asked => Err(AiError::bad_request(
             format!("cannot use own model - must be: {configured}"),
         )),
         (Some(configured), _) => Ok(configured.to_string()),
-        (None, Some(asked)) if !asked.is_empty() => Ok(asked.to_string()),
+        (None, Some(asked)) => Ok(asked.to_string()),
         _ => Err(AiError::bad_request(
             "model parameter not found in request, nor in gateway configuration",
         )),
@@ -130,10 +146,11 @@ fn merge_options(cfg: &AiConfig, body: &mut Map<String, Value>) {
     if let Some(top_p) = options.top_p {
         body.insert("top_p".into(), Value::from(top_p));
     }
-    // OpenAI-format APIs reject an unknown `top_k`; only Anthropic takes it.
-    if let Some(top_k) = options.top_k
-        && cfg.model.provider == Provider::Anthropic
-    {
+    // OpenAI-format APIs (openai, azure, mistral) answer 400 to an unknown `top_k`, so the
+    // client's is dropped too, as Kong's openai driver does; only Anthropic takes it.
+    if cfg.model.provider != Provider::Anthropic {
+        body.remove("top_k");
+    } else if let Some(top_k) = options.top_k {
         body.insert("top_k".into(), Value::from(top_k));
     }
 }
@@ -230,6 +247,50 @@ mod tests {
         assert_eq!(ok.body["stream"], true);
         let allow = prepare(&cfg(json!({})), body).unwrap();
         assert!(allow.stream);
+    }
+
+    #[test]
+    fn clients_top_k_is_dropped_for_openai_format_providers() {
+        let ok =
+            chat(json!({"messages": [{"role": "user", "content": "hi"}], "top_k": 5})).unwrap();
+        assert!(!ok.body.contains_key("top_k"), "{:?}", ok.body);
+        let mut no_options = cfg(json!({}));
+        no_options.model.options.top_k = None;
+        no_options.model.provider = Provider::Anthropic;
+        let ok = prepare(
+            &no_options,
+            br#"{"messages":[{"role":"user","content":"x"}],"top_k":5}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.body["top_k"], 5, "Anthropic takes the client's top_k");
+    }
+
+    #[test]
+    fn an_empty_model_is_no_model() {
+        let ok =
+            chat(json!({"model": "", "messages": [{"role": "user", "content": "hi"}]})).unwrap();
+        assert_eq!(ok.model, "gpt-4o");
+        let mut unnamed = cfg(json!({}));
+        unnamed.model.name = None;
+        let err = prepare(
+            &unnamed,
+            br#"{"model":"","messages":[{"role":"user","content":"x"}]}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.message,
+            "model parameter not found in request, nor in gateway configuration"
+        );
+    }
+
+    #[test]
+    fn a_body_in_both_formats_is_refused() {
+        let both = json!({"messages": [{"role": "user", "content": "hi"}], "prompt": "hi"});
+        let err = chat(both.clone()).unwrap_err();
+        assert_eq!(err.message, "request matches multiple LLM request formats");
+        let completions = cfg(json!({"route_type": "llm/v1/completions"}));
+        let err = prepare(&completions, both.to_string().as_bytes()).unwrap_err();
+        assert_eq!(err.message, "request matches multiple LLM request formats");
     }
 
     #[test]

@@ -32,10 +32,13 @@ const ACCOUNT_HEADERS: [&str; 3] = [
 /// How much of a non-JSON error body is quoted to the client.
 const ERROR_SNIPPET: usize = 512;
 
+/// `kong_debug`: the client sent Kong's `Kong-Debug` header, which asks for the model header
+/// even when `model_name_header` is off.
 pub async fn translate(
     plugin: &AiProxy,
     slot: &ExchangeSlot,
     response: Response<Body>,
+    kong_debug: bool,
 ) -> Response<Body> {
     let exchange = slot.snapshot();
     if let Some(at) = exchange.forwarded_at {
@@ -51,7 +54,9 @@ pub async fn translate(
         translate_json(plugin, &exchange, slot, response).await
     };
     let headers = response.headers_mut();
-    if plugin.cfg.model_name_header
+    // No model known (a preserve route without `model.name`): no `openai/` half header.
+    if (plugin.cfg.model_name_header || kong_debug)
+        && !exchange.request_model.is_empty()
         && let Ok(value) = HeaderValue::try_from(format!(
             "{}/{}",
             plugin.provider().name(),
