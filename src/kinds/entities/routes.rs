@@ -107,17 +107,7 @@ fn check_header_key(value: &Value) -> Result<(), String> {
             "cannot contain 'host' header, which must be specified in the 'hosts' attribute".into(),
         );
     }
-    if !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        Ok(())
-    } else {
-        Err(format!(
-            "bad header name '{text}', allowed characters are A-Z, a-z, 0-9, '_', and '-'"
-        ))
-    }
+    check_header_name(value)
 }
 
 /// A prefix path (`/foo`) or a regex path (`~/foo/(?<id>\d+)`).

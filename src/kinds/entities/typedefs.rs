@@ -173,3 +173,21 @@ fn check_wildcard_host_with_port(value: &Value) -> Result<(), String> {
     let bare = host.trim_start_matches("*.").trim_end_matches(".*");
     check_host(&Value::String(bare.to_string()))
 }
+
+/// Kong's `validate_header_name`: the characters a header name may have in nginx.
+pub fn check_header_name(value: &Value) -> Result<(), String> {
+    let text = value.as_str().unwrap_or_default();
+    if text.is_empty() {
+        return Err("no header name provided".into());
+    }
+    if text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "bad header name '{text}', allowed characters are A-Z, a-z, 0-9, '_', and '-'"
+        ))
+    }
+}

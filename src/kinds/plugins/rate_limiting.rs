@@ -28,7 +28,7 @@ pub fn plugin() -> PluginDef {
         // runtime cannot use would leave the plugin out of the proxy, i.e. unlimited traffic.
         field(
             "header_name",
-            string().check("header_name", check_header_name),
+            string().check("header_name", typedefs::check_header_name),
         ),
         field("path", typedefs::path()),
         field(
@@ -116,22 +116,4 @@ fn check_sync_rate(config: &Map<String, Value>) -> Option<&'static str> {
         return Some("sync_rate can only be used with the redis policy");
     }
     (sync_rate < 0.02).then_some("sync_rate must be greater than 0.02, or -1 to disable")
-}
-
-/// Kong's `validate_header_name`.
-fn check_header_name(value: &Value) -> Result<(), String> {
-    let text = value.as_str().unwrap_or_default();
-    if text.is_empty() {
-        return Err("no header name provided".into());
-    }
-    if text
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        Ok(())
-    } else {
-        Err(format!(
-            "bad header name '{text}', allowed characters are A-Z, a-z, 0-9, '_', and '-'"
-        ))
-    }
 }
