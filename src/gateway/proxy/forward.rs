@@ -15,7 +15,7 @@ use http::{Request, Response, Version};
 use super::address::Address;
 use super::balancer::Balancer;
 use super::body::{ReplaySlot, SendProgress};
-use super::headers::{Forwarded, VIA, remove_hop_by_hop, set_forwarded};
+use super::headers::{Forwarded, remove_hop_by_hop, set_forwarded, set_via};
 use super::health::Report;
 use super::upstream_client::ClientKey;
 use super::upstream_pool::{self, PoolKey, PooledBody};
@@ -71,9 +71,10 @@ pub struct Outgoing<'a> {
     pub websocket: bool,
 }
 
-/// Headers `build_request` adds to the client's: `Host`, `Via`, up to six `X-Forwarded-*`
-/// and two for a WebSocket. Room for them is made at once rather than by growing the map.
-const ADDED_HEADERS: usize = 10;
+/// Headers `build_request` adds to the client's: `Host`, `Via`, up to six `X-Forwarded-*`,
+/// `X-Real-IP` and two for a WebSocket. Room for them is made at once rather than by growing
+/// the map.
+const ADDED_HEADERS: usize = 11;
 
 pub struct Upstreamed {
     pub response: Response<PooledBody>,
@@ -293,7 +294,7 @@ fn build_request(
         websocket::ask_upstream(headers);
     }
     set_forwarded(headers, &plan.outgoing.forwarded);
-    headers.insert(header::VIA, VIA);
+    set_via(headers, head.version);
     let host_header = match &target.host_header {
         Some(h) => HeaderValue::from_str(h).map_err(|_| format!("invalid Host header {h:?}"))?,
         None => address.host_header(target.scheme)?,

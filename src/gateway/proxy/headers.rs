@@ -59,6 +59,37 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
 pub const VIA: HeaderValue =
     HeaderValue::from_static(concat!("1.1 gwctl/", env!("CARGO_PKG_VERSION")));
 
+/// The `Via` going up for a request that came in over HTTP/2: Kong names the client's
+/// protocol version (`2 kong/…`).
+const VIA_2: HeaderValue = HeaderValue::from_static(concat!("2 gwctl/", env!("CARGO_PKG_VERSION")));
+
+/// Sets the upstream request's `Via` as Kong does: the client's own `Via` (all its values)
+/// followed by the proxy's, which names the protocol version the request came in with.
+pub fn set_via(headers: &mut HeaderMap, version: http::Version) {
+    let own = if version == http::Version::HTTP_2 || version == http::Version::HTTP_3 {
+        VIA_2
+    } else {
+        VIA
+    };
+    // Most requests carry no `Via`: then nothing is joined or allocated.
+    let mut values = headers.get_all(header::VIA).iter();
+    let Some(first) = values.next() else {
+        headers.insert(header::VIA, own);
+        return;
+    };
+    let mut chain = first.as_bytes().to_vec();
+    for value in values {
+        chain.extend_from_slice(b", ");
+        chain.extend_from_slice(value.as_bytes());
+    }
+    chain.extend_from_slice(b", ");
+    chain.extend_from_slice(own.as_bytes());
+    match HeaderValue::from_bytes(&chain) {
+        Ok(v) => headers.insert(header::VIA, v),
+        Err(_) => headers.insert(header::VIA, own),
+    };
+}
+
 /// "10" to "99", two bytes each, for `millis`.
 const TWO_DIGITS: [u8; 180] = {
     let mut out = [0; 180];
@@ -97,6 +128,7 @@ const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host")
 const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
 const X_FORWARDED_PATH: HeaderName = HeaderName::from_static("x-forwarded-path");
 const X_FORWARDED_PREFIX: HeaderName = HeaderName::from_static("x-forwarded-prefix");
+const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
 
 /// What the proxy tells the upstream about the original request.
 pub struct Forwarded<'a> {
@@ -114,7 +146,11 @@ pub struct Forwarded<'a> {
 }
 
 /// Sets `X-Forwarded-*` as Kong does with no trusted IPs: the client's own values are replaced,
-/// except `X-Forwarded-For`, to which the client address is appended.
+/// except `X-Forwarded-For`, to which the client address is appended. `X-Real-IP` is the
+/// client address whatever the client sent (Kong's `proxy_set_header X-Real-IP
+/// $remote_addr`), `X-Forwarded-Host` is lowercased as nginx's `$host` is, and a stripped
+/// prefix of just `/` is not announced (Kong sets `X-Forwarded-Prefix` only for a prefix other
+/// than `/`).
 pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
     let previous: Vec<&str> = headers
         .get_all(X_FORWARDED_FOR)
@@ -132,13 +168,18 @@ pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
             Err(_) => headers.insert(X_FORWARDED_FOR, f.client_ip.clone()),
         };
     }
+    headers.insert(X_REAL_IP, f.client_ip.clone());
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(f.proto));
-    put(headers, X_FORWARDED_HOST, f.host);
+    if f.host.bytes().any(|b| b.is_ascii_uppercase()) {
+        put(headers, X_FORWARDED_HOST, &f.host.to_ascii_lowercase());
+    } else {
+        put(headers, X_FORWARDED_HOST, f.host);
+    }
     headers.insert(X_FORWARDED_PORT, f.port.clone());
     put(headers, X_FORWARDED_PATH, f.path);
     match f.prefix {
-        Some(p) => put(headers, X_FORWARDED_PREFIX, p),
-        None => {
+        Some(p) if p != "/" => put(headers, X_FORWARDED_PREFIX, p),
+        _ => {
             headers.remove(X_FORWARDED_PREFIX);
         }
     }

@@ -11,8 +11,9 @@
 //! The counting follows lua-resty-healthcheck, which Kong uses: each report adds to its own
 //! counter and clears the counters of the opposite kind (a success clears the failure
 //! counters; any failure clears the successes); a counter reaching its threshold flips the
-//! target's state and clears all counters. A threshold of 0 disables that counter. Reports
-//! that agree with the current state (a success on a healthy target) change nothing.
+//! target's state and clears all counters. A threshold of 0 disables that counter: such a
+//! report is ignored altogether and clears nothing either. Reports that agree with the
+//! current state (a success on a healthy target) change nothing.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -204,6 +205,21 @@ impl TargetHealth {
         if !success && !http_failure && matches!(report, Report::Status(_)) {
             return None;
         }
+        // As lua-resty-healthcheck's `incr_counter`: a report whose threshold is 0 is ignored
+        // outright, so it clears no counter of the other kind either (with Kong's default
+        // `healthy.successes` of 0, successes in between do not forgive failures).
+        let threshold = if success {
+            rules.healthy.successes
+        } else {
+            match report {
+                Report::TcpFailure => rules.unhealthy.tcp_failures,
+                Report::Timeout => rules.unhealthy.timeouts,
+                Report::Status(_) | Report::Connected => rules.unhealthy.http_failures,
+            }
+        };
+        if threshold == 0 {
+            return None;
+        }
         let mut counters = self.counters.lock().unwrap_or_else(PoisonError::into_inner);
         let healthy = self.healthy.load(Ordering::Relaxed);
         let flips = if success {
@@ -214,18 +230,16 @@ impl TargetHealth {
                 return None;
             }
             counters.successes += 1;
-            reached(counters.successes, rules.healthy.successes)
+            reached(counters.successes, threshold)
         } else {
             counters.successes = 0;
             if !healthy {
                 return None;
             }
-            let (count, threshold) = match report {
-                Report::TcpFailure => (&mut counters.tcp_failures, rules.unhealthy.tcp_failures),
-                Report::Timeout => (&mut counters.timeouts, rules.unhealthy.timeouts),
-                Report::Status(_) | Report::Connected => {
-                    (&mut counters.http_failures, rules.unhealthy.http_failures)
-                }
+            let count = match report {
+                Report::TcpFailure => &mut counters.tcp_failures,
+                Report::Timeout => &mut counters.timeouts,
+                Report::Status(_) | Report::Connected => &mut counters.http_failures,
             };
             *count += 1;
             reached(*count, threshold)
@@ -347,6 +361,26 @@ mod tests {
         assert_eq!(t.report(&rules, Report::TcpFailure), Some(false));
         let t = TargetHealth::default();
         assert_eq!(t.report(&rules, Report::Timeout), Some(false));
+    }
+
+    #[test]
+    fn a_report_whose_threshold_is_zero_clears_nothing() {
+        // Kong's defaults: `healthy.successes` 0, so successes in between do not forgive
+        // failures (lua-resty-healthcheck ignores a report with a 0 limit altogether).
+        let rules = passive(3, 0, 0, 0);
+        let t = TargetHealth::default();
+        assert_eq!(t.report(&rules, Report::Status(500)), None);
+        assert_eq!(t.report(&rules, Report::Status(200)), None);
+        assert_eq!(t.report(&rules, Report::Status(500)), None);
+        assert_eq!(t.report(&rules, Report::Status(200)), None);
+        assert_eq!(t.report(&rules, Report::Status(500)), Some(false));
+        // Likewise a failure kind that is off does not clear the successes counted.
+        let rules = passive(0, 0, 1, 2);
+        let t = TargetHealth::default();
+        t.set(false);
+        assert_eq!(t.report(&rules, Report::Status(200)), None);
+        assert_eq!(t.report(&rules, Report::TcpFailure), None);
+        assert_eq!(t.report(&rules, Report::Status(200)), Some(true));
     }
 
     #[test]

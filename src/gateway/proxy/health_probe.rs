@@ -140,11 +140,14 @@ async fn probe(active: &ActiveChecks, target: &Target, host_header: Option<&str>
             return Report::TcpFailure;
         }
     };
+    // The TLS name, as lua-resty-healthcheck picks it: `https_sni`, else the upstream's
+    // `host_header`, else the target's host.
     let client = probe_client(
         active.https_verify_certificate,
         active
             .https_sni
             .as_deref()
+            .or(host_header)
             .filter(|_| active.kind == "https"),
     );
     match tokio::time::timeout(timeout, client.request(request)).await {
@@ -187,7 +190,7 @@ fn probe_request(
 /// Which probe client: whether it verifies certificates, and its fixed TLS name, if any.
 type ProbeClientKey = (bool, Option<String>);
 
-/// The clients probes use, one per (verify, `https_sni`) pair, kept for the process (pooled:
+/// The clients probes use, one per (verify, TLS name) pair, kept for the process (pooled:
 /// a healthy target is not reconnected for every probe).
 fn probe_client(verify: bool, sni: Option<&str>) -> HttpClient {
     static CLIENTS: OnceLock<Mutex<HashMap<ProbeClientKey, HttpClient>>> = OnceLock::new();
@@ -202,7 +205,7 @@ fn probe_client(verify: bool, sni: Option<&str>) -> HttpClient {
                 Ok(name) => Some(name),
                 Err(_) => {
                     tracing::warn!(
-                        "health checks: https_sni {sni:?} is not a server name; ignored"
+                        "health checks: TLS name {sni:?} (https_sni or host_header) is not a server name; ignored"
                     );
                     None
                 }

@@ -1,0 +1,231 @@
+//! How the proxy forwards a request compared with Kong 3.x: the headers the upstream gets
+//! (`X-Real-IP`, `X-Forwarded-Host`, `X-Forwarded-Prefix`, `Via`; `kong/runloop/handler.lua`
+//! and `kong/templates/nginx_kong.lua`), passive health counting (lua-resty-healthcheck's
+//! `incr_counter`, which ignores a report whose threshold is 0) and the TLS name of active
+//! https probes (lua-resty-healthcheck: `https_sni`, else the upstream's `host_header`).
+
+mod proxy_support;
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use proxy_support::*;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+const OWN_VIA: &str = concat!("1.1 gwctl/", env!("CARGO_PKG_VERSION"));
+
+async fn gateway_to(echo: &Echo, route: Value) -> Gateway {
+    Gateway::start(
+        &Entities::new()
+            .service("s", &echo.url())
+            .route("r", "s", route),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn x_real_ip_is_the_client_address_whatever_the_client_sent() {
+    let a = echo("a").await;
+    let gw = gateway_to(&a, json!({"paths": ["/"]})).await;
+    let seen = send("GET", &gw.url("/x"), &[("x-real-ip", "203.0.113.9")], "")
+        .await
+        .echoed();
+    assert_eq!(seen["headers"]["x-real-ip"], "127.0.0.1", "{seen}");
+    // Without one from the client, it is set too.
+    let seen = gw.get("/x").await.echoed();
+    assert_eq!(seen["headers"]["x-real-ip"], "127.0.0.1", "{seen}");
+}
+
+#[tokio::test]
+async fn a_stripped_root_prefix_is_not_announced_as_x_forwarded_prefix() {
+    let a = echo("a").await;
+    // `strip_path` defaults to true: the route strips `/`, which Kong does not announce.
+    let gw = gateway_to(&a, json!({"paths": ["/"]})).await;
+    let seen = send(
+        "GET",
+        &gw.url("/x"),
+        &[("x-forwarded-prefix", "/spoof")],
+        "",
+    )
+    .await
+    .echoed();
+    assert!(
+        seen["headers"].get("x-forwarded-prefix").is_none(),
+        "{seen}"
+    );
+    // A longer stripped prefix still is.
+    let gw = gateway_to(&a, json!({"paths": ["/api"]})).await;
+    let seen = gw.get("/api/x").await.echoed();
+    assert_eq!(seen["headers"]["x-forwarded-prefix"], "/api", "{seen}");
+}
+
+#[tokio::test]
+async fn x_forwarded_host_is_lowercase_as_nginx_host() {
+    let a = echo("a").await;
+    let gw = gateway_to(&a, json!({"paths": ["/"]})).await;
+    let seen = send(
+        "GET",
+        &gw.url("/x"),
+        &[("host", "API.Example.TEST:8123")],
+        "",
+    )
+    .await
+    .echoed();
+    assert_eq!(
+        seen["headers"]["x-forwarded-host"], "api.example.test",
+        "{seen}"
+    );
+}
+
+#[tokio::test]
+async fn via_is_appended_to_the_clients_via() {
+    let a = echo("a").await;
+    let gw = gateway_to(&a, json!({"paths": ["/"]})).await;
+    let seen = send("GET", &gw.url("/x"), &[("via", "1.0 corp-proxy")], "")
+        .await
+        .echoed();
+    assert_eq!(
+        seen["headers"]["via"],
+        format!("1.0 corp-proxy, {OWN_VIA}"),
+        "{seen}"
+    );
+    let seen = gw.get("/x").await.echoed();
+    assert_eq!(seen["headers"]["via"], OWN_VIA, "{seen}");
+}
+
+#[tokio::test]
+async fn via_names_http2_for_a_request_that_came_in_over_http2() {
+    let a = echo("a").await;
+    let gw = gateway_to(&a, json!({"paths": ["/"]})).await;
+    let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .http2_only(true)
+        .build_http::<Full<Bytes>>();
+    let request = Request::get(gw.url("/x"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = client.request(request).await.expect("h2c request succeeds");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let seen: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        seen["headers"]["via"],
+        concat!("2 gwctl/", env!("CARGO_PKG_VERSION")),
+        "{seen}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_success_threshold_successes_do_not_forgive_passive_failures() {
+    let a = echo("a").await;
+    // Kong's default `healthy.successes` is 0: only failures count.
+    let upstream = json!({
+        "name": "pool.internal",
+        "healthchecks": {"passive": {"unhealthy": {"http_failures": 2}}},
+    });
+    let gw = Gateway::start(
+        &Entities::new()
+            .add("upstreams", upstream)
+            .add(
+                "services",
+                json!({"name": "s", "host": "pool.internal", "port": 80, "retries": 0}),
+            )
+            .route("r", "s", json!({"paths": ["/"]}))
+            .add(
+                "targets",
+                json!({"target": a.target(), "upstream": fk("pool.internal")}),
+            ),
+    )
+    .await;
+    let url = gw.url("/x");
+    let fail = || send("GET", &url, &[("x-echo-status", "500")], "");
+    assert_eq!(fail().await.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(gw.get("/x").await.status, StatusCode::OK);
+    assert_eq!(fail().await.status, StatusCode::INTERNAL_SERVER_ERROR);
+    // The second failure reached `http_failures` despite the success in between.
+    let reply = gw.get("/x").await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        reply.json()["message"],
+        "failure to get a peer from the ring-balancer"
+    );
+}
+
+/// An https upstream that records the SNI of each TLS handshake and answers 200.
+async fn sni_recording_upstream() -> (SocketAddr, Arc<Mutex<Vec<Option<String>>>>) {
+    let acceptor = tls_acceptor(
+        include_str!("proxy_support/sni_a_cert.pem"),
+        include_str!("proxy_support/sni_a_key.pem"),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (acceptor, record) = (acceptor.clone(), record.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let sni = tls.get_ref().1.server_name().map(str::to_string);
+                record.lock().unwrap().push(sni);
+                let service = service_fn(|_req: Request<Incoming>| async {
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    (addr, seen)
+}
+
+#[tokio::test]
+async fn https_probes_without_https_sni_use_the_upstreams_host_header_as_tls_name() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (addr, seen) = sni_recording_upstream().await;
+    let upstream = json!({
+        "name": "pool.internal",
+        "host_header": "api.example.test",
+        "healthchecks": {"active": {
+            "type": "https",
+            "https_verify_certificate": false,
+            "healthy": {"interval": 0.1, "successes": 1},
+        }},
+    });
+    let _gw = Gateway::start(
+        &Entities::new()
+            .add("upstreams", upstream)
+            .add(
+                "services",
+                json!({"name": "s", "host": "pool.internal", "port": 80}),
+            )
+            .route("r", "s", json!({"paths": ["/"]}))
+            .add(
+                "targets",
+                json!({"target": addr.to_string(), "upstream": fk("pool.internal")}),
+            ),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "no probe arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen.lock().unwrap()[0].as_deref(), Some("api.example.test"));
+}
