@@ -229,3 +229,23 @@ async fn https_probes_without_https_sni_use_the_upstreams_host_header_as_tls_nam
     }
     assert_eq!(seen.lock().unwrap()[0].as_deref(), Some("api.example.test"));
 }
+
+#[tokio::test]
+async fn the_upstream_gets_the_requests_x_kong_request_id() {
+    let a = echo("a").await;
+    let gw = gateway_to(&a, json!({"paths": ["/"]})).await;
+    // Kong 3.5+ sends its request id upstream by default (`headers_upstream`); a client's own
+    // is replaced, so the upstream can trust it to join its logs with the gateway's.
+    let reply = send(
+        "GET",
+        &gw.url("/x"),
+        &[("x-kong-request-id", "spoofed")],
+        "",
+    )
+    .await;
+    let answered = reply.header("x-kong-request-id").map(str::to_string);
+    let seen = reply.echoed();
+    let upstream = seen["headers"]["x-kong-request-id"].as_str();
+    assert!(upstream.is_some_and(|id| id.len() == 32), "{seen}");
+    assert_eq!(upstream, answered.as_deref(), "{seen}");
+}

@@ -15,7 +15,7 @@ use http::{Request, Response, Version};
 use super::address::Address;
 use super::balancer::Balancer;
 use super::body::{ReplaySlot, SendProgress};
-use super::headers::{Forwarded, remove_hop_by_hop, set_forwarded, set_via};
+use super::headers::{Forwarded, X_KONG_REQUEST_ID, remove_hop_by_hop, set_forwarded, set_via};
 use super::health::Report;
 use super::upstream_client::ClientKey;
 use super::upstream_pool::{self, PoolKey, PooledBody};
@@ -67,14 +67,17 @@ pub struct Plan<'a> {
 /// What the upstream request carries besides the client's headers.
 pub struct Outgoing<'a> {
     pub forwarded: Forwarded<'a>,
+    /// `X-Kong-Request-Id`, which Kong 3.5+ sends upstream by default (`headers_upstream`), so
+    /// the upstream's logs can be joined with the gateway's; None if it cannot be a header.
+    pub request_id: Option<&'a HeaderValue>,
     /// The client asked for a WebSocket: the upstream is asked for one too.
     pub websocket: bool,
 }
 
 /// Headers `build_request` adds to the client's: `Host`, `Via`, up to six `X-Forwarded-*`,
-/// `X-Real-IP` and two for a WebSocket. Room for them is made at once rather than by growing
-/// the map.
-const ADDED_HEADERS: usize = 11;
+/// `X-Real-IP`, `X-Kong-Request-Id` and two for a WebSocket. Room for them is made at once
+/// rather than by growing the map.
+const ADDED_HEADERS: usize = 12;
 
 pub struct Upstreamed {
     pub response: Response<PooledBody>,
@@ -294,6 +297,11 @@ fn build_request(
         websocket::ask_upstream(headers);
     }
     set_forwarded(headers, &plan.outgoing.forwarded);
+    match plan.outgoing.request_id {
+        Some(id) => headers.insert(X_KONG_REQUEST_ID, id.clone()),
+        // A client's own must not pass for the gateway's.
+        None => headers.remove(X_KONG_REQUEST_ID),
+    };
     set_via(headers, head.version);
     let host_header = match &target.host_header {
         Some(h) => HeaderValue::from_str(h).map_err(|_| format!("invalid Host header {h:?}"))?,

@@ -20,7 +20,7 @@ use super::address::default_port;
 use super::body::{OnEndBody, ReadTimeoutBody, ReplaySlot};
 use super::config::{Persistent, ProxyConfig, RouteEntry, ServiceEntry};
 use super::forward::{self, ForwardError, Outgoing, Plan, RequestBody};
-use super::headers::{Forwarded, VIA, millis, remove_hop_by_hop};
+use super::headers::{Forwarded, VIA, X_KONG_REQUEST_ID, millis, remove_hop_by_hop};
 use super::log_phase::{self, LogJob, Outcome};
 use super::path::{normalize, upstream_path_v0};
 use super::plugin_set::{Instance, NONE, Slot};
@@ -93,7 +93,6 @@ impl Conn {
 const X_KONG_UPSTREAM_LATENCY: HeaderName = HeaderName::from_static("x-kong-upstream-latency");
 const X_KONG_PROXY_LATENCY: HeaderName = HeaderName::from_static("x-kong-proxy-latency");
 const X_KONG_RESPONSE_LATENCY: HeaderName = HeaderName::from_static("x-kong-response-latency");
-const X_KONG_REQUEST_ID: HeaderName = HeaderName::from_static("x-kong-request-id");
 
 pub(super) fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
@@ -317,6 +316,7 @@ async fn proxy(
     let unchanged = service.is_some_and(|s| {
         s.scheme == target.scheme && s.host == target.host && s.port == target.port
     });
+    let request_id = HeaderValue::from_str(&ctx.request_id).ok();
     // Routes without a service (a plugin chose the upstream) get Kong's default timeouts.
     let plan = Plan {
         client: service.map_or(client_key(Duration::from_secs(60), true), |s| s.client),
@@ -338,6 +338,7 @@ async fn proxy(
                 path: raw_path,
                 prefix,
             },
+            request_id: request_id.as_ref(),
             websocket: websocket.is_some(),
         },
     };
