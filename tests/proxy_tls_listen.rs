@@ -368,3 +368,36 @@ async fn clients_that_cannot_use_the_main_key_get_the_alternate_certificate() {
         .expect("the handshake succeeds with the ECDSA certificate");
     assert_eq!(*verifier.0.lock().unwrap(), der(WILD_CERT));
 }
+
+#[tokio::test]
+async fn routes_with_snis_take_only_https_requests_for_those_names() {
+    let (sni_up, other_up) = (echo("by-sni").await, echo("other").await);
+    let gw = Tls::start(
+        &entities(&other_up.url())
+            .service("sni-service", &sni_up.url())
+            .route("other", "s", json!({"paths": ["/shared"]}))
+            .route(
+                "by-sni",
+                "sni-service",
+                json!({"paths": ["/shared"], "snis": ["a.test", "*.wild.test"]}),
+            ),
+    )
+    .await;
+    let server = |body: &Value| body["server"].as_str().unwrap_or_default().to_string();
+
+    // Over TLS, the route with `snis` takes the names it lists (exact and wildcard), and
+    // outranks the route without them, as its extra field counts in Kong's priority.
+    let (status, body, _) = gw.https("a.test", "/shared").await.unwrap();
+    assert_eq!((status, server(&body)), (StatusCode::OK, "by-sni".into()));
+    let (_, body, _) = gw.https("api.wild.test", "/shared").await.unwrap();
+    assert_eq!(server(&body), "by-sni");
+    // Other names, and a client sending no SNI, fall to the other route.
+    let (_, body, _) = gw.https("nope.test", "/shared").await.unwrap();
+    assert_eq!(server(&body), "other");
+    let (_, body, _) = gw.https("127.0.0.1", "/shared").await.unwrap();
+    assert_eq!(server(&body), "other");
+
+    // Plain HTTP has no SNI and Kong does not consider `snis` for it.
+    let reply = send("GET", &format!("http://{}/shared", gw.plain), &[], "").await;
+    assert_eq!(reply.echoed()["server"], "by-sni");
+}

@@ -73,6 +73,8 @@ pub struct Conn {
     pub protocol: &'static str,
     /// Set on connections that may speak HTTP/2, which has no idle timer in hyper.
     pub activity: Option<Arc<Activity>>,
+    /// The server name a TLS client asked for (lowercase), which routes' `snis` match.
+    pub sni: Option<Arc<str>>,
 }
 
 impl Conn {
@@ -86,6 +88,7 @@ impl Conn {
             local_port_value: HeaderValue::from(local_port),
             protocol: if tls { "https" } else { "http" },
             activity: None,
+            sni: None,
         }
     }
 }
@@ -137,6 +140,8 @@ pub async fn handle(
         port: conn.local_port,
         method: parts.method.as_str(),
         headers: &parts.headers,
+        https: conn.protocol == "https",
+        sni: conn.sni.as_deref(),
     });
     let Some(found) = found else {
         let response = error_response(

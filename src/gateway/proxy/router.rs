@@ -52,6 +52,8 @@ struct Matcher {
     hosts: Vec<HostRule>,
     methods: Vec<String>,
     headers: Vec<(HeaderName, Vec<ValueMatch>)>,
+    /// The route's `snis`; they only apply to https requests, as in Kong.
+    snis: Vec<HostMatch>,
 }
 
 /// The request fields routing looks at.
@@ -64,6 +66,9 @@ pub struct RequestFacts<'a> {
     pub port: u16,
     pub method: &'a str,
     pub headers: &'a HeaderMap,
+    /// Whether the request came in over TLS, and the server name the client asked for there.
+    pub https: bool,
+    pub sni: Option<&'a str>,
 }
 
 /// A successful match.
@@ -212,6 +217,15 @@ impl Matcher {
         if !self.hosts.is_empty() && !self.hosts.iter().any(|h| h.matches(req)) {
             return None;
         }
+        // Kong: `(net.protocol != "https" || tls.sni == …)`; plain HTTP ignores `snis`.
+        if !self.snis.is_empty()
+            && req.https
+            && !req
+                .sni
+                .is_some_and(|sni| self.snis.iter().any(|m| m.matches(sni)))
+        {
+            return None;
+        }
         for (name, values) in &self.headers {
             let any = req.headers.get_all(name).iter().any(|v| {
                 let Ok(v) = v.to_str() else { return false };
@@ -237,12 +251,42 @@ impl HostRule {
         if self.port.is_some_and(|p| p != destination_port(req)) {
             return false;
         }
-        let host = req.host;
-        match &self.host {
+        self.host.matches(req.host)
+    }
+}
+
+impl HostMatch {
+    fn matches(&self, host: &str) -> bool {
+        match self {
             HostMatch::Exact(h) => h == host,
             HostMatch::Suffix(s) => host.len() > s.len() && host.ends_with(s.as_str()),
             HostMatch::Prefix(p) => host.len() > p.len() && host.starts_with(p.as_str()),
         }
+    }
+
+    fn clone_match(&self) -> HostMatch {
+        match self {
+            HostMatch::Exact(s) => HostMatch::Exact(s.clone()),
+            HostMatch::Suffix(s) => HostMatch::Suffix(s.clone()),
+            HostMatch::Prefix(s) => HostMatch::Prefix(s.clone()),
+        }
+    }
+}
+
+/// A route's `snis` entry as Kong's router reads it: `*.example.com` matches by suffix,
+/// `example.*` by prefix, and a trailing dot (an FQDN's root) is not part of the name.
+fn sni_rule(text: &str) -> HostMatch {
+    let lower = text.to_ascii_lowercase();
+    if let Some(rest) = lower.strip_suffix('*') {
+        return HostMatch::Prefix(rest.to_string());
+    }
+    let name = match lower.strip_suffix('.') {
+        Some(name) if !name.is_empty() => name,
+        _ => lower.as_str(),
+    };
+    match name.strip_prefix('*') {
+        Some(rest) => HostMatch::Suffix(rest.to_string()),
+        None => HostMatch::Exact(name.to_string()),
     }
 }
 
@@ -317,11 +361,17 @@ fn compile(spec: &RouteSpec<'_>) -> Result<Vec<(Priority, Matcher)>, String> {
             headers.push((name, values));
         }
     }
+    let snis: Vec<HostMatch> = strings(route, "snis").into_iter().map(sni_rule).collect();
     let paths = strings(route, "paths");
-    let weight = [!methods.is_empty(), !hosts.is_empty(), !headers.is_empty()]
-        .iter()
-        .filter(|b| **b)
-        .count() as u8
+    let weight = [
+        !methods.is_empty(),
+        !hosts.is_empty(),
+        !headers.is_empty(),
+        !snis.is_empty(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count() as u8
         + u8::from(!paths.is_empty());
     let plain_host_only =
         !hosts.is_empty() && hosts.iter().all(|h| matches!(h.host, HostMatch::Exact(_)));
@@ -339,6 +389,7 @@ fn compile(spec: &RouteSpec<'_>) -> Result<Vec<(Priority, Matcher)>, String> {
             .iter()
             .map(|(n, v)| (n.clone(), v.iter().map(ValueMatch::clone_match).collect()))
             .collect(),
+        snis: snis.iter().map(HostMatch::clone_match).collect(),
     };
     if paths.is_empty() {
         let priority = (weight, plain_host_only, header_count, false, 0, 0);
@@ -398,13 +449,8 @@ fn host_rule(text: &str) -> Result<HostRule, String> {
 
 impl HostRule {
     fn clone_rule(&self) -> HostRule {
-        let host = match &self.host {
-            HostMatch::Exact(s) => HostMatch::Exact(s.clone()),
-            HostMatch::Suffix(s) => HostMatch::Suffix(s.clone()),
-            HostMatch::Prefix(s) => HostMatch::Prefix(s.clone()),
-        };
         HostRule {
-            host,
+            host: self.host.clone_match(),
             port: self.port,
         }
     }
@@ -469,6 +515,8 @@ mod tests {
             port: 8000,
             method,
             headers: &map,
+            https: false,
+            sni: None,
         })
         .map(|m| m.route)
     }

@@ -288,12 +288,14 @@ async fn accept_loop(
             let activity = (version != FirstBytes::Http1).then(Activity::new);
             conn.activity = activity.clone();
             let idle = activity.as_deref().map(|a| (a, client_timeout));
-            let service =
-                service_fn(move |request| handler::handle(shared.clone(), conn.clone(), request));
+            // Made once the connection is known in full: over TLS, with the SNI it asked for.
+            let serve = move |conn: Conn| {
+                service_fn(move |request| handler::handle(shared.clone(), conn.clone(), request))
+            };
             let ended = match tls {
                 None => {
                     let connection =
-                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), serve(conn));
                     run_connection(connection, shutdown, idle).await
                 }
                 Some(acceptor) => {
@@ -309,8 +311,9 @@ async fn accept_loop(
                                 return;
                             }
                         };
+                    conn.sni = stream.get_ref().1.server_name().map(Arc::from);
                     let connection =
-                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), serve(conn));
                     run_connection(connection, shutdown, idle).await
                 }
             };
