@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::header::{self, HeaderValue};
 use http::{Request, Response, Version};
 
-use super::address::Address;
+use super::address::{Address, default_port};
 use super::balancer::Balancer;
 use super::body::{ReplaySlot, SendProgress};
 use super::headers::{Forwarded, X_KONG_REQUEST_ID, remove_hop_by_hop, set_forwarded, set_via};
@@ -303,9 +303,19 @@ fn build_request(
         None => headers.remove(X_KONG_REQUEST_ID),
     };
     set_via(headers, head.version);
-    let host_header = match &target.host_header {
-        Some(h) => HeaderValue::from_str(h).map_err(|_| format!("invalid Host header {h:?}"))?,
-        None => address.host_header(target.scheme)?,
+    let upstreams_host = plan.balancer.and_then(|b| b.host_header.as_deref());
+    let host_header = match (&target.host_header, upstreams_host) {
+        (Some(h), _) => {
+            HeaderValue::from_str(h).map_err(|_| format!("invalid Host header {h:?}"))?
+        }
+        // Kong: the upstream's `host_header` with the port of the target picked (unless it is
+        // the scheme's default), as nginx is told to connect there.
+        (None, Some(h)) if address.port == default_port(target.scheme) => {
+            HeaderValue::from_str(h).map_err(|_| format!("invalid Host header {h:?}"))?
+        }
+        (None, Some(h)) => HeaderValue::try_from(format!("{h}:{}", address.port))
+            .map_err(|_| format!("invalid Host header {h:?}"))?,
+        (None, None) => address.host_header(target.scheme)?,
     };
     request.headers_mut().insert(header::HOST, host_header);
     Ok(request)

@@ -16,7 +16,6 @@ use hyper::body::{Body as _, Incoming};
 
 use super::access_log::AccessLog;
 use super::activity::Activity;
-use super::address::default_port;
 use super::body::{OnEndBody, ReadTimeoutBody, ReplaySlot};
 use super::config::{Persistent, ProxyConfig, RouteEntry, ServiceEntry};
 use super::forward::{self, ForwardError, Outgoing, Plan, RequestBody};
@@ -173,20 +172,9 @@ pub async fn handle(
             host: s.host.clone(),
             port: s.port,
             path_and_query,
-            host_header: if route.preserve_host {
-                Some(client_host.clone())
-            } else {
-                s.balancer
-                    .as_ref()
-                    .and_then(|b| b.host_header.as_ref())
-                    .map(|h| {
-                        if s.port == default_port(s.scheme) {
-                            h.clone()
-                        } else {
-                            format!("{h}:{}", s.port)
-                        }
-                    })
-            },
+            // An upstream's `host_header` takes the port of the target the balancer picks, so
+            // it is set when forwarding.
+            host_header: route.preserve_host.then(|| client_host.clone()),
         }
     });
     let prefix = stripped.map(|len| path[..len].to_string());
