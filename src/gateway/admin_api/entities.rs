@@ -51,7 +51,7 @@ pub fn list(
             "size" => match parse_size(value) {
                 Ok(size) => {
                     query.size = size;
-                    size_given = Some(size);
+                    size_given = Some(value.clone());
                 }
                 Err(response) => return response,
             },
@@ -111,14 +111,17 @@ pub fn list(
         Some(next_id) => {
             let token = URL_SAFE_NO_PAD.encode(next_id.as_bytes());
             let mut next = format!("{}?offset={token}", ctx.path);
+            // Kong's order (`get_collection_endpoint`): tags, then size as it was given.
             if scope.is_none() {
-                if let Some(size) = size_given {
-                    next.push_str(&format!("&size={size}"));
-                }
                 if let Some(tags) = tags_given {
                     let escaped: String =
                         url::form_urlencoded::byte_serialize(tags.as_bytes()).collect();
-                    next.push_str(&format!("&tags={escaped}"));
+                    next.push_str(&format!("&tags={}", escaped.replace('+', "%20")));
+                }
+                if let Some(size) = size_given {
+                    let escaped: String =
+                        url::form_urlencoded::byte_serialize(size.as_bytes()).collect();
+                    next.push_str(&format!("&size={escaped}"));
                 }
             }
             out.push_str(&format!(
@@ -133,7 +136,7 @@ pub fn list(
     json_text(200, out)
 }
 
-fn parse_size(value: &str) -> Result<usize, Response> {
+pub(super) fn parse_size(value: &str) -> Result<usize, Response> {
     let invalid = |m: &str| {
         respond::json(
             400,
@@ -212,15 +215,62 @@ pub async fn write(
         Ok(scope) => scope,
         Err(response) => return response,
     };
+    let mut fields = body.fields;
+    let mut scope = scope;
     let action = if keyed {
-        action(entity_key(ctx))
+        let key = entity_key(ctx);
+        let mut action = action(key.clone());
+        // Kong's `PUT /upstreams/{u}/targets/{t}` (`kong/api/routes/upstreams.lua`) is an
+        // update of a target that must already be there, like PATCH: a kind whose endpoint key
+        // only means something within its parent is never created by PUT.
+        if scope.is_some() && kind.endpoint_key_scoped && matches!(action, Action::Upsert(_)) {
+            action = Action::Update(key.clone());
+        }
+        if let Some(in_scope) = &scope {
+            match &action {
+                // Kong's nested PATCH and DELETE (`kong/api/endpoints.lua`) first look the
+                // entity up and answer a plain 404 when it is missing or belongs to another
+                // parent; only the top-level DELETE of a missing entity is a 204.
+                Action::Update(_) | Action::Delete(_) => {
+                    if ctx
+                        .state
+                        .store
+                        .resolve(kind, &key, Some(in_scope))
+                        .is_none()
+                    {
+                        return not_found();
+                    }
+                }
+                // Kong's nested PUT is the top-level upsert with the parent written into the
+                // body: an entity named by id or by its own endpoint key is created, or replaced
+                // and moved under this parent, wherever it was. Keys only meaningful within
+                // the parent (a target's address, an ACL's group) stay scoped.
+                Action::Upsert(_) => {
+                    let global = match &key {
+                        Key::Id(_) => true,
+                        Key::Endpoint(_) => {
+                            kind.endpoint_key.is_some() && !kind.endpoint_key_scoped
+                        }
+                    };
+                    if global {
+                        fields.insert(
+                            in_scope.field.to_string(),
+                            json!({ "id": in_scope.parent_id }),
+                        );
+                        scope = None;
+                    }
+                }
+                Action::Create => {}
+            }
+        }
+        action
     } else {
         Action::Create
     };
     let op = Op {
         kind,
         action,
-        body: body.fields,
+        body: fields,
         scope,
         form: body.form,
     };
@@ -263,7 +313,15 @@ pub async fn referenced(
         .and_then(Value::as_str)
         .map(str::to_string)
     else {
-        return not_found();
+        // Kong's PUT here with nothing referenced (`put_entity_endpoint` in
+        // `kong/api/endpoints.lua`) creates the target under a new id and points the entity
+        // at it, both in one transaction here.
+        return match (body, &ctx.method) {
+            (Some(body), &http::Method::PUT) => {
+                associate(ctx, kind, field, target, &entity, body).await
+            }
+            _ => not_found(),
+        };
     };
     match body {
         None => match ctx.state.store.get(target, &Key::Id(target_id), None) {
@@ -285,5 +343,49 @@ pub async fn referenced(
             };
             single(ctx, op).await
         }
+    }
+}
+
+/// `PUT /routes/{r}/service` on a route without a service: creates the service and sets the
+/// route's reference to it; answers with the service.
+async fn associate(
+    ctx: &Ctx,
+    kind: &'static Kind,
+    field: &'static str,
+    target: &'static Kind,
+    entity: &Map<String, Value>,
+    body: Parsed,
+) -> Response {
+    let Some(entity_id) = entity.get("id").and_then(Value::as_str) else {
+        return not_found();
+    };
+    let new_id = uuid::Uuid::new_v4().to_string();
+    let create = Op {
+        kind: target,
+        action: Action::Upsert(Key::Id(new_id.clone())),
+        body: body.fields,
+        scope: None,
+        form: body.form,
+    };
+    let mut reference = Map::new();
+    reference.insert(field.to_string(), json!({ "id": new_id }));
+    let link = Op::new(
+        kind,
+        Action::Update(Key::Id(entity_id.to_string())),
+        reference,
+    );
+    match ctx.state.write(vec![create, link], ctx.expect).await {
+        Ok(committed) => {
+            let result = &committed.results[0];
+            let mut response = match &result.entity {
+                Some(created) => json_text(200, created.to_string()),
+                None => not_found(),
+            };
+            response
+                .headers_mut()
+                .insert(http::header::ETAG, respond::etag(committed.revision));
+            response
+        }
+        Err(error) => respond::write_error(&error),
     }
 }

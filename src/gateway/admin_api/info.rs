@@ -144,15 +144,9 @@ pub fn tags(ctx: &Ctx, only: Option<&str>) -> Response {
     let mut start = 0usize;
     for (name, value) in &ctx.query {
         match name.as_str() {
-            "size" => match value.parse::<usize>() {
-                Ok(n) if (1..=1000).contains(&n) => size = n,
-                _ => {
-                    return respond::json(
-                        400,
-                        &json!({"code": 9, "name": "invalid size",
-                        "message": "size must be an integer between 1 and 1000"}),
-                    );
-                }
+            "size" => match super::entities::parse_size(value) {
+                Ok(n) => size = n,
+                Err(response) => return response,
             },
             "offset" => match URL_SAFE_NO_PAD
                 .decode(value)

@@ -135,6 +135,18 @@ pub struct Ctx {
 async fn handle(State(state): State<Arc<AdminState>>, request: Request) -> Response {
     let method = request.method().clone();
     let started = Instant::now();
+    // Kong's `cors_filter` (kong/api/api_helpers.lua): the request's `Origin` is echoed (`*`
+    // without one), and a preflight's requested headers are allowed as asked.
+    let origin = request
+        .headers()
+        .get(header::ORIGIN)
+        .cloned()
+        .unwrap_or(HeaderValue::from_static("*"));
+    let preflight_headers = request
+        .headers()
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .filter(|_| method == Method::OPTIONS)
+        .cloned();
     let outcome = AssertUnwindSafe(dispatch(state.clone(), request))
         .catch_unwind()
         .await;
@@ -154,9 +166,14 @@ async fn handle(State(state): State<Arc<AdminState>>, request: Request) -> Respo
     if !headers.contains_key(header::ETAG) {
         headers.insert(header::ETAG, respond::etag(state.store.revision()));
     }
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    if let Some(requested) = preflight_headers {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
+    }
+    // Kong sends its Admin API latency (whole milliseconds) by default (`latency_tokens`).
     headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
+        "x-kong-admin-latency",
+        HeaderValue::from(started.elapsed().as_millis() as u64),
     );
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
