@@ -179,3 +179,25 @@ async fn upstream_error_statuses_pass_through() {
     assert_eq!(reply.status.as_u16(), 418);
     assert_eq!(reply.json()["server"], "a");
 }
+
+#[test]
+fn an_unimplemented_balancing_algorithm_is_reported_not_ignored() {
+    use gwctl::gateway::proxy::config::{Persistent, ProxyConfig};
+    let with = |algorithm: &str| {
+        Entities::new()
+            .add(
+                "upstreams",
+                json!({"name": "pool.internal", "algorithm": algorithm}),
+            )
+            .snapshot(1)
+    };
+    let problems = ProxyConfig::build(&with("consistent-hashing"), &Persistent::default()).problems;
+    assert!(
+        problems.iter().any(|p| p.contains("pool.internal")
+            && p.contains("consistent-hashing")
+            && p.contains("round robin")),
+        "{problems:?}"
+    );
+    let problems = ProxyConfig::build(&with("round-robin"), &Persistent::default()).problems;
+    assert!(problems.is_empty(), "{problems:?}");
+}

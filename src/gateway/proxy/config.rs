@@ -99,7 +99,7 @@ fn millis(e: &Map<String, Value>, field: &str) -> Duration {
 
 impl ProxyConfig {
     pub fn build(snapshot: &Snapshot, persistent: &Persistent) -> ProxyConfig {
-        let mut problems = Vec::new();
+        let mut problems = unimplemented_algorithms(snapshot);
         let balancers = build_balancers(snapshot, &persistent.health);
 
         let mut services = Vec::new();
@@ -280,6 +280,24 @@ fn ident(id: &str, entity: &Map<String, Value>) -> EntityRef {
         id: Arc::from(id),
         name: entity.get("name").and_then(Value::as_str).map(Arc::from),
     }
+}
+
+/// Upstreams asking for a balancing algorithm the bundled gateway does not implement: they are
+/// balanced round robin, and the gateway says so rather than silently.
+fn unimplemented_algorithms(snapshot: &Snapshot) -> Vec<String> {
+    snapshot
+        .of_kind("upstreams")
+        .filter_map(|u| {
+            let algorithm = u.get("algorithm").and_then(Value::as_str)?;
+            (algorithm != "round-robin").then(|| {
+                format!(
+                    "upstream {}: algorithm {algorithm:?} is not implemented by the bundled \
+                     gateway; its targets are balanced round robin",
+                    text(&u, "name").unwrap_or_default()
+                )
+            })
+        })
+        .collect()
 }
 
 /// Upstream name → balancer over its targets. Each target's health comes from `health`, so
