@@ -1,25 +1,17 @@
 //! How the proxy forwards a request compared with Kong 3.x: the headers the upstream gets
 //! (`X-Real-IP`, `X-Forwarded-Host`, `X-Forwarded-Prefix`, `Via`; `kong/runloop/handler.lua`
-//! and `kong/templates/nginx_kong.lua`), passive health counting (lua-resty-healthcheck's
-//! `incr_counter`, which ignores a report whose threshold is 0) and the TLS name of active
-//! https probes (lua-resty-healthcheck: `https_sni`, else the upstream's `host_header`).
+//! and `kong/templates/nginx_kong.lua`), the request id, and passive health counting
+//! (lua-resty-healthcheck's `incr_counter`, which ignores a report whose threshold is 0). The
+//! TLS name of active https probes is tested in `proxy_health.rs`.
 
 mod proxy_support;
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::TokioExecutor;
 use proxy_support::*;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 const OWN_VIA: &str = concat!("1.1 gwctl/", env!("CARGO_PKG_VERSION"));
 
@@ -162,72 +154,6 @@ async fn without_a_success_threshold_successes_do_not_forgive_passive_failures()
         reply.json()["message"],
         "failure to get a peer from the ring-balancer"
     );
-}
-
-/// An https upstream that records the SNI of each TLS handshake and answers 200.
-async fn sni_recording_upstream() -> (SocketAddr, Arc<Mutex<Vec<Option<String>>>>) {
-    let acceptor = tls_acceptor(
-        include_str!("proxy_support/sni_a_cert.pem"),
-        include_str!("proxy_support/sni_a_key.pem"),
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let record = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let (acceptor, record) = (acceptor.clone(), record.clone());
-            tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let sni = tls.get_ref().1.server_name().map(str::to_string);
-                record.lock().unwrap().push(sni);
-                let service = service_fn(|_req: Request<Incoming>| async {
-                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), service)
-                    .await;
-            });
-        }
-    });
-    (addr, seen)
-}
-
-#[tokio::test]
-async fn https_probes_without_https_sni_use_the_upstreams_host_header_as_tls_name() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let (addr, seen) = sni_recording_upstream().await;
-    let upstream = json!({
-        "name": "pool.internal",
-        "host_header": "api.example.test",
-        "healthchecks": {"active": {
-            "type": "https",
-            "https_verify_certificate": false,
-            "healthy": {"interval": 0.1, "successes": 1},
-        }},
-    });
-    let _gw = Gateway::start(
-        &Entities::new()
-            .add("upstreams", upstream)
-            .add(
-                "services",
-                json!({"name": "s", "host": "pool.internal", "port": 80}),
-            )
-            .route("r", "s", json!({"paths": ["/"]}))
-            .add(
-                "targets",
-                json!({"target": addr.to_string(), "upstream": fk("pool.internal")}),
-            ),
-    )
-    .await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while seen.lock().unwrap().is_empty() {
-        assert!(Instant::now() < deadline, "no probe arrived");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(seen.lock().unwrap()[0].as_deref(), Some("api.example.test"));
 }
 
 #[tokio::test]

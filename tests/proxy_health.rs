@@ -475,3 +475,38 @@ async fn https_probes_send_the_configured_sni() {
     }
     assert_eq!(seen.lock().unwrap()[0].as_deref(), Some("probe.test"));
 }
+
+#[tokio::test]
+async fn https_probes_without_https_sni_use_the_upstreams_host_header_as_tls_name() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let (addr, seen) = sni_recording_upstream().await;
+    let upstream = json!({
+        "name": "pool.internal",
+        "host_header": "api.example.test",
+        "healthchecks": {"active": {
+            "type": "https",
+            "https_verify_certificate": false,
+            "healthy": {"interval": 0.1, "successes": 1},
+        }},
+    });
+    let _gw = Gateway::start(
+        &Entities::new()
+            .add("upstreams", upstream)
+            .add(
+                "services",
+                json!({"name": "s", "host": "pool.internal", "port": 80}),
+            )
+            .route("r", "s", json!({"paths": ["/"]}))
+            .add(
+                "targets",
+                json!({"target": addr.to_string(), "upstream": fk("pool.internal")}),
+            ),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "no probe arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen.lock().unwrap()[0].as_deref(), Some("api.example.test"));
+}
