@@ -32,15 +32,30 @@ fn is_reserved(b: u8) -> bool {
 }
 
 fn decode_unreserved(path: &str) -> String {
-    decode_escapes(path, true).unwrap_or_else(|| {
-        // Some escapes make bytes that are not UTF-8: those (>= 0x80) stay escaped.
-        decode_escapes(path, false).unwrap_or_else(|| path.to_string())
-    })
+    match String::from_utf8(decode_escapes(path)) {
+        Ok(decoded) => decoded,
+        // Some escapes make bytes that are not UTF-8: those stay escaped (uppercase hex),
+        // while the escapes around them that do make UTF-8 are still decoded.
+        Err(e) => {
+            let mut out = String::with_capacity(e.as_bytes().len() + 8);
+            for chunk in e.as_bytes().utf8_chunks() {
+                out.push_str(chunk.valid());
+                for &b in chunk.invalid() {
+                    out.push('%');
+                    out.push(char::from(HEX[usize::from(b >> 4)]));
+                    out.push(char::from(HEX[usize::from(b & 15)]));
+                }
+            }
+            out
+        }
+    }
 }
 
-/// Decodes every escape but those of reserved characters (uppercased), and those of bytes
-/// >= 0x80 unless `high`; None when the result is not UTF-8.
-fn decode_escapes(path: &str, high: bool) -> Option<String> {
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Decodes every escape but those of reserved characters (kept, uppercased). The bytes made
+/// may not be UTF-8; the path's own characters are.
+fn decode_escapes(path: &str) -> Vec<u8> {
     let b = path.as_bytes();
     let mut out = Vec::with_capacity(path.len());
     let mut i = 0;
@@ -52,7 +67,7 @@ fn decode_escapes(path: &str, high: bool) -> Option<String> {
         {
             let hex = &path[i + 1..i + 3];
             if let Ok(v) = u8::from_str_radix(hex, 16) {
-                if is_reserved(v) || (!high && v >= 0x80) {
+                if is_reserved(v) {
                     out.push(b'%');
                     out.extend_from_slice(hex.to_ascii_uppercase().as_bytes());
                 } else {
@@ -65,7 +80,7 @@ fn decode_escapes(path: &str, high: bool) -> Option<String> {
         out.push(b[i]);
         i += 1;
     }
-    String::from_utf8(out).ok()
+    out
 }
 
 /// Bytes Kong's `kong.tools.uri.escape` leaves as they are in the upstream path.
@@ -79,7 +94,6 @@ fn escape(path: String) -> String {
     if path.bytes().all(is_escape_exempt) {
         return path;
     }
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(path.len() + 16);
     for b in path.bytes() {
         if is_escape_exempt(b) {
@@ -254,5 +268,110 @@ mod tests {
         assert_eq!(strip(None, "/r/x", "/r"), "/x");
         assert_eq!(keep(None, "/r/x"), "/r/x");
         assert_eq!(strip(Some("/"), "/r/", "/r"), "/");
+    }
+
+    /// Every string of up to `max` characters over `alphabet`.
+    fn corpus(alphabet: &[&str], max: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..max {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |a| format!("{s}{a}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    fn has_dot_segment(path: &str) -> bool {
+        path.split('/').skip(1).any(|seg| seg == "." || seg == "..")
+    }
+
+    /// Invariants over generated and hand-picked paths: no panic, the result starts with `/`,
+    /// has no dot segment and no `//`, normalising again changes nothing, and every upstream
+    /// path built from it is a whole `http::Uri` path without dot segments.
+    #[test]
+    fn normalize_and_upstream_invariants() {
+        let mut inputs: Vec<String> = corpus(&["/", ".", "%", "2", "e", "E", "F", "a", "é"], 4)
+            .into_iter()
+            .map(|s| format!("/{s}"))
+            .collect();
+        inputs.extend(
+            corpus(&["%", "C", "3", "A", "9", "F", "/"], 4)
+                .iter()
+                .map(|s| format!("/{s}")),
+        );
+        inputs.extend(
+            [
+                "/%",
+                "/%4",
+                "/%00",
+                "/%2e%2e",
+                "/%2E%2E/x",
+                "/a/%2e%2e/%2e/b",
+                "/%2F",
+                "/%2f%2F",
+                "/%C3",
+                "/%FF",
+                "/%C3%A9",
+                "/%c3%a9%ff",
+                "/%E2%82",
+                "/%E2%82%AC",
+                "/%F0%9F%98",
+                "/%25",
+                "/%252e%252e/",
+                "/x/%2e%2e%2f..",
+                "/./.././/..",
+                "/a/b/../../../c/",
+                "/%7e/%41%42",
+                "/é/../%C3%A9/.",
+                "/\u{0}/\u{7f}",
+                "/a b/%20",
+                "/ok\u{1F600}%F0",
+            ]
+            .map(String::from),
+        );
+        let services = [None, Some("/s"), Some("/s/")];
+        for input in &inputs {
+            let n = normalize(input);
+            assert!(n.starts_with('/'), "{input:?} -> {n:?}");
+            assert!(!n.contains("//"), "{input:?} -> {n:?}");
+            assert!(!has_dot_segment(&n), "{input:?} -> {n:?}");
+            assert_eq!(normalize(&n), n, "not idempotent on {input:?}");
+            for service in services {
+                let cuts = (0..=n.len()).filter(|&k| n.is_char_boundary(k));
+                for stripped in std::iter::once(None).chain(cuts.map(Some)) {
+                    let up = upstream_path_v0(service, &n, stripped);
+                    let uri = http::Uri::try_from(up.as_str())
+                        .unwrap_or_else(|e| panic!("{up:?} from {n:?}: {e}"));
+                    assert_eq!(uri.path(), up, "{n:?} {service:?} {stripped:?}");
+                    assert!(up.starts_with('/'), "{up:?}");
+                    assert!(!has_dot_segment(&up), "{up:?} from {n:?} {stripped:?}");
+                }
+            }
+        }
+    }
+
+    /// An escape that is not UTF-8 (`%FF`) no longer keeps the other escapes encoded: they are
+    /// decoded as Kong decodes them, so `/café` routes match.
+    #[test]
+    fn only_escapes_that_are_not_utf8_stay_escaped() {
+        assert_eq!(normalize("/caf%C3%A9/%FF"), "/café/%FF");
+        assert_eq!(normalize("/%c3%a9%c3"), "/é%C3");
+        assert_eq!(normalize("/%E2%82%41%E2%82%AC"), "/%E2%82A€");
+        assert_eq!(normalize("/%FFé%41"), "/%FFéA");
+        assert_eq!(
+            upstream_path_v0(Some("/s"), &normalize("/caf%C3%A9/%FF"), None),
+            "/s/caf%C3%A9/%FF"
+        );
+    }
+
+    /// Kong decodes once (`gsub` over `%XX`), so a `%` followed by escaped hex digits becomes a
+    /// new escape that a second normalisation would decode: kept as Kong has it.
+    #[test]
+    fn decoding_is_single_pass_as_in_kong() {
+        assert_eq!(normalize("/%%34%31"), "/%41");
+        assert_eq!(normalize("/%%32%65%%32%65/x"), "/%2e%2e/x");
     }
 }
