@@ -323,3 +323,78 @@ impl PluginRuntime for Jwt {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every string of up to `max` characters over `alphabet`.
+    fn corpus(alphabet: &[&str], max: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..max {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |a| format!("{s}{a}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    /// Odd tokens are refused with Kong's messages, never a panic; padding is accepted.
+    #[test]
+    fn odd_tokens_do_not_panic() {
+        let huge = format!(
+            "{}.{}.{}",
+            "e".repeat(400_000),
+            "a".repeat(400_000),
+            "b".repeat(10)
+        );
+        let mut tokens: Vec<String> = [
+            "",
+            ".",
+            "..",
+            "...",
+            "....",
+            "=.=.=",
+            "é.é.é",
+            "eyJhbGciOiJIUzI1NiJ9",
+            "a.b",
+            "eyJhbGciOiJIUzI1NiJ9.e30",
+            "eyJhbGciOiJIUzI1NiJ9.e30.a.b",
+            "eyJhbGciOiJub25lIn0.e30.",
+            "eyJhbGciOiJIUzI1NiJ9.W10.",
+            "W10.e30.",
+            "eyJhbGciOiJIUzI1NiJ9.e30.é",
+            huge.as_str(),
+        ]
+        .map(String::from)
+        .to_vec();
+        tokens.extend(corpus(
+            &[".", "e", "y", "J", "=", "-", "_", "é", "3", "0"],
+            4,
+        ));
+        for token in &tokens {
+            if let Err(e) = decode_unverified(token) {
+                assert!(
+                    ["invalid JSON", "invalid alg", "invalid signature"].contains(&e.as_str()),
+                    "{token:?}: {e}"
+                );
+            }
+        }
+        let ok = |t: &str| decode_unverified(t).map(|(h, c)| (Value::Object(h), Value::Object(c)));
+        assert_eq!(
+            ok("eyJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJrIn0=.").unwrap(),
+            (json!({"alg": "HS256"}), json!({"iss": "k"}))
+        );
+        assert!(ok("eyJhbGciOiJIUzI1NiJ9.e30.YQ==").is_ok());
+        assert_eq!(ok("eyJhbGciOiJub25lIn0.e30.").unwrap_err(), "invalid alg");
+        assert_eq!(
+            ok("eyJhbGciOiJIUzI1NiJ9.e30.a.b").unwrap_err(),
+            "invalid signature"
+        );
+        assert_eq!(ok("eyJhbGciOiJIUzI1NiJ9.W10.").unwrap_err(), "invalid JSON");
+        assert_eq!(ok("..").unwrap_err(), "invalid JSON");
+    }
+}

@@ -578,4 +578,72 @@ mod tests {
         ]);
         assert_eq!(find(&r, "GET", "x", "/r/long/prefix/path", &[]), Some(1));
     }
+
+    /// Every string of up to `max` characters over `alphabet`.
+    fn corpus(alphabet: &[&str], max: usize) -> Vec<String> {
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..max {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |a| format!("{s}{a}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        all
+    }
+
+    fn port_for(host: &[u8]) -> u16 {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::HOST,
+            http::HeaderValue::from_bytes(host).unwrap(),
+        );
+        destination_port(&RequestFacts {
+            path: "/",
+            host: "",
+            port: 7,
+            method: "GET",
+            headers: &headers,
+            https: false,
+            sni: None,
+        })
+    }
+
+    /// Host headers of every shape: the port written after the host, else the listener's.
+    #[test]
+    fn destination_ports_of_odd_hosts() {
+        assert_eq!(port_for(b"[::1]:80"), 80);
+        assert_eq!(port_for(b"[::1]"), 7);
+        assert_eq!(port_for(b"::1"), 7);
+        assert_eq!(port_for(b"a:"), 7);
+        assert_eq!(port_for(b"a:99999"), 7);
+        assert_eq!(port_for(b"a:65535"), 65535);
+        assert_eq!(port_for(b":80"), 80);
+        assert_eq!(port_for(b"a:b:80"), 7);
+        assert_eq!(port_for("é:80".as_bytes()), 7);
+        for host in corpus(&["[", "]", ":", "1", "8", "a", "é", "+"], 5) {
+            let port = port_for(host.as_bytes());
+            if port != 7 {
+                let (_, written) = host.rsplit_once(':').unwrap();
+                assert_eq!(written.parse::<u16>(), Ok(port), "{host:?}");
+            }
+        }
+    }
+
+    /// `snis` entries of every shape compile; a plain name matches itself.
+    #[test]
+    fn sni_rules_of_odd_names() {
+        for text in corpus(&["*", ".", "a", "A", "é", ":"], 4) {
+            let rule = sni_rule(&text);
+            let lower = text.to_ascii_lowercase();
+            if !lower.contains('*') {
+                let name = lower.strip_suffix('.').filter(|n| !n.is_empty());
+                assert!(rule.matches(name.unwrap_or(&lower)), "{text:?}");
+            }
+        }
+        assert!(sni_rule("*.Example.com.").matches("a.example.com"));
+        assert!(sni_rule("example.*").matches("example.org"));
+        assert!(!sni_rule("*").matches(""));
+    }
 }
