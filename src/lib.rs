@@ -11,3 +11,5 @@ pub mod gateway;
 pub mod kinds;
 pub mod plan;
 pub mod state;
+#[cfg(test)]
+mod test_corpus;

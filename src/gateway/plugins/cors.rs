@@ -325,6 +325,7 @@ impl PluginRuntime for Cors {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_corpus::corpus;
 
     fn parsed(origin: &str) -> (String, String) {
         let o = RequestOrigin::parse(origin);
@@ -354,20 +355,6 @@ mod tests {
         assert!(!whole.allows(&RequestOrigin::parse("http://api.example.com")));
         // An escaped `$` stays escaped.
         assert!(Origin::parse("https://a\\$").is_ok());
-    }
-
-    /// Every string of up to `max` characters over `alphabet`.
-    fn corpus(alphabet: &[&str], max: usize) -> Vec<String> {
-        let mut all = vec![String::new()];
-        let mut last = vec![String::new()];
-        for _ in 0..max {
-            last = last
-                .iter()
-                .flat_map(|s| alphabet.iter().map(move |a| format!("{s}{a}")))
-                .collect();
-            all.extend(last.iter().cloned());
-        }
-        all
     }
 
     /// Odd origins neither panic nor lose their scheme, and an exact entry allows itself.

@@ -327,20 +327,7 @@ impl PluginRuntime for Jwt {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Every string of up to `max` characters over `alphabet`.
-    fn corpus(alphabet: &[&str], max: usize) -> Vec<String> {
-        let mut all = vec![String::new()];
-        let mut last = vec![String::new()];
-        for _ in 0..max {
-            last = last
-                .iter()
-                .flat_map(|s| alphabet.iter().map(move |a| format!("{s}{a}")))
-                .collect();
-            all.extend(last.iter().cloned());
-        }
-        all
-    }
+    use crate::test_corpus::corpus;
 
     /// Odd tokens are refused with Kong's messages, never a panic; padding is accepted.
     #[test]

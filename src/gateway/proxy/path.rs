@@ -218,6 +218,7 @@ fn build_v0(service_path: Option<&str>, req: &str, stripped: Option<usize>) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_corpus::corpus;
 
     #[test]
     fn normalises_like_kong() {
@@ -268,20 +269,6 @@ mod tests {
         assert_eq!(strip(None, "/r/x", "/r"), "/x");
         assert_eq!(keep(None, "/r/x"), "/r/x");
         assert_eq!(strip(Some("/"), "/r/", "/r"), "/");
-    }
-
-    /// Every string of up to `max` characters over `alphabet`.
-    fn corpus(alphabet: &[&str], max: usize) -> Vec<String> {
-        let mut all = vec![String::new()];
-        let mut last = vec![String::new()];
-        for _ in 0..max {
-            last = last
-                .iter()
-                .flat_map(|s| alphabet.iter().map(move |a| format!("{s}{a}")))
-                .collect();
-            all.extend(last.iter().cloned());
-        }
-        all
     }
 
     fn has_dot_segment(path: &str) -> bool {

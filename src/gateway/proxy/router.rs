@@ -470,6 +470,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::test_corpus::corpus;
 
     /// Every spec added to one builder.
     fn build(routes: &[RouteSpec<'_>]) -> (Router, Vec<String>) {
@@ -577,20 +578,6 @@ mod tests {
             json!({"id": "prefix", "paths": ["/r/long/prefix/path"]}),
         ]);
         assert_eq!(find(&r, "GET", "x", "/r/long/prefix/path", &[]), Some(1));
-    }
-
-    /// Every string of up to `max` characters over `alphabet`.
-    fn corpus(alphabet: &[&str], max: usize) -> Vec<String> {
-        let mut all = vec![String::new()];
-        let mut last = vec![String::new()];
-        for _ in 0..max {
-            last = last
-                .iter()
-                .flat_map(|s| alphabet.iter().map(move |a| format!("{s}{a}")))
-                .collect();
-            all.extend(last.iter().cloned());
-        }
-        all
     }
 
     fn port_for(host: &[u8]) -> u16 {
