@@ -86,7 +86,7 @@ fn failure(index: usize, error: &EntityError, revision: u64) -> Response {
         &json!({
             "message": format!("batch operation {index} failed: {}", error.message()),
             "revision": revision,
-            "failed_operation": {"index": index, "status": error.status(), "error": respond::error_body(error)},
+            "failed_operation": {"index": index, "status": error.status(), "error": error.body()},
         }),
     )
 }

@@ -43,67 +43,7 @@ pub fn internal() -> Response {
 }
 
 pub fn entity_error(error: &EntityError) -> Response {
-    json(error.status(), &error_body(error))
-}
-
-/// Kong's error body for a refused operation.
-///
-/// A reference that names its target by a unique field (`"service": {"name": "x"}`) and finds
-/// nothing is Kong's code 13, "foreign keys unresolved" (`kong/db/dao/init.lua:resolve_foreign`,
-/// `kong/db/errors.lua:foreign_keys_unresolved`); only a reference by id that finds nothing is
-/// code 4. The store reports both as a foreign key error; the reference's shape tells them apart.
-pub fn error_body(error: &EntityError) -> Value {
-    if let EntityError::ForeignKey { message, fields } = error
-        && let Some(body) = unresolved(message, fields)
-    {
-        return body;
-    }
-    error.body()
-}
-
-fn unresolved(message: &str, fields: &Value) -> Option<Value> {
-    let rest = message.strip_prefix("the foreign key '")?;
-    let target = rest
-        .rsplit_once("' does not reference an existing '")?
-        .1
-        .strip_suffix("' entity.")?;
-    let fields = fields.as_object()?;
-    let (field, reference) = fields.iter().next().filter(|_| fields.len() == 1)?;
-    let reference = reference.as_object()?;
-    if reference.is_empty() || reference.contains_key("id") {
-        return None;
-    }
-    let mut keys: Vec<&String> = reference.keys().collect();
-    keys.sort();
-    let mut out_fields = serde_json::Map::new();
-    let mut parts = Vec::new();
-    for key in keys {
-        let value = match &reference[key] {
-            Value::String(text) => format!("\"{text}\""),
-            other => other.to_string(),
-        };
-        let shown = format!("{{{key}={value}}}");
-        let text = format!(
-            "the foreign key cannot be resolved with '{shown}' for an existing '{target}' entity"
-        );
-        parts.push(format!("{field}.{key}: {text}"));
-        out_fields.insert(key.clone(), Value::from(text));
-    }
-    let message = if parts.len() == 1 {
-        format!("foreign key unresolved ({})", parts[0])
-    } else {
-        format!(
-            "{} foreign keys unresolved ({})",
-            parts.len(),
-            parts.join("; ")
-        )
-    };
-    Some(json!({
-        "code": 13,
-        "name": "foreign keys unresolved",
-        "message": message,
-        "fields": { field.clone(): out_fields },
-    }))
+    json(error.status(), &error.body())
 }
 
 /// A refused single-request write.

@@ -1,6 +1,6 @@
 //! Why a write was refused, in terms that map one-to-one onto Kong's error bodies.
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::kinds::validate::{Violation, kong_fields, kong_message};
 
@@ -13,6 +13,14 @@ pub enum EntityError {
     PrimaryKey { id: String },
     /// Code 4: a reference to a missing entity, or a delete refused by a restricting reference.
     ForeignKey { message: String, fields: Value },
+    /// Code 13: a reference by unique fields (`"service": {"name": "x"}`) that finds nothing
+    /// (Kong's `resolve_foreign`; only a reference by id that finds nothing is code 4).
+    Unresolved {
+        field: String,
+        target: String,
+        /// Boxed: the map would make every write error larger than it needs to be.
+        reference: Box<Map<String, Value>>,
+    },
     /// Code 5: a unique field (or field combination) is already taken.
     Unique { key: String, fields: Value },
     /// Code 6 / plain 404: the entity to update does not exist.
@@ -51,6 +59,11 @@ impl EntityError {
                 "message": message,
                 "fields": fields,
             }),
+            EntityError::Unresolved {
+                field,
+                target,
+                reference,
+            } => unresolved_body(field, target, reference),
             EntityError::Unique { key, fields } => json!({
                 "code": 5,
                 "name": "unique constraint violation",
@@ -73,6 +86,40 @@ impl EntityError {
             .unwrap_or_default()
             .to_string()
     }
+}
+
+/// Kong's `foreign_keys_unresolved` body: one entry per key of the reference, sorted.
+fn unresolved_body(field: &str, target: &str, reference: &Map<String, Value>) -> Value {
+    let mut keys: Vec<&String> = reference.keys().collect();
+    keys.sort();
+    let mut out_fields = Map::new();
+    let mut parts = Vec::new();
+    for key in keys {
+        let value = match &reference[key] {
+            Value::String(text) => format!("\"{text}\""),
+            other => other.to_string(),
+        };
+        let text = format!(
+            "the foreign key cannot be resolved with '{{{key}={value}}}' for an existing '{target}' entity"
+        );
+        parts.push(format!("{field}.{key}: {text}"));
+        out_fields.insert(key.clone(), Value::from(text));
+    }
+    let message = if parts.len() == 1 {
+        format!("foreign key unresolved ({})", parts[0])
+    } else {
+        format!(
+            "{} foreign keys unresolved ({})",
+            parts.len(),
+            parts.join("; ")
+        )
+    };
+    json!({
+        "code": 13,
+        "name": "foreign keys unresolved",
+        "message": message,
+        "fields": { field: out_fields },
+    })
 }
 
 /// Why a write (one request or one batch) was refused; nothing was changed.

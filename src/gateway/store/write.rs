@@ -392,6 +392,16 @@ impl<'m> Tx<'m> {
                     body.insert(f.field.to_string(), json!({"id": id}));
                 }
                 None => {
+                    if let Some(reference) = shown
+                        .as_object()
+                        .filter(|r| !r.is_empty() && !r.contains_key("id"))
+                    {
+                        return Err(EntityError::Unresolved {
+                            field: f.field.to_string(),
+                            target: f.kind.to_string(),
+                            reference: Box::new(reference.clone()),
+                        });
+                    }
                     return Err(EntityError::ForeignKey {
                         message: format!(
                             "the foreign key '{}' does not reference an existing '{}' entity.",
