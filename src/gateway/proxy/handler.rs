@@ -239,7 +239,7 @@ pub async fn handle(
                 service,
                 prefix.as_deref(),
                 &raw_path,
-                &client_host,
+                &host,
                 conn,
                 &mut outcome,
             )
@@ -282,7 +282,7 @@ async fn proxy(
     service: Option<&ServiceEntry>,
     prefix: Option<&str>,
     raw_path: &str,
-    client_host: &str,
+    host: &str,
     conn: Conn,
     outcome: &mut Outcome,
 ) -> Response<Body> {
@@ -326,7 +326,7 @@ async fn proxy(
             forwarded: Forwarded {
                 client_ip: &conn.client_ip,
                 proto: ctx.protocol,
-                host: host_without_port(client_host),
+                host,
                 port: &conn.local_port_value,
                 path: raw_path,
                 prefix,

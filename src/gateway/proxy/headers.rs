@@ -71,10 +71,16 @@ pub fn set_via(headers: &mut HeaderMap, version: http::Version) {
     } else {
         VIA
     };
-    // Most requests carry no `Via`: then nothing is joined or allocated.
-    let mut values = headers.get_all(header::VIA).iter();
+    append_to_list(headers, header::VIA, own);
+}
+
+/// Appends `own` to the comma-separated list the client sent under `name` (all its lines
+/// joined into one), or sets `own` alone when the client sent none, the usual case, which
+/// joins and allocates nothing.
+fn append_to_list(headers: &mut HeaderMap, name: HeaderName, own: HeaderValue) {
+    let mut values = headers.get_all(&name).iter();
     let Some(first) = values.next() else {
-        headers.insert(header::VIA, own);
+        headers.insert(name, own);
         return;
     };
     let mut chain = first.as_bytes().to_vec();
@@ -84,10 +90,8 @@ pub fn set_via(headers: &mut HeaderMap, version: http::Version) {
     }
     chain.extend_from_slice(b", ");
     chain.extend_from_slice(own.as_bytes());
-    match HeaderValue::from_bytes(&chain) {
-        Ok(v) => headers.insert(header::VIA, v),
-        Err(_) => headers.insert(header::VIA, own),
-    };
+    let joined = HeaderValue::from_bytes(&chain).unwrap_or(own);
+    headers.insert(name, joined);
 }
 
 /// "10" to "99", two bytes each, for `millis`.
@@ -136,7 +140,8 @@ pub struct Forwarded<'a> {
     /// The client's address, formatted once per connection.
     pub client_ip: &'a HeaderValue,
     pub proto: &'static str,
-    /// The client's Host without the port.
+    /// The client's Host without the port, lowercase (as nginx's `$host`, and as routing
+    /// compared it).
     pub host: &'a str,
     /// The port of the listener the request came in on.
     pub port: &'a HeaderValue,
@@ -149,33 +154,14 @@ pub struct Forwarded<'a> {
 /// Sets `X-Forwarded-*` as Kong does with no trusted IPs: the client's own values are replaced,
 /// except `X-Forwarded-For`, to which the client address is appended. `X-Real-IP` is the
 /// client address whatever the client sent (Kong's `proxy_set_header X-Real-IP
-/// $remote_addr`), `X-Forwarded-Host` is lowercased as nginx's `$host` is, and a stripped
+/// $remote_addr`), `X-Forwarded-Host` is the lowercase host routing used, and a stripped
 /// prefix of just `/` is not announced (Kong sets `X-Forwarded-Prefix` only for a prefix other
 /// than `/`).
 pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarded<'_>) {
-    let previous: Vec<&str> = headers
-        .get_all(X_FORWARDED_FOR)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    if previous.is_empty() {
-        headers.insert(X_FORWARDED_FOR, f.client_ip.clone());
-    } else {
-        let mut chain = previous.join(", ").into_bytes();
-        chain.extend_from_slice(b", ");
-        chain.extend_from_slice(f.client_ip.as_bytes());
-        match HeaderValue::from_bytes(&chain) {
-            Ok(v) => headers.insert(X_FORWARDED_FOR, v),
-            Err(_) => headers.insert(X_FORWARDED_FOR, f.client_ip.clone()),
-        };
-    }
+    append_to_list(headers, X_FORWARDED_FOR, f.client_ip.clone());
     headers.insert(X_REAL_IP, f.client_ip.clone());
     headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(f.proto));
-    if f.host.bytes().any(|b| b.is_ascii_uppercase()) {
-        put(headers, X_FORWARDED_HOST, &f.host.to_ascii_lowercase());
-    } else {
-        put(headers, X_FORWARDED_HOST, f.host);
-    }
+    put(headers, X_FORWARDED_HOST, f.host);
     headers.insert(X_FORWARDED_PORT, f.port.clone());
     put(headers, X_FORWARDED_PATH, f.path);
     match f.prefix {
