@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use percent_encoding::{AsciiSet, CONTROLS, NON_ALPHANUMERIC, percent_encode, utf8_percent_encode};
+
 /// Normalises a request path as Kong does before routing (`kong.tools.uri.normalize(p, true)`):
 /// percent-escapes are decoded except those of reserved characters (`/`, `?`, `%`, ...), which
 /// get uppercase hex, dot segments are removed and repeated slashes merged. (Escapes whose bytes
@@ -40,18 +42,12 @@ fn decode_unreserved(path: &str) -> String {
             let mut out = String::with_capacity(e.as_bytes().len() + 8);
             for chunk in e.as_bytes().utf8_chunks() {
                 out.push_str(chunk.valid());
-                for &b in chunk.invalid() {
-                    out.push('%');
-                    out.push(char::from(HEX[usize::from(b >> 4)]));
-                    out.push(char::from(HEX[usize::from(b & 15)]));
-                }
+                out.extend(percent_encode(chunk.invalid(), NON_ALPHANUMERIC));
             }
             out
         }
     }
 }
-
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Decodes every escape but those of reserved characters (kept, uppercased). The bytes made
 /// may not be UTF-8; the path's own characters are.
@@ -83,28 +79,28 @@ fn decode_escapes(path: &str) -> Vec<u8> {
     out
 }
 
-/// Bytes Kong's `kong.tools.uri.escape` leaves as they are in the upstream path.
-fn is_escape_exempt(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$&'()*+,/:;=?@[]-_.~%".contains(&b)
-}
+/// What Kong's `kong.tools.uri.escape` encodes in the upstream path: every byte but
+/// alphanumerics and `!#$&'()*+,/:;=?@[]-_.~%`, so controls, a space, the double quote, angle
+/// brackets, backslash, caret, backtick, braces, the bar and every non-ASCII byte.
+const KONG_ESCAPE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'<')
+    .add(b'>')
+    .add(b'\\')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
 
-/// Percent-encodes (uppercase hex) every byte Kong's `escape` would, e.g. a space or a
-/// non-ASCII character the normalisation decoded.
+/// Percent-encodes what Kong's `escape` would, e.g. a space or a non-ASCII character the
+/// normalisation decoded; a path with nothing to encode is returned as it is.
 fn escape(path: String) -> String {
-    if path.bytes().all(is_escape_exempt) {
-        return path;
+    match Cow::from(utf8_percent_encode(&path, KONG_ESCAPE)) {
+        Cow::Borrowed(_) => path,
+        Cow::Owned(escaped) => escaped,
     }
-    let mut out = String::with_capacity(path.len() + 16);
-    for b in path.bytes() {
-        if is_escape_exempt(b) {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX[usize::from(b >> 4)] as char);
-            out.push(HEX[usize::from(b & 15)] as char);
-        }
-    }
-    out
 }
 
 /// Kong's `sanitize_uri_postfix`: what is left after the stripped prefix never starts with a
