@@ -69,8 +69,10 @@ impl KeyAuth {
 
     /// Finds the key and the key name it was found under. Kong looks, for each name in
     /// turn, in the headers, then the query string, then the body, and stops at the first
-    /// place that has it.
-    async fn find_key(&self, ctx: &mut Ctx) -> (Found, &str) {
+    /// place that has it. The body, when it was looked at, is handed back parsed.
+    async fn find_key(&self, ctx: &mut Ctx) -> (Found, &str, Option<RequestBody>) {
+        // Parsed once, at the first name that gets as far as the body.
+        let mut body = None;
         for name in &self.c.key_names {
             if self.c.key_in_header {
                 let values: Vec<&HeaderValue> =
@@ -79,9 +81,9 @@ impl KeyAuth {
                     [] => {}
                     [one] => {
                         let key = String::from_utf8_lossy(one.as_bytes()).into_owned();
-                        return (Found::One(key), name);
+                        return (Found::One(key), name, body);
                     }
-                    _ => return (Found::Duplicate, name),
+                    _ => return (Found::Duplicate, name, body),
                 }
             }
             if self.c.key_in_query
@@ -92,27 +94,35 @@ impl KeyAuth {
                     .map(|(_, v)| v.into_owned());
                 match (values.next(), values.next()) {
                     (None, _) => {}
-                    (Some(key), None) => return (Found::One(key), name),
-                    (Some(_), Some(_)) => return (Found::Duplicate, name),
+                    (Some(key), None) => return (Found::One(key), name, body),
+                    (Some(_), Some(_)) => return (Found::Duplicate, name, body),
                 }
             }
             if self.c.key_in_body {
-                match read_body(ctx).await.lookup(name) {
+                if body.is_none() {
+                    body = Some(read_body(ctx).await);
+                }
+                match body.as_ref().map_or(Found::None, |b| b.lookup(name)) {
                     Found::None => {}
-                    found => return (found, name),
+                    found => return (found, name, body),
                 }
             }
         }
-        (Found::None, "")
+        (Found::None, "", body)
     }
 
     /// `hide_credentials`: Kong clears the key name from every place a key may come from,
     /// not only the one it was found in, so a second copy cannot reach the upstream either.
-    async fn hide_key(&self, ctx: &mut Ctx, name: &str) {
+    /// `body` is the body as `find_key` parsed it, if it got that far.
+    async fn hide_key(&self, ctx: &mut Ctx, name: &str, body: Option<RequestBody>) {
         ctx.request.headers.remove(name);
         hide_query_param(ctx, name);
         if self.c.key_in_body {
-            match read_body(ctx).await {
+            let body = match body {
+                Some(body) => body,
+                None => read_body(ctx).await,
+            };
+            match body {
                 RequestBody::Json(mut map) => {
                     if map.remove(name).is_some() {
                         ctx.set_body(Bytes::from(Value::Object(map).to_string()));
@@ -225,13 +235,13 @@ impl PluginRuntime for KeyAuth {
         if self.c.anonymous.is_some() && ctx.has_credential() {
             return Flow::Continue;
         }
-        let (found, name) = self.find_key(ctx).await;
+        let (found, name, body) = self.find_key(ctx).await;
         let message = match found {
             Found::Duplicate => "Duplicate API key found",
             Found::None => "No API key found in request",
             Found::One(key) => {
                 if self.c.hide_credentials {
-                    self.hide_key(ctx, name).await;
+                    self.hide_key(ctx, name, body).await;
                 }
                 // Kong stops at the first name present, even with an empty value, and
                 // then reports the key as missing rather than wrong.
