@@ -86,6 +86,27 @@ async fn a_port_in_use_is_a_clear_error() {
     assert!(message.contains("in use"), "{message}");
 }
 
+/// Each worker listens on a socket of its own (SO_REUSEPORT), which would let a second
+/// gateway share a running one's port and take some of its connections: it must be refused.
+#[tokio::test]
+async fn a_second_gateway_cannot_share_a_running_ones_port() {
+    let (_tx, rx) = watch::channel(Arc::new(Entities::new().snapshot(1)));
+    let first = proxy::start(
+        vec!["127.0.0.1:0".parse().unwrap()],
+        rx.clone(),
+        AccessLog::disabled(),
+    )
+    .await
+    .unwrap();
+    let addr = first.addrs()[0];
+    let err = proxy::start(vec![addr], rx, AccessLog::disabled())
+        .await
+        .err()
+        .expect("a second gateway on the same port is refused");
+    assert!(err.to_string().contains("in use"), "{err}");
+    first.shutdown().await;
+}
+
 #[tokio::test]
 async fn silent_and_idle_clients_are_disconnected_busy_ones_are_not() {
     let up = echo("a").await;

@@ -18,6 +18,7 @@ pub mod handler;
 pub mod headers;
 pub mod health;
 mod health_probe;
+mod listeners;
 mod log_phase;
 pub mod path;
 pub mod plugin_set;
@@ -33,7 +34,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use access_log::AccessLog;
@@ -80,7 +80,8 @@ impl std::str::FromStr for Listen {
 }
 
 /// Parses a `--proxy-listen` value: an address as [`parse_listen`] reads it, then Kong's
-/// flags: `ssl` terminates TLS; `http2` is accepted and changes nothing (HTTP/2 is always on).
+/// flags: `ssl` terminates TLS; `http2` and `reuseport` are accepted and change nothing (HTTP/2
+/// is always on, and every worker always has a socket of its own).
 pub fn parse_proxy_listen(text: &str) -> Result<Listen, String> {
     let mut words = text.split_whitespace();
     let addr = parse_listen(words.next().unwrap_or(""))?;
@@ -88,10 +89,10 @@ pub fn parse_proxy_listen(text: &str) -> Result<Listen, String> {
     for flag in words {
         match flag {
             "ssl" => tls = true,
-            "http2" => {}
+            "http2" | "reuseport" => {}
             other => {
                 return Err(format!(
-                    "unsupported listen flag {other:?} in {text:?}: gwctl knows `ssl` and `http2`"
+                    "unsupported listen flag {other:?} in {text:?}: gwctl knows `ssl`, `http2` and `reuseport`"
                 ));
             }
         }
@@ -150,12 +151,13 @@ pub async fn start_with_health(
     health: Arc<HealthBook>,
     clients: ClientSettings,
 ) -> anyhow::Result<RunningProxy> {
+    let workers = server::worker_count();
     let mut listeners = Vec::with_capacity(addrs.len());
     for Listen { addr, tls } in addrs {
-        let listener = TcpListener::bind(addr).await.map_err(|e| {
+        let sockets = listeners::bind(addr, workers).map_err(|e| {
             anyhow::anyhow!("cannot listen for proxy traffic on {addr}: {e} (is the port in use?)")
         })?;
-        listeners.push((listener, tls));
+        listeners.push((sockets, tls));
     }
     server::run(listeners, snapshots, access_log, health, clients)
 }
@@ -182,8 +184,9 @@ mod tests {
         let tls = parse_proxy_listen(" :8443 http2 ssl ").unwrap();
         assert_eq!(tls.addr.to_string(), "0.0.0.0:8443");
         assert!(tls.tls);
-        let err = parse_proxy_listen(":8443 ssl reuseport").unwrap_err();
-        assert!(err.contains("reuseport") && err.contains("ssl"), "{err}");
+        assert!(parse_proxy_listen(":8443 ssl reuseport").unwrap().tls);
+        let err = parse_proxy_listen(":8443 ssl backlog=16384").unwrap_err();
+        assert!(err.contains("backlog") && err.contains("ssl"), "{err}");
         assert!(parse_proxy_listen("").is_err());
     }
 }

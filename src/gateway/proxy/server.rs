@@ -2,7 +2,8 @@
 //!
 //! The proxy runs one single-threaded Tokio runtime per CPU (as nginx runs one worker process
 //! per core): a connection, its requests and the pooled upstream connections they use stay on
-//! one thread, with no cross-thread wake-ups. Every worker accepts from every listener.
+//! one thread, with no cross-thread wake-ups. Every worker has its own socket on every listen
+//! address (see `listeners`), so the kernel spreads connections evenly over the workers.
 //! Configuration rebuilds happen on the caller's runtime, on a blocking thread.
 
 use std::net::SocketAddr;
@@ -75,7 +76,7 @@ impl RunningProxy {
 }
 
 /// How many worker threads: `GWCTL_PROXY_WORKERS`, else one per CPU.
-fn worker_count() -> usize {
+pub(super) fn worker_count() -> usize {
     std::env::var("GWCTL_PROXY_WORKERS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -84,7 +85,7 @@ fn worker_count() -> usize {
 }
 
 pub(super) fn run(
-    listeners: Vec<(TcpListener, bool)>,
+    listeners: Vec<(Vec<std::net::TcpListener>, bool)>,
     mut snapshots: watch::Receiver<Arc<Snapshot>>,
     access_log: AccessLog,
     health: Arc<HealthBook>,
@@ -107,20 +108,22 @@ pub(super) fn run(
         .any(|(_, tls)| *tls)
         .then(|| tls::server_config(shared.clone(), clients.default_certificate));
     let mut listens = Vec::new();
-    let mut std_listeners = Vec::new();
-    for (listener, tls) in listeners {
+    // Worker n takes the n-th socket of every address.
+    let mut per_worker: Vec<Vec<WorkerListener>> = Vec::new();
+    for (sockets, tls) in listeners {
         listens.push(Listen {
-            addr: listener.local_addr()?,
+            addr: sockets[0].local_addr()?,
             tls,
         });
-        std_listeners.push((listener.into_std()?, tls));
+        for (n, socket) in sockets.into_iter().enumerate() {
+            if per_worker.len() <= n {
+                per_worker.push(Vec::new());
+            }
+            per_worker[n].push((socket, tls_config.clone().filter(|_| tls)));
+        }
     }
     let mut workers = Vec::new();
-    for n in 0..worker_count() {
-        let mine = std_listeners
-            .iter()
-            .map(|(l, tls)| Ok((l.try_clone()?, tls_config.clone().filter(|_| *tls))))
-            .collect::<std::io::Result<Vec<_>>>()?;
+    for (n, mine) in per_worker.into_iter().enumerate() {
         let shared = shared.clone();
         let shutdown = shutdown_rx.clone();
         let worker = std::thread::Builder::new()
