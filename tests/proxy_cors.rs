@@ -6,18 +6,12 @@ use http::StatusCode;
 use proxy_support::*;
 use serde_json::json;
 
-fn with_cors(upstream: &str, config: serde_json::Value) -> Entities {
-    Entities::new()
-        .service("s", upstream)
-        .route("r", "s", json!({"paths": ["/"]}))
-        .plugin("cors", config)
-}
-
 #[tokio::test]
 async fn preflight_is_answered_by_the_gateway() {
     let up = echo("a").await;
-    let gw = Gateway::start(&with_cors(
+    let gw = Gateway::start(&one_route_with_plugin(
         &up.url(),
+        "cors",
         json!({"origins": ["https://app.example.com", "https://.*\\.trusted\\.org"],
                "methods": ["GET", "POST"], "max_age": 3600, "credentials": true,
                "exposed_headers": ["x-total"]}),
@@ -82,7 +76,7 @@ async fn preflight_is_answered_by_the_gateway() {
 #[tokio::test]
 async fn default_config_allows_every_origin() {
     let up = echo("a").await;
-    let gw = Gateway::start(&with_cors(&up.url(), json!({}))).await;
+    let gw = Gateway::start(&one_route_with_plugin(&up.url(), "cors", json!({}))).await;
     let reply = send(
         "OPTIONS",
         &gw.url("/"),
@@ -107,7 +101,12 @@ async fn default_config_allows_every_origin() {
 #[tokio::test]
 async fn preflight_continue_delegates_to_the_upstream() {
     let up = echo("a").await;
-    let gw = Gateway::start(&with_cors(&up.url(), json!({"preflight_continue": true}))).await;
+    let gw = Gateway::start(&one_route_with_plugin(
+        &up.url(),
+        "cors",
+        json!({"preflight_continue": true}),
+    ))
+    .await;
     let reply = send(
         "OPTIONS",
         &gw.url("/"),
@@ -126,7 +125,7 @@ async fn preflight_continue_delegates_to_the_upstream() {
 async fn cors_headers_reach_auth_errors_too() {
     let up = echo("a").await;
     let gw = Gateway::start(
-        &with_cors(&up.url(), json!({"origins": ["https://app.test"]}))
+        &one_route_with_plugin(&up.url(), "cors", json!({"origins": ["https://app.test"]}))
             .plugin("key-auth", json!({"run_on_preflight": false})),
     )
     .await;

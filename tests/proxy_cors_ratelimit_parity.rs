@@ -17,13 +17,6 @@ use proxy_support::*;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-fn with_plugin(upstream: &str, name: &str, config: Value) -> Entities {
-    Entities::new()
-        .service("s", upstream)
-        .route("r", "s", json!({"paths": ["/"]}))
-        .plugin(name, config)
-}
-
 /// An upstream answering every request with 200 and these headers (the echo upstream cannot
 /// send CORS headers of its own).
 async fn upstream_with_headers(headers: &'static [(&'static str, &'static str)]) -> String {
@@ -78,7 +71,7 @@ fn preflight_headers(origin: &'static str) -> [(&'static str, &'static str); 2] 
 #[tokio::test]
 async fn cors_single_plain_origin_is_always_sent() {
     let up = echo("a").await;
-    let gw = Gateway::start(&with_plugin(
+    let gw = Gateway::start(&one_route_with_plugin(
         &up.url(),
         "cors",
         json!({"origins": ["https://app.test"]}),
@@ -115,7 +108,7 @@ async fn cors_single_plain_origin_is_always_sent() {
 #[tokio::test]
 async fn cors_star_among_origins_allows_all() {
     let up = echo("a").await;
-    let gw = Gateway::start(&with_plugin(
+    let gw = Gateway::start(&one_route_with_plugin(
         &up.url(),
         "cors",
         json!({"origins": ["https://app.test", "*"]}),
@@ -126,7 +119,7 @@ async fn cors_star_among_origins_allows_all() {
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
 
     let up = echo("b").await;
-    let gw = Gateway::start(&with_plugin(
+    let gw = Gateway::start(&one_route_with_plugin(
         &up.url(),
         "cors",
         json!({"origins": ["https://app.test", "*"], "credentials": true}),
@@ -154,7 +147,7 @@ async fn cors_star_among_origins_allows_all() {
 #[tokio::test]
 async fn cors_regex_without_colon_matches_the_host() {
     let up = echo("a").await;
-    let gw = Gateway::start(&with_plugin(
+    let gw = Gateway::start(&one_route_with_plugin(
         &up.url(),
         "cors",
         json!({"origins": ["[a-z]+\\.example\\.com", "https://fixed.test"]}),
@@ -199,7 +192,7 @@ async fn cors_regex_without_colon_matches_the_host() {
 #[tokio::test]
 async fn cors_unlisted_origin_clears_the_upstreams_allow_origin() {
     let upstream = upstream_with_headers(&[("access-control-allow-origin", "*")]).await;
-    let gw = Gateway::start(&with_plugin(
+    let gw = Gateway::start(&one_route_with_plugin(
         &upstream,
         "cors",
         json!({"origins": ["https://a.test", "https://b.test"]}),
@@ -228,7 +221,7 @@ async fn cors_unlisted_origin_clears_the_upstreams_allow_origin() {
 #[tokio::test]
 async fn cors_empty_origin_is_not_a_preflight() {
     let up = echo("a").await;
-    let gw = Gateway::start(&with_plugin(&up.url(), "cors", json!({}))).await;
+    let gw = Gateway::start(&one_route_with_plugin(&up.url(), "cors", json!({}))).await;
     let reply = send("OPTIONS", &gw.url("/"), &preflight_headers(""), "").await;
     assert_eq!(reply.echoed()["method"], "OPTIONS");
     assert_eq!(up.hits(), 1);
@@ -239,7 +232,7 @@ async fn cors_empty_origin_is_not_a_preflight() {
 #[tokio::test]
 async fn cors_preflight_answer_shape() {
     let up = echo("a").await;
-    let gw = Gateway::start(&with_plugin(
+    let gw = Gateway::start(&one_route_with_plugin(
         &up.url(),
         "cors",
         json!({"private_network": true, "max_age": 600, "exposed_headers": ["x-a"]}),
@@ -298,25 +291,13 @@ fn cors_schema_rejects_invalid_origin_regexes() {
 
 // ---- rate-limiting ----
 
-/// Minute windows restart at :00; a test that straddles one would see its counts reset.
-async fn away_from_a_minute_boundary() {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
-    let into_minute = secs % 60.0;
-    if into_minute > 55.0 {
-        tokio::time::sleep(std::time::Duration::from_secs_f64(60.5 - into_minute)).await;
-    }
-}
-
 /// `limit_by: path` compares the normalised path, so spelling the path differently does not
 /// move a request from the path's shared counter to a fresh per-IP one.
 #[tokio::test]
 async fn rate_limit_by_path_uses_the_normalised_path() {
     away_from_a_minute_boundary().await;
     let up = echo("a").await;
-    let gw = Gateway::start(&with_plugin(
+    let gw = Gateway::start(&one_route_with_plugin(
         &up.url(),
         "rate-limiting",
         json!({"minute": 1, "limit_by": "path", "path": "/hot"}),
@@ -335,7 +316,7 @@ async fn rate_limit_by_path_uses_the_normalised_path() {
 async fn rate_limit_fractional_limits_round_up() {
     away_from_a_minute_boundary().await;
     let up = echo("a").await;
-    let gw = Gateway::start(&with_plugin(
+    let gw = Gateway::start(&one_route_with_plugin(
         &up.url(),
         "rate-limiting",
         json!({"minute": 0.5, "hour": 1.5, "limit_by": "ip"}),

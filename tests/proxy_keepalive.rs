@@ -12,21 +12,14 @@ use http::StatusCode;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::TokioExecutor;
 use proxy_support::*;
-use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
-fn one_service(url: &str) -> Entities {
-    Entities::new()
-        .service("s", url)
-        .route("r", "s", json!({"paths": ["/"]}))
-}
-
 #[tokio::test]
 async fn sequential_requests_share_pooled_upstream_connections() {
     let upstream = echo("a").await;
-    let gw = Gateway::start(&one_service(&upstream.url())).await;
+    let gw = Gateway::start(&one_route(&upstream.url())).await;
     for _ in 0..20 {
         assert_eq!(gw.get("/").await.status, StatusCode::OK);
     }
@@ -43,7 +36,7 @@ async fn sequential_requests_share_pooled_upstream_connections() {
 #[tokio::test]
 async fn an_upstream_connection_is_closed_after_1000_requests_as_in_kong() {
     let upstream = raw_upstream(AfterAnswer::KeepOpen).await;
-    let gw = Gateway::start(&one_service(&upstream.url)).await;
+    let gw = Gateway::start(&one_route(&upstream.url)).await;
     // Sequential requests reuse their worker's one connection, and some worker takes more
     // than 1000 of these.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -161,7 +154,7 @@ async fn serve_raw(mut stream: TcpStream, after: AfterAnswer, most: &AtomicUsize
 #[tokio::test]
 async fn a_pooled_connection_the_upstream_closed_is_replaced_without_an_error() {
     let upstream = raw_upstream(AfterAnswer::Close).await;
-    let gw = Gateway::start(&one_service(&upstream.url)).await;
+    let gw = Gateway::start(&one_route(&upstream.url)).await;
     for n in 0..8 {
         let reply = gw.get("/").await;
         assert_eq!(reply.status, StatusCode::OK, "request {n}: {}", reply.body);
@@ -177,7 +170,7 @@ async fn a_pooled_connection_the_upstream_closed_is_replaced_without_an_error() 
 #[tokio::test]
 async fn a_connection_whose_answer_was_abandoned_is_closed_not_pooled() {
     let mut upstream = raw_upstream(AfterAnswer::KeepOpen).await;
-    let gw = Gateway::start(&one_service(&upstream.url)).await;
+    let gw = Gateway::start(&one_route(&upstream.url)).await;
 
     let client = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
         .build_http::<Empty<Bytes>>();
@@ -207,7 +200,7 @@ async fn a_connection_whose_answer_was_abandoned_is_closed_not_pooled() {
 #[tokio::test]
 async fn an_idempotent_request_on_a_connection_closed_as_it_was_reused_goes_out_again() {
     let upstream = raw_upstream(AfterAnswer::CloseOnNextRequest).await;
-    let gw = Gateway::start(&one_service(&upstream.url)).await;
+    let gw = Gateway::start(&one_route(&upstream.url)).await;
     for n in 0..6 {
         let reply = gw.get("/").await;
         assert_eq!(reply.status, StatusCode::OK, "request {n}: {}", reply.body);

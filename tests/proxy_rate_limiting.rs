@@ -9,30 +9,16 @@ use http::StatusCode;
 use proxy_support::*;
 use serde_json::json;
 
-/// Minute windows restart at :00; a test that straddles one would see its counts reset.
-async fn away_from_a_minute_boundary() {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
-    let into_minute = secs % 60.0;
-    if into_minute > 55.0 {
-        tokio::time::sleep(std::time::Duration::from_secs_f64(60.5 - into_minute)).await;
-    }
-}
-
-fn limited(upstream: &str, config: serde_json::Value) -> Entities {
-    Entities::new()
-        .service("s", upstream)
-        .route("r", "s", json!({"paths": ["/"]}))
-        .plugin("rate-limiting", config)
-}
-
 #[tokio::test]
 async fn headers_count_down_then_429() {
     away_from_a_minute_boundary().await;
     let up = echo("a").await;
-    let gw = Gateway::start(&limited(&up.url(), json!({"minute": 3, "hour": 10}))).await;
+    let gw = Gateway::start(&one_route_with_plugin(
+        &up.url(),
+        "rate-limiting",
+        json!({"minute": 3, "hour": 10}),
+    ))
+    .await;
     for remaining in [2, 1, 0] {
         let reply = gw.get("/").await;
         assert_eq!(reply.status, StatusCode::OK);
@@ -66,8 +52,9 @@ async fn headers_count_down_then_429() {
 async fn limits_by_header_and_custom_error() {
     away_from_a_minute_boundary().await;
     let up = echo("a").await;
-    let gw = Gateway::start(&limited(
+    let gw = Gateway::start(&one_route_with_plugin(
         &up.url(),
+        "rate-limiting",
         json!({"second": 1, "minute": 1, "limit_by": "header", "header_name": "x-tenant",
                "error_code": 403, "error_message": "slow down", "hide_client_headers": true}),
     ))
@@ -90,8 +77,9 @@ async fn limits_by_header_and_custom_error() {
 async fn limit_by_path_applies_to_that_path_only_else_ip() {
     away_from_a_minute_boundary().await;
     let up = echo("a").await;
-    let gw = Gateway::start(&limited(
+    let gw = Gateway::start(&one_route_with_plugin(
         &up.url(),
+        "rate-limiting",
         json!({"minute": 1, "limit_by": "path", "path": "/hot"}),
     ))
     .await;
@@ -106,7 +94,14 @@ async fn limit_by_path_applies_to_that_path_only_else_ip() {
 async fn concurrent_requests_are_counted_exactly() {
     away_from_a_minute_boundary().await;
     let up = echo("a").await;
-    let gw = Arc::new(Gateway::start(&limited(&up.url(), json!({"minute": 25}))).await);
+    let gw = Arc::new(
+        Gateway::start(&one_route_with_plugin(
+            &up.url(),
+            "rate-limiting",
+            json!({"minute": 25}),
+        ))
+        .await,
+    );
     let mut tasks = Vec::new();
     for _ in 0..60 {
         let url = gw.url("/");
@@ -131,7 +126,7 @@ async fn concurrent_requests_are_counted_exactly() {
 async fn counters_survive_a_configuration_change() {
     away_from_a_minute_boundary().await;
     let up = echo("a").await;
-    let entities = limited(&up.url(), json!({"minute": 2}));
+    let entities = one_route_with_plugin(&up.url(), "rate-limiting", json!({"minute": 2}));
     let mut gw = Gateway::start(&entities).await;
     assert_eq!(gw.get("/").await.status, StatusCode::OK);
     gw.update(

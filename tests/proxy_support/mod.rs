@@ -105,6 +105,31 @@ impl Entities {
     }
 }
 
+/// Service `s` at `upstream` with route `r` on `/`: the setup most proxy tests start from.
+pub fn one_route(upstream: &str) -> Entities {
+    Entities::new()
+        .service("s", upstream)
+        .route("r", "s", json!({"paths": ["/"]}))
+}
+
+/// [`one_route`] with one global plugin.
+pub fn one_route_with_plugin(upstream: &str, plugin: &str, config: Value) -> Entities {
+    one_route(upstream).plugin(plugin, config)
+}
+
+/// Waits out the last seconds of a minute: rate-limiting's minute windows restart at :00, and
+/// a test that straddled one would see its counts reset.
+pub async fn away_from_a_minute_boundary() {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let into_minute = secs % 60.0;
+    if into_minute > 55.0 {
+        tokio::time::sleep(Duration::from_secs_f64(60.5 - into_minute)).await;
+    }
+}
+
 /// A proxy on 127.0.0.1:0 fed through a watch channel.
 pub struct Gateway {
     pub proxy: RunningProxy,
