@@ -8,7 +8,9 @@
 //! `apt-get install wrk nginx-light`); without them it prints a "skipped" line and exits 0.
 //! `PROXY_BENCH_SECS` sets each wrk run's duration (default 10), `PROXY_BENCH_ROUNDS` how many
 //! rounds of (gateway, nginx, gateway with 10,000 routes) to take medians over (default 3; the
-//! three take turns running first).
+//! three take turns running first). `PROXY_BENCH_NGINX_REUSEPORT=1` gives the proxying nginx
+//! `listen … reuseport`, a socket per worker as the gateway's workers have (Debian's default
+//! configuration has none).
 //! First, without wrk or nginx, it times configuration rebuilds with 1,000 RSA certificates.
 
 /// The same allocator as the shipped `gwctl` binary, so the in-process gateway measures as it runs.
@@ -39,6 +41,10 @@ fn main() {
         .unwrap_or(10);
     let static_port = free_port();
     let nginx_proxy_port = free_port();
+    let nginx_listen_flags = match std::env::var("PROXY_BENCH_NGINX_REUSEPORT").as_deref() {
+        Ok("1") => " reuseport",
+        _ => "",
+    };
     // The static upstream is its own nginx, apart from the nginx that proxies, so the proxy's
     // CPU time per request counts its own work only, as the gateway's does, and neither proxy
     // shares processes with its upstream.
@@ -59,7 +65,7 @@ fn main() {
         keepalive 128;
     }}
     server {{
-        listen 127.0.0.1:{nginx_proxy_port};
+        listen 127.0.0.1:{nginx_proxy_port}{nginx_listen_flags};
         location / {{
             proxy_pass http://static_upstream;
             proxy_http_version 1.1;
@@ -89,7 +95,15 @@ fn main() {
     .expect("tokio runtime");
     let upstream = format!("http://127.0.0.1:{static_port}");
 
-    println!("proxy benchmark: wrk -t2 -c64 -d{secs}s, static upstream = nginx on :{static_port}");
+    println!(
+        "proxy benchmark: wrk -t2 -c64 -d{secs}s, static upstream = nginx on :{static_port}, \
+         proxying nginx {}",
+        if nginx_listen_flags.is_empty() {
+            "with one listening socket"
+        } else {
+            "with a socket per worker (reuseport)"
+        }
+    );
     let direct = wrk_run(&wrk, &format!("{upstream}/"), secs, Charged::Nothing);
     println!("  upstream direct        {}", direct.line());
 
