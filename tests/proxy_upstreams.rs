@@ -181,23 +181,33 @@ async fn upstream_error_statuses_pass_through() {
 }
 
 #[test]
-fn an_unimplemented_balancing_algorithm_is_reported_not_ignored() {
+fn every_balancing_algorithm_is_built_and_an_unusable_hash_is_reported() {
     use gwctl::gateway::proxy::config::{Persistent, ProxyConfig};
-    let with = |algorithm: &str| {
+    let with = |upstream: serde_json::Value| {
+        let mut fields = upstream.as_object().unwrap().clone();
+        fields.insert("name".into(), json!("pool.internal"));
         Entities::new()
-            .add(
-                "upstreams",
-                json!({"name": "pool.internal", "algorithm": algorithm}),
-            )
+            .add("upstreams", serde_json::Value::Object(fields))
             .snapshot(1)
     };
-    let problems = ProxyConfig::build(&with("consistent-hashing"), &Persistent::default()).problems;
+    for algorithm in [
+        "round-robin",
+        "consistent-hashing",
+        "least-connections",
+        "latency",
+    ] {
+        let snapshot = with(json!({"algorithm": algorithm}));
+        let problems = ProxyConfig::build(&snapshot, &Persistent::default()).problems;
+        assert!(problems.is_empty(), "{algorithm}: {problems:?}");
+    }
+    let unusable = with(json!({
+        "algorithm": "consistent-hashing", "hash_on": "header", "hash_on_header": "bad header",
+    }));
+    let problems = ProxyConfig::build(&unusable, &Persistent::default()).problems;
     assert!(
         problems.iter().any(|p| p.contains("pool.internal")
-            && p.contains("consistent-hashing")
+            && p.contains("hash_on_header")
             && p.contains("round robin")),
         "{problems:?}"
     );
-    let problems = ProxyConfig::build(&with("round-robin"), &Persistent::default()).problems;
-    assert!(problems.is_empty(), "{problems:?}");
 }

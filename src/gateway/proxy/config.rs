@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::address::{Address, authority, default_port};
-use super::balancer::{Balancer, Target, parse_target};
+use super::balancer::{Algorithm, Balancer, LoadBook, Target, parse_target};
 use super::directory::Directory;
 use super::health::{HealthBook, HealthChecks, TargetKey};
 use super::health_probe::Prober;
@@ -74,6 +74,9 @@ pub struct Persistent {
     pub counters: Arc<RateCounters>,
     /// Health of upstream targets, kept while their upstream's checks stay the same.
     pub health: Arc<HealthBook>,
+    /// Requests in flight to upstream targets and their response times, kept while the
+    /// target stays.
+    pub loads: Arc<LoadBook>,
     /// The active health checks of the configuration in use.
     pub probes: Prober,
     /// Parsed certificates, so that a rebuild parses only those that changed.
@@ -99,8 +102,8 @@ fn millis(e: &Map<String, Value>, field: &str) -> Duration {
 
 impl ProxyConfig {
     pub fn build(snapshot: &Snapshot, persistent: &Persistent) -> ProxyConfig {
-        let mut problems = unimplemented_algorithms(snapshot);
-        let balancers = build_balancers(snapshot, &persistent.health);
+        let mut problems = Vec::new();
+        let balancers = build_balancers(snapshot, persistent, &mut problems);
 
         let mut services = Vec::new();
         let mut service_slots: HashMap<String, usize> = HashMap::new();
@@ -282,27 +285,14 @@ fn ident(id: &str, entity: &Map<String, Value>) -> EntityRef {
     }
 }
 
-/// Upstreams asking for a balancing algorithm the bundled gateway does not implement: they are
-/// balanced round robin, and the gateway says so rather than silently.
-fn unimplemented_algorithms(snapshot: &Snapshot) -> Vec<String> {
-    snapshot
-        .of_kind("upstreams")
-        .filter_map(|u| {
-            let algorithm = u.get("algorithm").and_then(Value::as_str)?;
-            (algorithm != "round-robin").then(|| {
-                format!(
-                    "upstream {}: algorithm {algorithm:?} is not implemented by the bundled \
-                     gateway; its targets are balanced round robin",
-                    text(&u, "name").unwrap_or_default()
-                )
-            })
-        })
-        .collect()
-}
-
-/// Upstream name → balancer over its targets. Each target's health comes from `health`, so
-/// it carries over from the previous configuration.
-fn build_balancers(snapshot: &Snapshot, health: &HealthBook) -> HashMap<String, Arc<Balancer>> {
+/// Upstream name → balancer over its targets. Each target's health and load come from
+/// `persistent`, so they carry over from the previous configuration. An upstream whose
+/// algorithm cannot be used is balanced round robin, and `problems` says why.
+fn build_balancers(
+    snapshot: &Snapshot,
+    persistent: &Persistent,
+    problems: &mut Vec<String>,
+) -> HashMap<String, Arc<Balancer>> {
     let mut targets: HashMap<String, Vec<(String, u16, i64)>> = HashMap::new();
     for t in snapshot.of_kind("targets") {
         let t = &t;
@@ -327,37 +317,49 @@ fn build_balancers(snapshot: &Snapshot, health: &HealthBook) -> HashMap<String, 
             let name = u.get("name")?.as_str()?.to_string();
             let checks = HealthChecks::from_value(u.get("healthchecks"));
             let list = targets.remove(&id).unwrap_or_default();
-            Some((id, name, checks, list, text(&u, "host_header")))
+            let algorithm = Algorithm::from_upstream(&u).unwrap_or_else(|e| {
+                problems.push(format!(
+                    "upstream {name}: {e}; its targets are balanced round robin"
+                ));
+                Algorithm::RoundRobin
+            });
+            Some((id, name, checks, list, text(&u, "host_header"), algorithm))
         })
         .collect();
-    let wanted = upstreams
-        .iter()
-        .flat_map(|(id, _, checks, list, _)| {
+    let keys = || {
+        upstreams.iter().flat_map(|(id, _, checks, list, _, _)| {
             list.iter().map(move |(host, port, _)| {
                 let target = TargetKey {
                     upstream_id: id,
                     target: authority(host, *port),
                 };
-                (target, checks.clone())
+                (target, checks)
             })
         })
-        .collect();
-    let mut healths = health.adopt(wanted).into_iter();
+    };
+    let wanted = keys().map(|(key, checks)| (key, checks.clone())).collect();
+    let mut healths = persistent.health.adopt(wanted).into_iter();
+    let mut loads = persistent
+        .loads
+        .adopt(keys().map(|(key, _)| key))
+        .into_iter();
     upstreams
         .into_iter()
-        .map(|(id, name, checks, list, host_header)| {
+        .map(|(id, name, checks, list, host_header, algorithm)| {
             let list = list
                 .into_iter()
-                .zip(healths.by_ref())
-                .map(|((host, port, weight), health)| Target {
+                .zip(healths.by_ref().zip(loads.by_ref()))
+                .map(|((host, port, weight), (health, load))| Target {
                     address: Address::new(&host, port),
                     host,
                     port,
                     weight,
                     health,
+                    load,
                 })
                 .collect();
-            (name, Arc::new(Balancer::new(id, host_header, list, checks)))
+            let balancer = Balancer::new(id, host_header, list, checks).with_algorithm(algorithm);
+            (name, Arc::new(balancer))
         })
         .collect()
 }

@@ -13,7 +13,7 @@ use http::header::{self, HeaderValue};
 use http::{Request, Response, Version};
 
 use super::address::{Address, default_port};
-use super::balancer::Balancer;
+use super::balancer::{Balancer, Session};
 use super::body::{ReplaySlot, SendProgress};
 use super::headers::{Forwarded, X_KONG_REQUEST_ID, remove_hop_by_hop, set_forwarded, set_via};
 use super::health::Report;
@@ -54,6 +54,8 @@ pub struct Plan<'a> {
     pub target: &'a UpstreamTarget,
     /// When set, each try asks the balancer for a target (retries move on to the next one).
     pub balancer: Option<&'a Balancer>,
+    /// What the balancer keeps about this request over its tries.
+    pub session: &'a Session,
     /// `target`'s address worked out in advance (the service's own, when no plugin changed
     /// where the request goes).
     pub address: Option<&'a Address>,
@@ -116,7 +118,7 @@ pub async fn send(
     loop {
         tries += 1;
         let picked = match plan.balancer {
-            Some(b) => Some(b.next().ok_or(ForwardError::NoTarget)?),
+            Some(b) => Some(b.pick(plan.session).ok_or(ForwardError::NoTarget)?),
             None => None,
         };
         // Passive health checks count what became of each try on a balanced target.

@@ -16,6 +16,7 @@ use hyper::body::{Body as _, Incoming};
 
 use super::access_log::AccessLog;
 use super::activity::Activity;
+use super::balancer::{HashFacts, Session, set_cookie};
 use super::body::{OnEndBody, ReadTimeoutBody, ReplaySlot};
 use super::config::{Persistent, ProxyConfig, RouteEntry, ServiceEntry};
 use super::forward::{self, ForwardError, Outgoing, Plan, RequestBody};
@@ -23,7 +24,7 @@ use super::headers::{Forwarded, VIA, X_KONG_REQUEST_ID, millis, remove_hop_by_ho
 use super::log_phase::{self, LogJob, Outcome};
 use super::path::{normalize, upstream_path_v0};
 use super::plugin_set::{Instance, NONE, Slot};
-use super::router::RequestFacts;
+use super::router::{RequestFacts, RouteMatch, Router};
 use super::upstream_client::client_key;
 use super::websocket;
 use crate::gateway::plugins::{Body, Ctx, Flow, UpstreamTarget, error_response};
@@ -234,11 +235,17 @@ pub async fn handle(
     let mut response = match local_response {
         Some(response) => response,
         None => {
+            let routed = Routed {
+                path: &path,
+                router: &config.router,
+                found,
+            };
             proxy(
                 &mut ctx,
                 service,
                 prefix.as_deref(),
                 &raw_path,
+                routed,
                 &host,
                 conn,
                 &mut outcome,
@@ -276,12 +283,21 @@ pub async fn handle(
     Ok(Response::from_parts(head, body))
 }
 
+/// The request's normalised path and the route it matched, which consistent hashing may
+/// read (`hash_on` `path` or `uri_capture`).
+struct Routed<'a> {
+    path: &'a str,
+    router: &'a Router,
+    found: RouteMatch,
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn proxy(
     ctx: &mut Ctx,
     service: Option<&ServiceEntry>,
     prefix: Option<&str>,
     raw_path: &str,
+    routed: Routed<'_>,
     host: &str,
     conn: Conn,
     outcome: &mut Outcome,
@@ -310,13 +326,26 @@ async fn proxy(
         s.scheme == target.scheme && s.host == target.host && s.port == target.port
     });
     let request_id = HeaderValue::from_str(&ctx.request_id).ok();
+    let balancer = service
+        .filter(|_| unchanged)
+        .and_then(|s| s.balancer.as_deref());
+    let session = match balancer {
+        Some(b) => b.session(&HashFacts {
+            consumer: ctx.consumer.as_ref().map(|c| c.id.as_str()),
+            client_ip: ctx.client_addr.ip(),
+            headers: &ctx.request.headers,
+            path: routed.path,
+            query: ctx.request.uri.query(),
+            uri_capture: &|name| routed.router.uri_capture(&routed.found, routed.path, name),
+        }),
+        None => Session::default(),
+    };
     // Routes without a service (a plugin chose the upstream) get Kong's default timeouts.
     let plan = Plan {
         client: service.map_or(client_key(Duration::from_secs(60), true), |s| s.client),
         target,
-        balancer: service
-            .filter(|_| unchanged)
-            .and_then(|s| s.balancer.as_deref()),
+        balancer,
+        session: &session,
         address: service.filter(|_| unchanged).map(|s| &s.address),
         read_timeout: service.map_or(Duration::from_secs(60), |s| s.read_timeout),
         write_timeout: service.map_or(Duration::from_secs(60), |s| s.write_timeout),
@@ -336,7 +365,7 @@ async fn proxy(
         },
     };
     outcome.proxy_latency = Some(ctx.started.elapsed());
-    match forward::send(&plan, &ctx.request, body).await {
+    let response = match forward::send(&plan, &ctx.request, body).await {
         Ok(mut up) => {
             outcome.upstream_latency = Some(up.latency);
             outcome.tries = up.tries;
@@ -347,20 +376,33 @@ async fn proxy(
             match (websocket, switched) {
                 (Some(client), Some(upstream)) => {
                     websocket::answer_client(&mut head.headers);
-                    websocket::tunnel(client, upstream, plan.read_timeout, up.target.clone());
+                    let lease = session.take_lease();
+                    websocket::tunnel(
+                        client,
+                        upstream,
+                        plan.read_timeout,
+                        up.target.clone(),
+                        lease,
+                    );
                 }
                 (None, Some(_)) => {
                     outcome.target = Some(up.target);
                     outcome.error = Some("the upstream switched protocols unasked".into());
-                    return ctx.error_response(
+                    let response = ctx.error_response(
                         StatusCode::BAD_GATEWAY,
                         "An invalid response was received from the upstream server",
                     );
+                    return with_hash_cookie(response, &session);
                 }
                 _ => {}
             }
             outcome.target = Some(up.target);
             let body = ReadTimeoutBody::new(body, plan.read_timeout).boxed();
+            // The target counts the request in flight until its answer has been read.
+            let body = match session.take_lease() {
+                Some(lease) => OnEndBody::new(body, lease).boxed(),
+                None => body,
+            };
             Response::from_parts(head, body)
         }
         Err(e) => {
@@ -400,7 +442,16 @@ async fn proxy(
             outcome.error = Some(reason);
             ctx.error_response(status, message)
         }
+    };
+    with_hash_cookie(response, &session)
+}
+
+/// Kong sets a cookie consistent hashing made up on whatever the response is.
+fn with_hash_cookie(mut response: Response<Body>, session: &Session) -> Response<Body> {
+    if let Some(cookie) = &session.set_cookie {
+        set_cookie(response.headers_mut(), cookie);
     }
+    response
 }
 
 /// Adds plugin response headers and Kong's latency, request-id and Via headers.

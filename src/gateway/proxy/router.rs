@@ -78,6 +78,8 @@ pub struct RouteMatch {
     pub route: usize,
     /// How many bytes of the request path the route's path matched (None without a path).
     pub matched_len: Option<usize>,
+    /// Which of the route's paths matched, for [`Router::uri_capture`].
+    matcher: u32,
 }
 
 #[derive(Default)]
@@ -191,7 +193,24 @@ impl Router {
         best.map(|(i, matched_len)| RouteMatch {
             route: self.matchers[i as usize].route,
             matched_len,
+            matcher: i,
         })
+    }
+
+    /// A named group of the regex path that matched `path` (Kong's `uri_captures[name]`).
+    /// Kong's numbered captures are Lua integer keys, which a capture name (a string) never
+    /// reaches, so names alone are looked up. The regex runs again here, rather than on every
+    /// request while routing, as only hashing on `uri_capture` asks for it.
+    pub fn uri_capture<'p>(
+        &self,
+        found: &RouteMatch,
+        path: &'p str,
+        name: &str,
+    ) -> Option<&'p str> {
+        match &self.matchers.get(found.matcher as usize)?.path {
+            PathMatch::Regex(r) => Some(r.captures(path)?.name(name)?.as_str()),
+            _ => None,
+        }
     }
 
     /// Walks a sorted candidate list until the first match better than `best`.

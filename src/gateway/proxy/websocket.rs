@@ -21,6 +21,8 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
+use super::balancer::Lease;
+
 const WEBSOCKET: HeaderValue = HeaderValue::from_static("websocket");
 
 /// The client's side of a WebSocket handshake, taken from its request when it asks for one.
@@ -64,8 +66,16 @@ pub fn answer_client(headers: &mut HeaderMap) {
 
 /// Joins the client's and the upstream's connections once both have switched protocols, on a
 /// task of its own; it ends when either side closes or after `idle` without a byte either way.
-pub fn tunnel(client: Requested, upstream: OnUpgrade, idle: Duration, target: Arc<str>) {
+/// `lease` (least-connections' count of the target) is held until then.
+pub fn tunnel(
+    client: Requested,
+    upstream: OnUpgrade,
+    idle: Duration,
+    target: Arc<str>,
+    lease: Option<Lease>,
+) {
     tokio::spawn(async move {
+        let _lease = lease.map(Lease::unmeasured);
         let (client, upstream) = match tokio::try_join!(client.0, upstream) {
             Ok(both) => both,
             Err(e) => {
