@@ -106,6 +106,25 @@ fn sse_chunks(frames: &[(Instant, Bytes)]) -> Vec<String> {
         .collect()
 }
 
+/// Through the real proxy, whose route strips `/ai/chat`: the provider gets its own path and
+/// the client's query string, as Kong's drivers set only the path.
+#[tokio::test]
+async fn the_clients_query_string_reaches_the_provider() {
+    let (mock, gateway) = setup(MockConfig::default()).await;
+    let reply = send(
+        "POST",
+        &gateway.url("/ai/chat?trace=abc&q=a%20b"),
+        &[JSON],
+        &chat("hello"),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        mock.last().path_and_query,
+        "/v1/chat/completions?trace=abc&q=a%20b"
+    );
+}
+
 #[tokio::test]
 async fn openai_route_answers_with_the_gateways_key() {
     let (mock, mut gateway) = setup(MockConfig::default()).await;

@@ -349,6 +349,80 @@ async fn key_in_a_query_parameter() {
     );
 }
 
+/// A route whose provider key goes in the `key` query parameter (as Gemini-style APIs take it).
+fn query_key_config(mock: &MockProvider, allow_override: bool) -> Value {
+    json!({
+        "route_type": "llm/v1/chat",
+        "auth": {"header_name": "Authorization", "header_value": "Bearer sk-mock-openai",
+                 "param_name": "key", "param_value": "sk-query", "param_location": "query",
+                 "allow_override": allow_override},
+        "model": {"provider": "openai", "name": "gpt-4o", "options": {"upstream_url": mock.url()}},
+        "logging": {"log_statistics": false, "log_payloads": false}
+    })
+}
+
+#[tokio::test]
+async fn the_clients_query_string_reaches_the_provider() {
+    let mock = mock().await;
+    let plugin = plugin(openai_config(&mock));
+    let (response, _) = exchange(&*plugin, post("/ai/chat?trace=abc&q=a%20b&flag", hello())).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        mock.last().path_and_query,
+        "/v1/chat/completions?trace=abc&q=a%20b&flag"
+    );
+}
+
+#[tokio::test]
+async fn the_gateways_query_key_replaces_the_clients_but_keeps_its_other_arguments() {
+    let mock = mock().await;
+    let plugin = plugin(query_key_config(&mock, false));
+    let (response, _) = exchange(&*plugin, post("/ai?key=client&a=1&key=again", hello())).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        mock.last().path_and_query,
+        "/v1/chat/completions?a=1&key=sk-query"
+    );
+}
+
+#[tokio::test]
+async fn allow_override_lets_the_clients_query_key_through() {
+    let mock = mock().await;
+    let plugin = plugin(query_key_config(&mock, true));
+    let (response, _) = exchange(&*plugin, post("/ai?key=client-own&a=1", hello())).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        mock.last().path_and_query,
+        "/v1/chat/completions?key=client-own&a=1"
+    );
+    // Without a key from the client, the gateway's goes on.
+    let (response, _) = exchange(&*plugin, post("/ai?a=1", hello())).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        mock.last().path_and_query,
+        "/v1/chat/completions?a=1&key=sk-query"
+    );
+}
+
+#[tokio::test]
+async fn azure_keeps_the_clients_arguments_beside_the_api_version() {
+    let mock = mock().await;
+    let plugin = plugin(json!({
+        "route_type": "llm/v1/chat",
+        "auth": {"header_name": "api-key", "header_value": "sk-azure"},
+        "model": {"provider": "azure", "name": "gpt-4o",
+                  "options": {"azure_instance": "acme", "azure_deployment_id": "prod",
+                              "azure_api_version": "2024-06-01",
+                              "upstream_url": format!("{}/v1/chat/completions", mock.url())}},
+        "logging": {"log_statistics": false, "log_payloads": false}
+    }));
+    let (_, _) = exchange(&*plugin, post("/ai?user=42", hello())).await;
+    assert_eq!(
+        mock.last().path_and_query,
+        "/v1/chat/completions?user=42&api-version=2024-06-01"
+    );
+}
+
 #[tokio::test]
 async fn gateway_checks_answer_before_any_upstream_call() {
     let mock = mock().await;

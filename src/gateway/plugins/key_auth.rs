@@ -2,8 +2,8 @@
 //! (Kong priority 1250).
 
 use async_trait::async_trait;
-use bytes::Bytes;
-use http::{HeaderValue, Method, StatusCode};
+use bytes::{BufMut, Bytes, BytesMut};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -136,6 +136,11 @@ impl KeyAuth {
                         ctx.set_body(Bytes::from(kept));
                     }
                 }
+                RequestBody::Multipart(form) => {
+                    if form.parts_named(name).next().is_some() {
+                        ctx.set_body(form.encode_without(name));
+                    }
+                }
                 RequestBody::Other => {}
             }
         }
@@ -146,8 +151,84 @@ impl KeyAuth {
 enum RequestBody {
     Json(Map<String, Value>),
     Form(Vec<(String, String)>),
+    Multipart(MultipartForm),
     /// Another type, not an object, unreadable or too large: it holds no key.
     Other,
+}
+
+/// A `multipart/form-data` body, part by part, so it can be written out again without one
+/// field.
+struct MultipartForm {
+    boundary: String,
+    parts: Vec<FormPart>,
+}
+
+/// One part: its field name, its headers (`Content-Disposition`, maybe `Content-Type`) and
+/// its content.
+struct FormPart {
+    name: Option<String>,
+    headers: HeaderMap,
+    data: Bytes,
+}
+
+impl MultipartForm {
+    /// Parses `body` with the boundary of `content_type`; `None` when it is not a well-formed
+    /// multipart body (Kong then finds no key in it either).
+    async fn parse(content_type: &str, body: Bytes) -> Option<MultipartForm> {
+        let boundary = multer::parse_boundary(content_type).ok()?;
+        let whole =
+            futures_util::stream::once(async move { Ok::<_, std::convert::Infallible>(body) });
+        let mut multipart = multer::Multipart::new(whole, boundary.as_str());
+        let mut parts = Vec::new();
+        while let Some(field) = multipart.next_field().await.ok()? {
+            let name = field.name().map(str::to_string);
+            let headers = field.headers().clone();
+            let data = field.bytes().await.ok()?;
+            parts.push(FormPart {
+                name,
+                headers,
+                data,
+            });
+        }
+        Some(MultipartForm { boundary, parts })
+    }
+
+    fn parts_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a FormPart> {
+        self.parts
+            .iter()
+            .filter(move |part| part.name.as_deref() == Some(name))
+    }
+
+    /// The body without the parts named `name`. Kong rebuilds the whole form from its decoded
+    /// values (each part a bare field, sorted by name, losing file names and content types);
+    /// here every other part is written back with its own headers and bytes, under the same
+    /// boundary (which the parts were already free of), so the request's `Content-Type` still
+    /// holds and the upstream gets the form as sent, less the key.
+    fn encode_without(&self, name: &str) -> Bytes {
+        let mut out = BytesMut::new();
+        for part in self
+            .parts
+            .iter()
+            .filter(|p| p.name.as_deref() != Some(name))
+        {
+            out.put_slice(b"--");
+            out.put_slice(self.boundary.as_bytes());
+            out.put_slice(b"\r\n");
+            for (header, value) in &part.headers {
+                out.put_slice(header.as_str().as_bytes());
+                out.put_slice(b": ");
+                out.put_slice(value.as_bytes());
+                out.put_slice(b"\r\n");
+            }
+            out.put_slice(b"\r\n");
+            out.put_slice(&part.data);
+            out.put_slice(b"\r\n");
+        }
+        out.put_slice(b"--");
+        out.put_slice(self.boundary.as_bytes());
+        out.put_slice(b"--\r\n");
+        out.freeze()
+    }
 }
 
 impl RequestBody {
@@ -169,24 +250,42 @@ impl RequestBody {
                     (Some(_), Some(_)) => Found::Duplicate,
                 }
             }
+            RequestBody::Multipart(form) => {
+                // A file part's content counts as its value, as in Kong's multipart reader.
+                let mut values = form.parts_named(name);
+                match (values.next(), values.next()) {
+                    (None, _) => Found::None,
+                    (Some(part), None) => {
+                        Found::One(String::from_utf8_lossy(&part.data).into_owned())
+                    }
+                    (Some(_), Some(_)) => Found::Duplicate,
+                }
+            }
             RequestBody::Other => Found::None,
         }
     }
 }
 
-/// Reads and decodes the body by its `Content-Type` (JSON or a form).
+/// Reads and decodes the body by its `Content-Type` (JSON, a URL-encoded form or a multipart
+/// form: what Kong's `kong.request.get_body()` reads).
 async fn read_body(ctx: &mut Ctx) -> RequestBody {
-    let content_type = ctx
+    // The boundary is case-sensitive: only the type is compared without case.
+    let header = ctx
         .request
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
-        .to_ascii_lowercase();
+        .to_string();
+    let content_type = header.to_ascii_lowercase();
     let Ok(body) = ctx.read_body(BODY_LIMIT).await else {
         return RequestBody::Other;
     };
-    if content_type.starts_with("application/json") {
+    if content_type.starts_with("multipart/form-data") {
+        MultipartForm::parse(&header, body)
+            .await
+            .map_or(RequestBody::Other, RequestBody::Multipart)
+    } else if content_type.starts_with("application/json") {
         match serde_json::from_slice(&body) {
             Ok(Value::Object(map)) => RequestBody::Json(map),
             _ => RequestBody::Other,
@@ -278,5 +377,42 @@ pub(crate) fn anonymous_or_error(ctx: &mut Ctx, anonymous: &str) -> Flow {
             StatusCode::INTERNAL_SERVER_ERROR,
             &format!("anonymous consumer {anonymous} is configured but doesn't exist"),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TYPE: &str = "multipart/form-data; boundary=b0";
+
+    async fn parse(content_type: &str, body: &'static str) -> Option<MultipartForm> {
+        MultipartForm::parse(content_type, Bytes::from_static(body.as_bytes())).await
+    }
+
+    /// Malformed forms hold no key (and do not panic).
+    #[tokio::test]
+    async fn malformed_multipart_bodies_are_no_form() {
+        let truncated = "--b0\r\ncontent-disposition: form-data; name=\"apikey\"\r\n\r\nk";
+        assert!(parse(TYPE, truncated).await.is_none());
+        assert!(parse("multipart/form-data", "--b0--\r\n").await.is_none());
+        assert!(parse(TYPE, "no boundary at all").await.is_none());
+        let empty = parse(TYPE, "--b0--\r\n").await.unwrap();
+        assert!(empty.parts.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_form_without_the_key_reads_back_the_same() {
+        let body = "--b0\r\ncontent-disposition: form-data; name=\"a\"\r\n\r\n1\r\n\
+                    --b0\r\ncontent-disposition: form-data; name=\"apikey\"\r\n\r\nk\r\n--b0--\r\n";
+        let form = parse(TYPE, body).await.unwrap();
+        let kept = form.encode_without("apikey");
+        assert_eq!(
+            kept,
+            "--b0\r\ncontent-disposition: form-data; name=\"a\"\r\n\r\n1\r\n--b0--\r\n"
+        );
+        let again = MultipartForm::parse(TYPE, kept).await.unwrap();
+        assert_eq!(again.parts.len(), 1);
+        assert_eq!(again.parts[0].data, "1");
     }
 }

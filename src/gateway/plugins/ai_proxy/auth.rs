@@ -54,16 +54,18 @@ impl AuthInjector {
         }
     }
 
-    /// Sets the auth query parameter on the upstream path (the client's own value is kept only
-    /// with `allow_override`).
+    /// Sets the auth query parameter on the upstream path and query, which already carries the
+    /// client's parameters. As in Kong's drivers, the gateway's value replaces every value the
+    /// client sent under that name, unless `allow_override` is set and the client sent one:
+    /// then the client's query goes through untouched.
     pub fn apply_query(&self, path_and_query: &mut String, client_query: Option<&str>) {
         let Some((name, value, ParamLocation::Query)) = &self.param else {
             return;
         };
-        let from_client = client_query
-            .filter(|_| self.allow_override)
-            .and_then(|q| query_value(q, name));
-        let value = from_client.as_deref().unwrap_or(value);
+        let client_sent = client_query.is_some_and(|q| query_value(q, name).is_some());
+        if self.allow_override && client_sent {
+            return;
+        }
         *path_and_query = set_query_param(path_and_query, name, value);
     }
 
@@ -116,13 +118,16 @@ mod tests {
     #[test]
     fn query_and_body_params() {
         let strict = AuthInjector::new(&auth(false)).unwrap();
-        let mut path = "/v1/chat?a=1".to_string();
-        strict.apply_query(&mut path, Some("key=sk-client"));
+        let mut path = "/v1/chat?key=sk-client&a=1".to_string();
+        strict.apply_query(&mut path, Some("key=sk-client&a=1"));
         assert_eq!(path, "/v1/chat?a=1&key=sk-param");
         let lenient = AuthInjector::new(&auth(true)).unwrap();
-        let mut path = "/v1/chat".to_string();
-        lenient.apply_query(&mut path, Some("key=sk-client"));
-        assert_eq!(path, "/v1/chat?key=sk-client");
+        let mut path = "/v1/chat?a=1&key=sk-client".to_string();
+        lenient.apply_query(&mut path, Some("a=1&key=sk-client"));
+        assert_eq!(path, "/v1/chat?a=1&key=sk-client");
+        let mut path = "/v1/chat?a=1".to_string();
+        lenient.apply_query(&mut path, Some("a=1"));
+        assert_eq!(path, "/v1/chat?a=1&key=sk-param");
 
         let mut in_body = auth(false);
         in_body.param_location = Some(ParamLocation::Body);

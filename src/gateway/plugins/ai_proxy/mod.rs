@@ -230,12 +230,14 @@ impl AiProxy {
     /// Aims the request at the provider with the key on it.
     fn aim(&self, ctx: &mut Ctx) {
         let client_query = ctx.request.uri.query().map(str::to_string);
+        // The service's path (the route's stripped, as the proxy computed it) or else the
+        // client's; its query is the client's, added back by `target_for`.
         let client_path = ctx
             .upstream
             .as_ref()
-            .map(|u| u.path_and_query.clone())
-            .or_else(|| ctx.request.uri.path_and_query().map(|p| p.to_string()))
-            .unwrap_or_else(|| "/".into());
+            .map(|u| u.path_and_query.as_str())
+            .map(|p| p.split_once('?').map_or(p, |(path, _)| path).to_string())
+            .unwrap_or_else(|| ctx.request.uri.path().to_string());
         let mut target = upstream::target_for(
             &self.endpoint,
             self.cfg.route_type,

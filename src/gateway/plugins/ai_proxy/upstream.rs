@@ -9,7 +9,11 @@ use crate::gateway::plugins::UpstreamTarget;
 /// The provider endpoint for a route, computed once when the plugin is built.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
+    /// Scheme, host and port, and the path alone (empty for a preserve route that takes the
+    /// client's path); the query is built per request by [`target_for`].
     pub target: UpstreamTarget,
+    /// The query of `upstream_url`, if it has one.
+    pub query: Option<String>,
     /// Azure's `api-version` query value (a client's `?api-version=` replaces it).
     pub azure_api_version: Option<String>,
 }
@@ -87,10 +91,6 @@ pub fn endpoint(cfg: &AiConfig) -> Result<Endpoint, String> {
     let path = explicit_path
         .or_else(|| default_path(cfg))
         .unwrap_or_default();
-    let path_and_query = match url.query() {
-        Some(query) => format!("{path}?{query}"),
-        None => path,
-    };
     let host_header = match url.port() {
         Some(port) => format!("{host}:{port}"),
         None => host.clone(),
@@ -103,24 +103,33 @@ pub fn endpoint(cfg: &AiConfig) -> Result<Endpoint, String> {
             scheme,
             host: host.trim_start_matches('[').trim_end_matches(']').into(),
             port,
-            path_and_query,
+            path_and_query: path,
             host_header: Some(host_header),
         },
+        query: url.query().filter(|q| !q.is_empty()).map(str::to_string),
         azure_api_version,
     })
 }
 
-/// The target for one request: the endpoint, with the client's path for preserve routes and
-/// Azure's `api-version` (the client's value wins, as in Kong).
+/// The target for one request: the endpoint, with the client's path for preserve routes, the
+/// client's query string, and Azure's `api-version` (the client's value wins, as in Kong).
+///
+/// Kong's drivers set only the upstream *path*, so the client's query arguments reach the
+/// provider as sent (`kong/llm/drivers/openai.lua`, `configure_request`). `client_path` is
+/// the path without its query.
 pub fn target_for(
     endpoint: &Endpoint,
     route_type: RouteType,
-    client_path_and_query: &str,
+    client_path: &str,
     client_query: Option<&str>,
 ) -> UpstreamTarget {
     let mut target = endpoint.target.clone();
     if route_type == RouteType::Preserve && target.path_and_query.is_empty() {
-        target.path_and_query = client_path_and_query.to_string();
+        target.path_and_query = client_path.to_string();
+    }
+    if let Some(query) = merged_query(endpoint.query.as_deref(), client_query) {
+        target.path_and_query.push('?');
+        target.path_and_query.push_str(&query);
     }
     if let Some(configured) = &endpoint.azure_api_version {
         let from_client = client_query.and_then(|q| query_value(q, "api-version"));
@@ -130,6 +139,31 @@ pub fn target_for(
     target
 }
 
+/// The query sent to the provider: `upstream_url`'s own query (a gwctl extension: Kong drops
+/// it), then the client's parameters byte for byte, less any the configured query sets, so
+/// a value the operator pinned in `upstream_url` cannot be replaced by a client.
+fn merged_query(configured: Option<&str>, client: Option<&str>) -> Option<String> {
+    let configured: Vec<&str> = pairs(configured.unwrap_or_default()).collect();
+    let pinned: Vec<String> = configured.iter().map(|pair| pair_name(pair)).collect();
+    let from_client =
+        pairs(client.unwrap_or_default()).filter(|pair| !pinned.contains(&pair_name(pair)));
+    let all: Vec<&str> = configured.iter().copied().chain(from_client).collect();
+    (!all.is_empty()).then(|| all.join("&"))
+}
+
+/// The non-empty `name=value` segments of a raw query string, still encoded.
+fn pairs(query: &str) -> impl Iterator<Item = &str> {
+    query.split('&').filter(|pair| !pair.is_empty())
+}
+
+/// The decoded name of one raw `name=value` segment.
+fn pair_name(pair: &str) -> String {
+    url::form_urlencoded::parse(pair.as_bytes())
+        .next()
+        .map(|(name, _)| name.into_owned())
+        .unwrap_or_default()
+}
+
 /// The value of `name` in a query string.
 pub fn query_value(query: &str, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query.as_bytes())
@@ -137,19 +171,18 @@ pub fn query_value(query: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// `path_and_query` with `name=value` set (replacing any earlier value of `name`).
+/// `path_and_query` with `name=value` set: every earlier value of `name` is removed and the
+/// other parameters are kept as they were encoded.
 pub fn set_query_param(path_and_query: &str, name: &str, value: &str) -> String {
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
-    let mut out = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-        if k != name {
-            out.append_pair(&k, &v);
-        }
-    }
-    out.append_pair(name, value);
-    format!("{path}?{}", out.finish())
+    let pair = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair(name, value)
+        .finish();
+    let kept = pairs(query).filter(|p| pair_name(p) != name);
+    let all: Vec<&str> = kept.chain(std::iter::once(pair.as_str())).collect();
+    format!("{path}?{}", all.join("&"))
 }
 
 #[cfg(test)]
@@ -218,7 +251,9 @@ mod tests {
             "model": {"provider": "openai",
                       "options": {"upstream_url": "http://localhost:8080/custom/chat?x=1"}}})))
         .unwrap();
-        assert_eq!(full.target.path_and_query, "/custom/chat?x=1");
+        assert_eq!(full.target.path_and_query, "/custom/chat");
+        let target = target_for(&full, RouteType::Chat, "/ai", None);
+        assert_eq!(target.path_and_query, "/custom/chat?x=1");
     }
 
     #[test]
@@ -228,6 +263,46 @@ mod tests {
             "/p?a=1&key=new"
         );
         assert_eq!(set_query_param("/p", "key", "a b"), "/p?key=a+b");
+        // The other parameters keep their encoding; every copy of the name goes.
+        assert_eq!(
+            set_query_param("/p?key=1&q=a%20b&flag&key=2", "key", "k"),
+            "/p?q=a%20b&flag&key=k"
+        );
         assert_eq!(query_value("a=1&key=x%20y", "key").as_deref(), Some("x y"));
+    }
+
+    #[test]
+    fn the_clients_query_reaches_the_provider() {
+        let openai = endpoint(&cfg(json!({"route_type": "llm/v1/chat",
+            "model": {"provider": "openai"}})))
+        .unwrap();
+        let target = target_for(
+            &openai,
+            RouteType::Chat,
+            "/ai",
+            Some("trace=1&q=a%20b&flag"),
+        );
+        assert_eq!(
+            target.path_and_query,
+            "/v1/chat/completions?trace=1&q=a%20b&flag"
+        );
+        // A preserve route takes the client's path and query.
+        let preserve = endpoint(&cfg(json!({"route_type": "preserve",
+            "model": {"provider": "openai"}})))
+        .unwrap();
+        let target = target_for(&preserve, RouteType::Preserve, "/v1/files", Some("limit=5"));
+        assert_eq!(target.path_and_query, "/v1/files?limit=5");
+        let target = target_for(&preserve, RouteType::Preserve, "/v1/files", None);
+        assert_eq!(target.path_and_query, "/v1/files");
+    }
+
+    #[test]
+    fn the_upstream_url_query_is_kept_and_wins_over_the_clients() {
+        let pinned = endpoint(&cfg(json!({"route_type": "llm/v1/chat",
+            "model": {"provider": "openai",
+                      "options": {"upstream_url": "http://127.0.0.1:9/v1/chat?tenant=a"}}})))
+        .unwrap();
+        let target = target_for(&pinned, RouteType::Chat, "/ai", Some("tenant=b&x=1"));
+        assert_eq!(target.path_and_query, "/v1/chat?tenant=a&x=1");
     }
 }
