@@ -3,6 +3,8 @@
 
 mod proxy_support;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::StatusCode;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use proxy_support::*;
@@ -530,4 +532,41 @@ async fn consumer_scoped_plugins_apply_once_the_consumer_is_known() {
     let bob = send("GET", &gw.url("/"), &[("apikey", "bob-key")], "").await;
     assert_eq!(bob.status, StatusCode::OK);
     assert_eq!(bob.header("x-ratelimit-limit-minute"), Some("100"));
+}
+
+/// An ES512 secret is valid configuration (Kong verifies it, and the same files may be synced
+/// to one), but `jsonwebtoken` cannot verify ES512: the gateway says so when it loads the
+/// configuration, and refuses the tokens rather than failing open.
+#[tokio::test]
+async fn an_es512_secret_is_reported_when_loaded_and_its_tokens_are_refused() {
+    use gwctl::gateway::proxy::config::{Persistent, ProxyConfig};
+    let up = echo("a").await;
+    let entities = base(&up.url())
+        .add(
+            "jwt_secrets",
+            json!({"key": "guest-es512", "algorithm": "ES512", "rsa_public_key": RSA_PUBLIC,
+                   "consumer": fk("guest")}),
+        )
+        .plugin("jwt", json!({}));
+    let problems = ProxyConfig::build(&entities.snapshot(1), &Persistent::default()).problems;
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("jwt_secret ") && problems[0].contains("cannot verify ES512"),
+        "{problems:?}"
+    );
+
+    let gw = Gateway::start(&entities).await;
+    let header = r#"{"alg":"ES512","typ":"JWT"}"#;
+    let claims = r#"{"iss":"guest-es512"}"#;
+    let b64 = |s: &str| URL_SAFE_NO_PAD.encode(s);
+    let token = format!("{}.{}.{}", b64(header), b64(claims), b64("not a signature"));
+    let reply = send(
+        "GET",
+        &gw.url("/"),
+        &[("authorization", &format!("Bearer {token}"))],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(up.hits(), 0);
 }

@@ -1,7 +1,7 @@
 //! jwt: verifies a signed JSON Web Token and identifies the consumer by the secret its key
 //! claim names (Kong priority 1450). HS*, RS*, PS*, ES256, ES384 and EdDSA through
-//! `jsonwebtoken`; it cannot verify ES512, so secrets with it are refused when written
-//! (`kinds::entities::credentials`).
+//! `jsonwebtoken`; it cannot verify ES512, so tokens for such secrets are refused, and the
+//! gateway warns of the secret when it loads the configuration (`directory::problems`).
 
 use std::str::FromStr;
 

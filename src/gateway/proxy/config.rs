@@ -254,6 +254,8 @@ impl ProxyConfig {
         }
 
         let certificates = Certificates::build(snapshot, &persistent.certificates, &mut problems);
+        let directory = Directory::build(snapshot);
+        problems.extend(directory.problems());
         ProxyConfig {
             revision: snapshot.revision,
             router,
@@ -261,7 +263,7 @@ impl ProxyConfig {
             services,
             balancers: balancers.into_values().collect(),
             plugins: plugin_set,
-            directory: Arc::new(Directory::build(snapshot)),
+            directory: Arc::new(directory),
             certificates,
             consumer_slots,
             problems,

@@ -141,6 +141,27 @@ impl Directory {
         self.jwt_secrets.get(key)
     }
 
+    /// What the configuration holds that the auth plugins cannot use: JWT secrets whose
+    /// algorithm Kong accepts but `jsonwebtoken` cannot verify (ES512). They stay valid
+    /// configuration, since the same files may be synced to a real Kong, but every token
+    /// signed for them is refused here, so the gateway says so when it loads them.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems: Vec<String> = self
+            .jwt_secrets
+            .values()
+            .filter(|s| s.algorithm.parse::<jsonwebtoken::Algorithm>().is_err())
+            .map(|s| {
+                format!(
+                    "jwt_secret {}: the gateway cannot verify {} signatures; tokens for it are \
+                     refused (use HS*, RS*, PS*, ES256, ES384 or EdDSA)",
+                    s.id, s.algorithm
+                )
+            })
+            .collect();
+        problems.sort();
+        problems
+    }
+
     /// The ACL groups of a consumer, in the order the snapshot lists them.
     pub fn groups(&self, consumer_id: &str) -> &[String] {
         self.groups
