@@ -427,33 +427,12 @@ async fn active_probes_send_the_upstreams_host_header() {
 
 /// An https upstream (the `a.test` test certificate) that records the SNI of each handshake.
 async fn sni_recording_upstream() -> (SocketAddr, Arc<std::sync::Mutex<Vec<Option<String>>>>) {
-    let acceptor = tls_acceptor(
+    let upstream = tls_echo(
         include_str!("proxy_support/sni_a_cert.pem"),
         include_str!("proxy_support/sni_a_key.pem"),
-    );
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let record = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let (acceptor, record) = (acceptor.clone(), record.clone());
-            tokio::spawn(async move {
-                let Ok(tls) = acceptor.accept(stream).await else {
-                    return;
-                };
-                let sni = tls.get_ref().1.server_name().map(str::to_string);
-                record.lock().unwrap().push(sni);
-                let service = service_fn(|_req: Request<Incoming>| async {
-                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
-                });
-                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                    .serve_connection(TokioIo::new(tls), service)
-                    .await;
-            });
-        }
-    });
-    (addr, seen)
+    )
+    .await;
+    (upstream.addr, upstream.handshakes)
 }
 
 #[tokio::test]

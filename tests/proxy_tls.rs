@@ -1,5 +1,6 @@
 //! TLS to https upstreams: a local TLS echo server with a self-signed certificate is reached
-//! when the service turns verification off, and refused (502) when it verifies.
+//! when the service turns verification off, and refused (502) when it verifies; the TLS name
+//! (SNI) is the `Host` sent upstream, as in Kong.
 
 mod proxy_support;
 
@@ -69,4 +70,96 @@ async fn https_upstreams_are_reached_over_tls() {
     // The self-signed certificate is not trusted when verifying.
     let reply = gw.get("/verified").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
+}
+
+/// Routes `/plain` (service at `https://localhost`), `/kept` (the same with
+/// `preserve_host`), `/ip` (at `https://127.0.0.1`) and `/pooled` (an upstream with a
+/// `host_header`), all to the TLS upstream on `port` without certificate checks.
+fn tls_name_entities(port: u16) -> Entities {
+    let unverified =
+        |name: &str, url: String| json!({"name": name, "url": url, "tls_verify": false});
+    Entities::new()
+        .add(
+            "services",
+            unverified("plain", format!("https://localhost:{port}")),
+        )
+        .add(
+            "services",
+            unverified("ip", format!("https://127.0.0.1:{port}")),
+        )
+        .add(
+            "upstreams",
+            json!({"name": "pool.internal", "host_header": "api.example.test"}),
+        )
+        .add(
+            "targets",
+            json!({"target": format!("127.0.0.1:{port}"), "upstream": fk("pool.internal")}),
+        )
+        .add(
+            "services",
+            unverified("pooled", "https://pool.internal".into()),
+        )
+        .route("plain", "plain", json!({"paths": ["/plain"]}))
+        .route(
+            "kept",
+            "plain",
+            json!({"paths": ["/kept"], "preserve_host": true}),
+        )
+        .route("ip", "ip", json!({"paths": ["/ip"]}))
+        .route("pooled", "pooled", json!({"paths": ["/pooled"]}))
+}
+
+#[tokio::test]
+async fn the_tls_name_is_the_host_sent_upstream() {
+    // Kong: `proxy_ssl_server_name on; proxy_ssl_name $upstream_host;`, nginx dropping the
+    // port and sending no SNI for an IP address.
+    let upstream = tls_echo(CERT, KEY).await;
+    let port = upstream.addr.port();
+    let gw = Gateway::start(&tls_name_entities(port)).await;
+    let seen = |sni: Option<&str>, host: String| TlsSeen {
+        sni: sni.map(str::to_string),
+        host: Some(host),
+    };
+
+    let plain = gw.get("/plain").await.tls_seen();
+    assert_eq!(plain, seen(Some("localhost"), format!("localhost:{port}")));
+
+    let client_host = [("host", "client.example.test:8443")];
+    let kept = send("GET", &gw.url("/kept"), &client_host, "")
+        .await
+        .tls_seen();
+    assert_eq!(
+        kept,
+        seen(
+            Some("client.example.test"),
+            "client.example.test:8443".into()
+        )
+    );
+
+    let pooled = gw.get("/pooled").await.tls_seen();
+    assert_eq!(
+        pooled,
+        seen(Some("api.example.test"), format!("api.example.test:{port}"))
+    );
+
+    let ip = gw.get("/ip").await.tls_seen();
+    assert_eq!(ip, seen(None, format!("127.0.0.1:{port}")));
+}
+
+#[tokio::test]
+async fn a_connection_made_for_one_tls_name_carries_no_request_for_another() {
+    let upstream = tls_echo(CERT, KEY).await;
+    let gw = Gateway::start(&tls_name_entities(upstream.addr.port())).await;
+    for round in 0..3 {
+        for name in ["a.example.test", "b.example.test"] {
+            let reply = send("GET", &gw.url("/kept"), &[("host", name)], "").await;
+            let seen = reply.tls_seen();
+            assert_eq!(seen.host.as_deref(), Some(name), "round {round}");
+            assert_eq!(seen.sni.as_deref(), Some(name), "round {round}");
+        }
+    }
+    let handshakes = upstream.handshakes();
+    for name in ["a.example.test", "b.example.test"] {
+        assert!(handshakes.contains(&Some(name.into())), "{handshakes:?}");
+    }
 }

@@ -361,3 +361,163 @@ pub fn tls_acceptor(cert: &str, key: &str) -> tokio_rustls::TlsAcceptor {
         .expect("the key matches the certificate");
     tokio_rustls::TlsAcceptor::from(Arc::new(config))
 }
+
+/// An upstream whose first `silent` connections take the request and never answer it (they
+/// stay open, as a hung server's would); later connections are served as by [`echo`].
+pub struct Flaky {
+    pub addr: SocketAddr,
+    /// TCP connections accepted.
+    pub connections: Arc<AtomicUsize>,
+    /// Request heads received on the silent connections.
+    pub unanswered: Arc<AtomicUsize>,
+    /// Requests answered.
+    pub answered: Arc<AtomicUsize>,
+}
+
+impl Flaky {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn target(&self) -> String {
+        self.addr.to_string()
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    pub fn unanswered(&self) -> usize {
+        self.unanswered.load(Ordering::SeqCst)
+    }
+
+    pub fn answered(&self) -> usize {
+        self.answered.load(Ordering::SeqCst)
+    }
+}
+
+/// A [`Flaky`] upstream that never answers at all.
+pub async fn silent_upstream() -> Flaky {
+    flaky_upstream("silent", usize::MAX).await
+}
+
+pub async fn flaky_upstream(name: &str, silent: usize) -> Flaky {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let flaky = Flaky {
+        addr: listener.local_addr().unwrap(),
+        connections: Arc::default(),
+        unanswered: Arc::default(),
+        answered: Arc::default(),
+    };
+    let (connections, unanswered, answered) = (
+        flaky.connections.clone(),
+        flaky.unanswered.clone(),
+        flaky.answered.clone(),
+    );
+    let name = name.to_string();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let index = connections.fetch_add(1, Ordering::SeqCst);
+            if index < silent {
+                tokio::spawn(hold_unanswered(stream, unanswered.clone()));
+                continue;
+            }
+            let (name, answered) = (name.clone(), answered.clone());
+            tokio::spawn(async move {
+                let service = service_fn(move |req: Request<Incoming>| {
+                    answered.fetch_add(1, Ordering::SeqCst);
+                    let name = name.clone();
+                    async move { Ok::<_, Infallible>(reflect(&name, req).await) }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    flaky
+}
+
+/// Reads a connection until its peer closes it, counting request heads, and answers nothing.
+async fn hold_unanswered(mut stream: tokio::net::TcpStream, heads: Arc<AtomicUsize>) {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = stream.read(&mut buf).await {
+        if n == 0 {
+            return;
+        }
+        let had_head = seen.windows(4).any(|w| w == b"\r\n\r\n");
+        seen.extend_from_slice(&buf[..n]);
+        if !had_head && seen.windows(4).any(|w| w == b"\r\n\r\n") {
+            heads.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// What a [`tls_echo`] upstream saw of one request: the SNI of the TLS session it came on
+/// (`None` when the client sent none) and its `Host` header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsSeen {
+    pub sni: Option<String>,
+    pub host: Option<String>,
+}
+
+/// An https upstream presenting `cert` that records, per handshake, the SNI the client sent
+/// (`handshakes`), and answers every request with JSON `{"sni", "host"}`: the SNI of its
+/// connection and its `Host` header.
+pub struct TlsEcho {
+    pub addr: SocketAddr,
+    pub handshakes: Arc<std::sync::Mutex<Vec<Option<String>>>>,
+}
+
+impl TlsEcho {
+    pub fn handshakes(&self) -> Vec<Option<String>> {
+        self.handshakes.lock().unwrap().clone()
+    }
+}
+
+pub async fn tls_echo(cert: &str, key: &str) -> TlsEcho {
+    let acceptor = tls_acceptor(cert, key);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let handshakes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = handshakes.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (acceptor, record) = (acceptor.clone(), record.clone());
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let sni = tls.get_ref().1.server_name().map(str::to_string);
+                record.lock().unwrap().push(sni.clone());
+                let service = service_fn(move |req: Request<Incoming>| {
+                    let host = req
+                        .headers()
+                        .get("host")
+                        .and_then(|h| h.to_str().ok())
+                        .map(str::to_string);
+                    let reply = json!({"sni": sni, "host": host}).to_string();
+                    async move { Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(reply)))) }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    TlsEcho { addr, handshakes }
+}
+
+impl Reply {
+    /// For answers from a [`tls_echo`] upstream: what it saw.
+    pub fn tls_seen(&self) -> TlsSeen {
+        let seen = self.echoed();
+        let text = |field: &str| seen[field].as_str().map(str::to_string);
+        TlsSeen {
+            sni: text("sni"),
+            host: text("host"),
+        }
+    }
+}

@@ -77,7 +77,11 @@ impl HttpBody for SlotBody {
             Some(body) => Pin::new(body).poll_frame(cx),
             None => Poll::Ready(None),
         };
+        let at_end = self.is_end_stream();
         match &polled {
+            // A body of known length is not polled again after its last part (hyper stops
+            // once the length is written), so the last part is when it is all sent.
+            Poll::Ready(Some(Ok(_))) if at_end => self.slot.1.finished(),
             // The connection asks for the next frame once it has taken the previous one.
             Poll::Ready(Some(Ok(_))) => self.slot.1.moved(),
             Poll::Ready(None) => self.slot.1.finished(),
@@ -87,22 +91,33 @@ impl HttpBody for SlotBody {
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.hint
+        self.taken.as_ref().map_or(self.hint, HttpBody::size_hint)
     }
 
     fn is_end_stream(&self) -> bool {
-        self.hint.exact() == Some(0)
+        match &self.taken {
+            Some(body) => body.is_end_stream(),
+            None => self.hint.exact() == Some(0),
+        }
     }
 }
 
 /// When a streaming request body last moved towards the upstream, and whether all of it has:
 /// the proxy allows `write_timeout` between two moves, then `read_timeout` for the answer.
 #[derive(Clone, Default)]
-pub struct SendProgress(Arc<Mutex<(Option<Instant>, bool)>>);
+pub struct SendProgress(Arc<Progress>);
+
+#[derive(Default)]
+struct Progress {
+    state: Mutex<(Option<Instant>, bool)>,
+    /// Wakes whoever waits with the (usually longer) `write_timeout` when the body is all
+    /// sent, so that `read_timeout` applies from then on.
+    all_sent: tokio::sync::Notify,
+}
 
 impl SendProgress {
     fn update(&self, finished: bool) {
-        if let Ok(mut p) = self.0.lock() {
+        if let Ok(mut p) = self.0.state.lock() {
             *p = (Some(Instant::now()), p.1 || finished);
         }
     }
@@ -115,11 +130,18 @@ impl SendProgress {
 
     fn finished(&self) {
         self.update(true);
+        // A permit is kept if no one waits yet, so the news is not lost.
+        self.0.all_sent.notify_one();
+    }
+
+    /// Returns once the whole body has been sent (soon after, at worst).
+    pub async fn all_sent(&self) {
+        self.0.all_sent.notified().await;
     }
 
     /// The last move (or the start), and whether the whole body has been sent.
     pub fn last(&self) -> (Instant, bool) {
-        let (last, finished) = self.0.lock().map(|p| *p).unwrap_or((None, false));
+        let (last, finished) = self.0.state.lock().map(|p| *p).unwrap_or((None, false));
         (last.unwrap_or_else(Instant::now), finished)
     }
 }

@@ -1,8 +1,8 @@
 //! Sending a request upstream: target choice (the balancer on each try), the headers the
 //! upstream gets (the client's, less hop-by-hop ones, plus `Host`, `Via` and
 //! `X-Forwarded-*`), timeouts (`write_timeout` while a streamed body goes out, then
-//! `read_timeout` for the answer), and retries of attempts that failed before the upstream
-//! saw the request.
+//! `read_timeout` for the answer), and retries as Kong's nginx makes them
+//! (`proxy_next_upstream error timeout`, up to the service's `retries`).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -10,15 +10,16 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
-use http::{Request, Response, Version};
+use http::{Method, Request, Response, Version};
+use rustls::pki_types::ServerName;
 
 use super::address::{Address, default_port};
-use super::balancer::{Balancer, Session};
+use super::balancer::{Balancer, Session, Target};
 use super::body::{ReplaySlot, SendProgress};
 use super::headers::{Forwarded, X_KONG_REQUEST_ID, remove_hop_by_hop, set_forwarded, set_via};
 use super::health::Report;
 use super::upstream_client::ClientKey;
-use super::upstream_pool::{self, PoolKey, PooledBody};
+use super::upstream_pool::{self, ExchangeError, PoolKey, PooledBody};
 use super::websocket;
 use crate::gateway::plugins::{Body, UpstreamTarget, full_body};
 
@@ -106,21 +107,108 @@ pub enum ForwardError {
     },
     /// 503: the upstream has no usable target.
     NoTarget,
+    /// 503: the service's host name did not resolve (Kong answers "name resolution failed"
+    /// before any try).
+    NameNotResolved { target: Arc<str>, reason: String },
+}
+
+/// What became of a try that got no answer, in the terms of nginx's `proxy_next_upstream`.
+struct Failure {
+    reason: String,
+    /// A timeout (504 if it is the last try) rather than an error (502).
+    timed_out: bool,
+    /// The request went out, at least in part, so the upstream may have acted on it.
+    sent: bool,
+    /// Kong leaves nginx's default `proxy_next_upstream error timeout`: a connection error or
+    /// a timeout moves on to the next try, an invalid answer (`invalid_header`) does not.
+    passes_on: bool,
+}
+
+impl Failure {
+    fn of_exchange(error: &ExchangeError) -> Failure {
+        Failure {
+            reason: error.describe(),
+            timed_out: error.timed_out(),
+            sent: error.was_sent(),
+            passes_on: !error.is_invalid_answer(),
+        }
+    }
+
+    /// `read_timeout` or `write_timeout` ran out: the request had gone out.
+    fn timeout(reason: String) -> Failure {
+        Failure {
+            reason,
+            timed_out: true,
+            sent: true,
+            passes_on: true,
+        }
+    }
+
+    /// Whether another try may follow, as far as this failure and the method go.
+    fn allows_another_try(&self, method: &Method) -> bool {
+        self.passes_on && (!self.sent || may_send_again(method))
+    }
+
+    fn into_error(self, target: Arc<str>, tries: u32) -> ForwardError {
+        let Failure {
+            reason, timed_out, ..
+        } = self;
+        if timed_out {
+            ForwardError::TimedOut {
+                target,
+                reason,
+                tries,
+            }
+        } else {
+            ForwardError::Failed {
+                target,
+                reason,
+                tries,
+            }
+        }
+    }
+}
+
+/// Whether a request that already went out to one upstream may go out again. nginx (1.9.13+)
+/// never passes POST, LOCK or PATCH on once sent, unless `proxy_next_upstream` has
+/// `non_idempotent`, which Kong does not set; every other method may go again.
+fn may_send_again(method: &Method) -> bool {
+    !(method == Method::POST || method == Method::PATCH || method.as_str() == "LOCK")
 }
 
 /// Sends `head` (whose headers are final except `Host`) with `body` per `plan`.
+///
+/// As Kong on nginx: a try that fails to connect, breaks, or times out before the answer's
+/// head arrived moves on to the next try (the next target when balanced), up to the
+/// service's `retries`; a POST, PATCH or LOCK that went out is not sent again, nor is a
+/// streamed body that can no longer be replayed. Every failed try counts for passive health.
 pub async fn send(
     plan: &Plan<'_>,
     head: &http::request::Parts,
     body: RequestBody,
 ) -> Result<Upstreamed, ForwardError> {
     let mut tries = 0;
+    // Balanced targets whose host names did not resolve during this request, and how often
+    // the balancer offered one of them again.
+    let mut unresolved: Vec<&Target> = Vec::new();
+    let mut passed_over = 0;
     loop {
-        tries += 1;
         let picked = match plan.balancer {
             Some(b) => Some(b.pick(plan.session).ok_or(ForwardError::NoTarget)?),
             None => None,
         };
+        if let (Some(b), Some(t)) = (plan.balancer, picked)
+            && unresolved.iter().any(|u| std::ptr::eq(*u, t))
+        {
+            // Kong's balancer holds no address for a target whose name does not resolve:
+            // such a target is never tried, and with no other target the answer is its 503.
+            passed_over += 1;
+            if passed_over > picks_reaching_every_target(b) {
+                return Err(ForwardError::NoTarget);
+            }
+            continue;
+        }
+        tries += 1;
         // Passive health checks count what became of each try on a balanced target.
         let report = |report: Report| {
             if let (Some(b), Some(t)) = (plan.balancer, picked) {
@@ -146,20 +234,20 @@ pub async fn send(
                 tries,
             });
         };
-        let request = match build_request(plan, head, address, attempt_body) {
-            Ok(r) => r,
-            Err(reason) => {
-                return Err(ForwardError::Failed {
-                    target: authority,
-                    reason,
-                    tries,
-                });
-            }
+        let failed = |reason| ForwardError::Failed {
+            target: address.authority.clone(),
+            reason,
+            tries,
+        };
+        let request = build_request(plan, head, address, attempt_body).map_err(failed)?;
+        let tls_name = match plan.target.scheme {
+            "https" => Some(tls_name(&request, &authority).map_err(failed)?),
+            _ => None,
         };
         let key = PoolKey {
             client: plan.client,
-            https: plan.target.scheme == "https",
             authority: authority.clone(),
+            tls_name,
         };
         let sent = Instant::now();
         let exchange = upstream_pool::exchange(key, request);
@@ -171,7 +259,7 @@ pub async fn send(
                 .await
                 .map_err(|_| read_timed_out(plan)),
         };
-        match outcome {
+        let failure = match outcome {
             Ok(Ok(response)) => {
                 report(Report::Status(response.status().as_u16()));
                 return Ok(Upstreamed {
@@ -183,52 +271,81 @@ pub async fn send(
             }
             Ok(Err(e))
                 if e.is_stale_connection()
-                    && head.method.is_idempotent()
+                    && may_send_again(&head.method)
                     && body.for_attempt_possible() =>
             {
                 // Not the upstream's failure, and not a try: the same request on a new
-                // connection (nginx does the same for idempotent requests).
+                // connection (nginx does not count a kept-alive connection's error either).
                 tracing::debug!("upstream {authority} closed a kept-alive connection; resending");
                 tries -= 1;
                 continue;
             }
-            Ok(Err(e)) => {
+            Ok(Err(e)) if e.is_name_not_resolved() => {
                 let reason = e.describe();
-                let timed_out = e.timed_out();
-                report(if timed_out {
-                    Report::Timeout
-                } else {
-                    Report::TcpFailure
-                });
-                let retryable = e.is_connect() && tries <= plan.retries;
-                if retryable && body.for_attempt_possible() {
-                    tracing::debug!("upstream {authority} failed ({reason}); retrying");
-                    continue;
-                }
-                return Err(if timed_out {
-                    ForwardError::TimedOut {
+                let Some(target) = picked else {
+                    return Err(ForwardError::NameNotResolved {
                         target: authority,
                         reason,
-                        tries,
-                    }
-                } else {
-                    ForwardError::Failed {
-                        target: authority,
-                        reason,
-                        tries,
-                    }
-                });
+                    });
+                };
+                tracing::warn!("upstream target {authority} is passed over: {reason}");
+                unresolved.push(target);
+                tries -= 1;
+                continue;
             }
-            Err(reason) => {
-                report(Report::Timeout);
-                return Err(ForwardError::TimedOut {
-                    target: authority,
-                    reason,
-                    tries,
-                });
-            }
+            Ok(Err(e)) => Failure::of_exchange(&e),
+            Err(reason) => Failure::timeout(reason),
+        };
+        report(if failure.timed_out {
+            Report::Timeout
+        } else {
+            Report::TcpFailure
+        });
+        if tries <= plan.retries
+            && failure.allows_another_try(&head.method)
+            && body.for_attempt_possible()
+        {
+            tracing::debug!("upstream {authority} failed ({}); retrying", failure.reason);
+            continue;
         }
+        return Err(failure.into_error(authority, tries));
     }
+}
+
+/// How many picks in a row are sure to offer every healthy target of `balancer` at least
+/// once: smooth weighted round robin picks each target `weight` times in `total weight` picks.
+fn picks_reaching_every_target(balancer: &Balancer) -> usize {
+    let total: i64 = balancer.targets().iter().map(|t| t.weight).sum();
+    usize::try_from(total).unwrap_or(usize::MAX)
+}
+
+/// The TLS name for an https upstream: the `Host` the request carries upstream, without its
+/// port. Kong sets nginx's `proxy_ssl_name $upstream_host` with `proxy_ssl_server_name on`, so
+/// the SNI, and the name a verified certificate must carry, follow `preserve_host` and the
+/// upstream's `host_header`. An IP address is checked but not sent as SNI (RFC 6066), by
+/// rustls as by nginx.
+fn tls_name(request: &Request<Body>, authority: &str) -> Result<ServerName<'static>, String> {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(without_port);
+    if let Some(name) = host.and_then(|h| ServerName::try_from(h.to_string()).ok()) {
+        return Ok(name);
+    }
+    // A Host that cannot be a TLS name (a client's, with `preserve_host`) leaves the name of
+    // the address connected to.
+    let host = without_port(authority);
+    ServerName::try_from(host.to_string())
+        .map_err(|_| format!("{host:?} cannot be a TLS server name"))
+}
+
+/// `host` from `host:port`, `[v6]:port` or a bare host (brackets dropped).
+fn without_port(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split_once(']').map_or(rest, |(v6, _)| v6);
+    }
+    host.split_once(':').map_or(host, |(name, _)| name)
 }
 
 fn read_timed_out(plan: &Plan<'_>) -> String {
@@ -270,6 +387,8 @@ async fn within_send_timeouts<F: Future>(
             output = &mut exchange => return Ok(output),
             // Progress may have moved the deadline: look again.
             () = tokio::time::sleep_until(deadline) => {}
+            // From now on the deadline is `read_timeout`'s, which may come sooner.
+            () = progress.all_sent(), if !finished => {}
         }
     }
 }
@@ -321,4 +440,27 @@ fn build_request(
     };
     request.headers_mut().insert(header::HOST, host_header);
     Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tls_name_leaves_out_the_port_and_brackets() {
+        assert_eq!(without_port("api.test:8443"), "api.test");
+        assert_eq!(without_port("api.test"), "api.test");
+        assert_eq!(without_port("[::1]:443"), "::1");
+        assert_eq!(without_port("[::1]"), "::1");
+    }
+
+    #[test]
+    fn only_post_patch_and_lock_are_never_sent_twice() {
+        for method in ["GET", "HEAD", "PUT", "DELETE", "OPTIONS", "PURGE"] {
+            assert!(may_send_again(&method.parse().unwrap()), "{method}");
+        }
+        for method in ["POST", "PATCH", "LOCK"] {
+            assert!(!may_send_again(&method.parse().unwrap()), "{method}");
+        }
+    }
 }

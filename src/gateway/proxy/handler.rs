@@ -436,6 +436,15 @@ async fn proxy(
                     "the upstream has no healthy target with a weight above 0".to_string(),
                     0,
                 ),
+                // Kong's balancer (`kong/runloop/balancer/init.lua`) answers so when the
+                // service's host is not found, before any try.
+                ForwardError::NameNotResolved { target, reason } => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "name resolution failed",
+                    Some(target),
+                    reason,
+                    0,
+                ),
             };
             outcome.target = target;
             outcome.tries = tries;

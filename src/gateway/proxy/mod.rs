@@ -23,6 +23,7 @@ mod log_phase;
 pub mod path;
 pub mod plugin_set;
 pub mod rate_counters;
+mod resolve;
 pub mod router;
 mod server;
 pub mod tls;

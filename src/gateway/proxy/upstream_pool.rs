@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::client::conn::http1;
-use tower_service::Service;
+use rustls::pki_types::ServerName;
 
 use super::body::{EndState, OnEnd, OnEndBody};
+use super::resolve::is_name_not_resolved;
 use super::upstream_client::{ClientKey, connector};
 use crate::gateway::plugins::{Body, BoxError};
 
@@ -34,13 +35,16 @@ const MAX_REQUESTS_PER_CONNECTION: u32 = 1000;
 /// How often idle connections past their timeout are closed.
 const SWEEP_EVERY: Duration = Duration::from_secs(10);
 
-/// Which connections are interchangeable: same connect settings, scheme and address.
+/// Which connections are interchangeable: same connect settings, address and TLS name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PoolKey {
     pub client: ClientKey,
-    pub https: bool,
-    /// `host:port`, as sent in the connect URI.
+    /// `host:port` to connect to.
     pub authority: Arc<str>,
+    /// For https, the TLS session's name (SNI, and the name the certificate was checked
+    /// against). Part of the key, as in Kong's pool name: a connection made for one name
+    /// must not carry requests meant for another.
+    pub tls_name: Option<ServerName<'static>>,
 }
 
 /// What the pool needs to know of a connection: hyper's `SendRequest` in the proxy, a
@@ -149,8 +153,20 @@ pub enum ExchangeError {
 }
 
 impl ExchangeError {
-    pub fn is_connect(&self) -> bool {
-        matches!(self, ExchangeError::Connect(_))
+    /// No connection was made because the upstream's host name did not resolve.
+    pub fn is_name_not_resolved(&self) -> bool {
+        matches!(self, ExchangeError::Connect(e) if is_name_not_resolved(e.as_ref()))
+    }
+
+    /// Whether the request (part of it at least) went out to the upstream.
+    pub fn was_sent(&self) -> bool {
+        matches!(self, ExchangeError::Send { .. })
+    }
+
+    /// The upstream answered with something that is not an HTTP response head (nginx's
+    /// `invalid_header`, a case Kong does not pass to the next try).
+    pub fn is_invalid_answer(&self) -> bool {
+        matches!(self, ExchangeError::Send { error, .. } if error.is_parse())
     }
 
     /// A kept-alive connection the upstream closed just as the request went out (its idle
@@ -246,11 +262,8 @@ fn put_back(key: PoolKey, sender: http1::SendRequest<Body>, served: u32) {
 }
 
 async fn connect(key: &PoolKey) -> Result<http1::SendRequest<Body>, ExchangeError> {
-    let scheme = if key.https { "https://" } else { "http://" };
-    let uri = http::Uri::try_from([scheme, &key.authority, "/"].concat())
-        .map_err(|e| ExchangeError::Connect(e.into()))?;
     let io = connector(key.client)
-        .call(uri)
+        .connect(&key.authority, key.tls_name.clone())
         .await
         .map_err(ExchangeError::Connect)?;
     let (sender, connection) = http1::handshake(io)
@@ -340,8 +353,8 @@ mod tests {
     fn key(authority: &str) -> PoolKey {
         PoolKey {
             client: ClientKey::default(),
-            https: false,
             authority: authority.into(),
+            tls_name: None,
         }
     }
 
@@ -356,6 +369,19 @@ mod tests {
         assert!(pool.take(&key("a:80"), now).is_none());
         assert_eq!(pool.take(&key("b:80"), now).map(|(c, _)| c.id), Some(3));
         assert!(pool.sweep(now), "the sweep drops emptied keys");
+    }
+
+    #[test]
+    fn connections_made_for_different_tls_names_are_kept_apart() {
+        let (mut pool, now) = (Pool::default(), Instant::now());
+        let named = |name: &str| PoolKey {
+            tls_name: Some(ServerName::try_from(name.to_string()).unwrap()),
+            ..key("a:443")
+        };
+        pool.put(named("x.test"), open(1), 1, now);
+        assert!(pool.take(&named("y.test"), now).is_none());
+        assert!(pool.take(&key("a:443"), now).is_none());
+        assert_eq!(pool.take(&named("x.test"), now).map(|(c, _)| c.id), Some(1));
     }
 
     #[test]
