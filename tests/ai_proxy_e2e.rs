@@ -354,3 +354,28 @@ async fn gateway_refuses_other_models_before_calling_the_provider() {
     );
     assert!(mock.requests().is_empty());
 }
+
+/// Without network the provider's host does not resolve: Kong's 503 `name resolution failed`,
+/// said of the provider, at once (a `.invalid` host fails so without a lookup).
+#[tokio::test]
+async fn a_provider_whose_host_does_not_resolve_is_a_clear_503() {
+    let nowhere = format!("http://{}", closed_port().await);
+    let entities = Entities::new()
+        .service("s", &nowhere)
+        .route("r", "s", json!({"paths": ["/ai"]}))
+        .plugin("ai-proxy", json!({
+            "route_type": "llm/v1/chat",
+            "auth": {"header_name": "Authorization", "header_value": format!("Bearer {OPENAI_KEY}")},
+            "model": {"provider": "openai", "name": "gpt-4o",
+                      "options": {"upstream_url": "https://provider.invalid"}}}));
+    let gateway = Gateway::start(&entities).await;
+    let started = Instant::now();
+    let reply = send("POST", &gateway.url("/ai"), &[JSON], &chat("anyone?")).await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        reply.json()["error"]["message"],
+        "openai could not be reached at provider.invalid:443: name resolution failed"
+    );
+    assert!(!reply.body.contains(OPENAI_KEY));
+}

@@ -245,8 +245,9 @@ async fn upstream_error(plugin: &AiProxy, response: Response<Body>) -> Response<
     out
 }
 
-/// When the proxy itself answered 502/504 (its Kong-style `{"message", "request_id"}` body:
-/// providers never answer so), says plainly which provider could not be reached, and where.
+/// When the proxy itself answered 502/504, or 503 because the provider's host name did not
+/// resolve (no network, say), with its Kong-style `{"message", "request_id"}` body (providers
+/// never answer so), says plainly which provider could not be reached, and where.
 fn gateway_failure(plugin: &AiProxy, status: StatusCode, body: &Value) -> Option<String> {
     let only_kong_fields = body
         .as_object()?
@@ -258,6 +259,14 @@ fn gateway_failure(plugin: &AiProxy, status: StatusCode, body: &Value) -> Option
     let target = &plugin.endpoint.target;
     let provider = plugin.provider().name();
     match status {
+        StatusCode::SERVICE_UNAVAILABLE
+            if body.get("message").and_then(Value::as_str) == Some("name resolution failed") =>
+        {
+            Some(format!(
+                "{provider} could not be reached at {}:{}",
+                target.host, target.port
+            ))
+        }
         StatusCode::BAD_GATEWAY => Some(format!(
             "{provider} could not be reached at {}:{}",
             target.host, target.port
