@@ -79,16 +79,19 @@ struct Held {
     lease: Option<Lease>,
     /// Targets this request was sent to, which its retries avoid while others are left.
     tried: Vec<usize>,
+    /// Targets whose names did not resolve for this request: never offered to it again, as
+    /// Kong's balancer holds no address for them.
+    passed_over: Vec<usize>,
 }
 
 impl Session {
     /// The hold on the target that answered, to be dropped when the response ends.
     pub fn take_lease(&self) -> Option<Lease> {
-        self.held
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .lease
-            .take()
+        self.lock().lease.take()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -192,36 +195,47 @@ impl Balancer {
         if self.checks.threshold > 0.0 && !self.enough_healthy() {
             return None;
         }
-        match self.algorithm {
-            Algorithm::RoundRobin => self.round_robin(),
+        let passed_over = std::mem::take(&mut session.lock().passed_over);
+        let usable = |i: usize| self.targets[i].health.is_healthy() && !passed_over.contains(&i);
+        let picked = match self.algorithm {
+            Algorithm::RoundRobin => self.round_robin(usable),
             // As Kong, a retry starts from the same place: the same target while it is healthy.
-            Algorithm::ConsistentHashing(_) => {
-                let healthy = |i: usize| self.targets[i].health.is_healthy();
-                self.ring
-                    .find(session.hash, healthy)
-                    .map(|i| &self.targets[i])
-            }
+            Algorithm::ConsistentHashing(_) => self
+                .ring
+                .find(session.hash, usable)
+                .map(|i| &self.targets[i]),
             // Kong adds 1 so that among idle targets the heaviest goes first.
-            Algorithm::LeastConnections => self.lowest(session, false, |t| {
+            Algorithm::LeastConnections => self.lowest(session, &usable, false, |t| {
                 (t.load.in_flight() + 1) as f64 / t.weight as f64
             }),
             Algorithm::Latency => {
                 let now = Instant::now();
-                self.lowest(session, true, |t| t.load.latency(now) / t.weight as f64)
+                self.lowest(session, &usable, true, |t| {
+                    t.load.latency(now) / t.weight as f64
+                })
             }
+        };
+        session.lock().passed_over = passed_over;
+        picked
+    }
+
+    /// Leaves `target` out of `session`'s later picks: its name did not resolve.
+    pub fn pass_over(&self, session: &Session, target: &Target) {
+        if let Some(i) = self.targets.iter().position(|t| std::ptr::eq(t, target)) {
+            session.lock().passed_over.push(i);
         }
     }
 
-    fn round_robin(&self) -> Option<&Target> {
+    fn round_robin(&self, usable: impl Fn(usize) -> bool) -> Option<&Target> {
         match self.targets.as_slice() {
             [] => None,
-            [only] => only.health.is_healthy().then_some(only),
+            [only] => usable(0).then_some(only),
             targets => {
                 let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
                 let mut best: Option<usize> = None;
                 let mut total = 0;
                 for (i, t) in targets.iter().enumerate() {
-                    if !t.health.is_healthy() {
+                    if !usable(i) {
                         continue;
                     }
                     total += t.weight;
@@ -244,17 +258,18 @@ impl Balancer {
     fn lowest(
         &self,
         session: &Session,
+        usable: &impl Fn(usize) -> bool,
         measure: bool,
         score: impl Fn(&Target) -> f64,
     ) -> Option<&Target> {
         let count = self.targets.len();
         let start = self.cursor.fetch_add(1, Ordering::Relaxed);
-        let mut held = session.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut held = session.lock();
         let mut best: Option<(usize, f64)> = None;
         for retried_all in [false, true] {
             for i in (0..count).map(|k| (start + k) % count) {
                 let target = &self.targets[i];
-                if !target.health.is_healthy() || (!retried_all && held.tried.contains(&i)) {
+                if !usable(i) || (!retried_all && held.tried.contains(&i)) {
                     continue;
                 }
                 let score = score(target);

@@ -14,7 +14,7 @@ use http::{Method, Request, Response, Version};
 use rustls::pki_types::ServerName;
 
 use super::address::{Address, default_port};
-use super::balancer::{Balancer, Session, Target};
+use super::balancer::{Balancer, Session};
 use super::body::{ReplaySlot, SendProgress};
 use super::headers::{Forwarded, X_KONG_REQUEST_ID, remove_hop_by_hop, set_forwarded, set_via};
 use super::health::Report;
@@ -188,26 +188,11 @@ pub async fn send(
     body: RequestBody,
 ) -> Result<Upstreamed, ForwardError> {
     let mut tries = 0;
-    // Balanced targets whose host names did not resolve during this request, and how often
-    // the balancer offered one of them again.
-    let mut unresolved: Vec<&Target> = Vec::new();
-    let mut passed_over = 0;
     loop {
         let picked = match plan.balancer {
             Some(b) => Some(b.pick(plan.session).ok_or(ForwardError::NoTarget)?),
             None => None,
         };
-        if let (Some(b), Some(t)) = (plan.balancer, picked)
-            && unresolved.iter().any(|u| std::ptr::eq(*u, t))
-        {
-            // Kong's balancer holds no address for a target whose name does not resolve:
-            // such a target is never tried, and with no other target the answer is its 503.
-            passed_over += 1;
-            if passed_over > picks_reaching_every_target(b) {
-                return Err(ForwardError::NoTarget);
-            }
-            continue;
-        }
         tries += 1;
         // Passive health checks count what became of each try on a balanced target.
         let report = |report: Report| {
@@ -282,14 +267,17 @@ pub async fn send(
             }
             Ok(Err(e)) if e.is_name_not_resolved() => {
                 let reason = e.describe();
-                let Some(target) = picked else {
+                let (Some(balancer), Some(target)) = (plan.balancer, picked) else {
                     return Err(ForwardError::NameNotResolved {
                         target: authority,
                         reason,
                     });
                 };
+                // Kong's balancer holds no address for a target whose name does not resolve:
+                // it is not a try, the request's later picks leave it out, and with no other
+                // target the answer is the balancer's 503.
                 tracing::warn!("upstream target {authority} is passed over: {reason}");
-                unresolved.push(target);
+                balancer.pass_over(plan.session, target);
                 tries -= 1;
                 continue;
             }
@@ -310,13 +298,6 @@ pub async fn send(
         }
         return Err(failure.into_error(authority, tries));
     }
-}
-
-/// How many picks in a row are sure to offer every healthy target of `balancer` at least
-/// once: smooth weighted round robin picks each target `weight` times in `total weight` picks.
-fn picks_reaching_every_target(balancer: &Balancer) -> usize {
-    let total: i64 = balancer.targets().iter().map(|t| t.weight).sum();
-    usize::try_from(total).unwrap_or(usize::MAX)
 }
 
 /// The TLS name for an https upstream: the `Host` the request carries upstream, without its
