@@ -1,8 +1,10 @@
 //! Proxy benchmark: `wrk` against the gateway and against nginx proxying the same local static
 //! upstream (an nginx of its own), in the same run; then 10,000 routes against 10, the
-//! configuration rebuild time and the gateway's memory with 10,000 routes. Each proxy run also
-//! reports the proxy's CPU time per request, user and system, from `/proc`: the gateway's
-//! worker threads, nginx's worker processes.
+//! configuration rebuild time and the gateway's memory with 10,000 routes. Each gateway is a
+//! `gwctl serve` process of its own (the release binary this benchmark is built with), so
+//! neither shares a process with the other or with the benchmark. Each proxy run also reports
+//! the proxy's CPU time per request, user and system, from `/proc`: the gateway's worker
+//! threads, nginx's worker processes.
 //!
 //! Run with `cargo bench --bench proxy`. Needs `wrk` and `nginx` on PATH (Debian:
 //! `apt-get install wrk nginx-light`); without them it prints a "skipped" line and exits 0.
@@ -13,18 +15,17 @@
 //! configuration has none).
 //! First, without wrk or nginx, it times configuration rebuilds with 1,000 RSA certificates.
 
-/// The same allocator as the shipped `gwctl` binary, so the in-process gateway measures as it runs.
+/// The same allocator as the shipped `gwctl` binary, so the configuration rebuilds timed here
+/// in-process measure as they run in the gateway.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::net::{SocketAddr, TcpListener as StdListener};
+use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gwctl::gateway::proxy::config::{Persistent, ProxyConfig};
-use gwctl::gateway::proxy::{self, AccessLog};
 use gwctl::gateway::snapshot::Snapshot;
 use gwctl::kinds::{self, validate};
 use serde_json::{Map, Value, json};
@@ -77,22 +78,6 @@ fn main() {
     wait_for_port(static_port);
     wait_for_port(nginx_proxy_port);
 
-    let runtime = match std::env::var("PROXY_BENCH_THREADS")
-        .ok()
-        .and_then(|t| t.parse().ok())
-    {
-        Some(0) => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
-        Some(n) => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(n)
-            .enable_all()
-            .build(),
-        None => tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build(),
-    }
-    .expect("tokio runtime");
     let upstream = format!("http://127.0.0.1:{static_port}");
 
     println!(
@@ -115,29 +100,28 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(3)
         .max(1);
-    let small = snapshot(&upstream, 10);
-    let (gw_small, _) = runtime.block_on(start_gateway(small));
+    let (gw_small, _) = GatewayProcess::start(&upstream, 10);
 
-    let rss_baseline = rss_kib();
+    // The rebuild a configuration change costs, timed here on the snapshot the store would
+    // hand the proxy.
     let build_started = Instant::now();
     let large = snapshot(&upstream, 10_000);
-    let rss_snapshot = rss_kib();
     let snapshot_secs = build_started.elapsed().as_secs_f64();
     let t = Instant::now();
     let config = ProxyConfig::build(&large, &Persistent::default());
     let rebuild = t.elapsed();
     assert_eq!(config.routes.len(), 10_000);
-    drop(config);
-    let (gw_large, rebuild_in_gateway) = runtime.block_on(start_gateway(large));
-    let rss_started = rss_kib();
+    drop((config, large));
+    let (gw_large, startup) = GatewayProcess::start(&upstream, 10_000);
+    let rss_started = gw_large.rss_kib();
 
     // The three runs take turns leading each round: whichever runs later in a round would
     // otherwise carry what the earlier runs left behind (sockets in TIME_WAIT, warm caches).
     let targets = [
         (
             "gateway (10 routes)   ",
-            format!("http://{}/r5/bench", gw_small.addr),
-            Charged::OwnThreads(PROXY_THREADS),
+            gw_small.url("/r5/bench"),
+            Charged::GatewayWorkers(gw_small.pid()),
         ),
         (
             "nginx proxy_pass      ",
@@ -146,8 +130,8 @@ fn main() {
         ),
         (
             "gateway (10000 routes)",
-            format!("http://{}/r5000/bench", gw_large.addr),
-            Charged::OwnThreads(PROXY_THREADS),
+            gw_large.url("/r5000/bench"),
+            Charged::GatewayWorkers(gw_large.pid()),
         ),
     ];
     let mut runs: [Vec<WrkResult>; 3] = Default::default();
@@ -161,9 +145,8 @@ fn main() {
         }
     }
     let [gateway_runs, nginx_runs, large_runs] = runs;
-    let rss_after = rss_kib();
-    runtime.block_on(gw_small.proxy.shutdown());
-    runtime.block_on(gw_large.proxy.shutdown());
+    let rss_after = gw_large.rss_kib();
+    drop((gw_small, gw_large));
 
     // Each round's runs sit seconds apart, so each ratio is taken within a round; the headline
     // is the median of those ratios, with their range.
@@ -218,43 +201,94 @@ fn main() {
         rps(&gateway_runs)
     );
     println!(
-        "config rebuild for 10000 routes: {:.0} ms (in the running gateway: {:.0} ms; building the test snapshot took {:.2} s)",
+        "config rebuild for 10000 routes: {:.0} ms (building the snapshot took {:.2} s; \
+         `gwctl serve` with the 10000-route file answered {:.2} s after it was started)",
         rebuild.as_secs_f64() * 1000.0,
-        rebuild_in_gateway.as_secs_f64() * 1000.0,
-        snapshot_secs
+        snapshot_secs,
+        startup.as_secs_f64()
     );
     let mb = |kib: u64| kib as f64 / 1024.0;
     println!(
-        "process RSS with 10000 routes: {:.1} MB after start, {:.1} MB after the run \
-         (before the 10000-route snapshot existed: {:.1} MB; with the snapshot alone: {:.1} MB)",
+        "gateway RSS with 10000 routes: {:.1} MB after start, {:.1} MB after the runs",
         mb(rss_started),
-        mb(rss_after),
-        mb(rss_baseline),
-        mb(rss_snapshot)
+        mb(rss_after)
     );
     proxy_nginx.stop();
     upstream_nginx.stop();
 }
 
-struct Running {
-    proxy: proxy::RunningProxy,
-    addr: SocketAddr,
+/// A `gwctl serve` process proxying `/r0` … `/rN-1` to the static upstream; killed when
+/// dropped.
+struct GatewayProcess {
+    child: Child,
+    port: u16,
+    /// Holds the state file the gateway was started with.
+    _dir: tempfile::TempDir,
 }
 
-/// Starts the gateway and returns it with how long its first configuration took to build.
-async fn start_gateway(snapshot: Snapshot) -> (Running, Duration) {
-    let (_tx, rx) = tokio::sync::watch::channel(Arc::new(snapshot));
-    let t = Instant::now();
-    let proxy = proxy::start(
-        vec!["127.0.0.1:0".parse().unwrap()],
-        rx,
-        AccessLog::disabled(),
-    )
-    .await
-    .expect("gateway starts");
-    let took = t.elapsed();
-    let addr = proxy.addrs()[0];
-    (Running { proxy, addr }, took)
+impl GatewayProcess {
+    /// Starts the gateway with `routes` routes and returns it with how long it took from
+    /// starting the process to answering through the proxy.
+    fn start(upstream: &str, routes: usize) -> (GatewayProcess, Duration) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("gateway.yaml");
+        let mut state = format!(
+            "_format_version: \"3.0\"\nservices:\n- name: static\n  url: {upstream}\n  routes:\n"
+        );
+        for i in 0..routes {
+            state.push_str(&format!("  - name: r{i}\n    paths: [/r{i}]\n"));
+        }
+        std::fs::write(&file, state).expect("state file written");
+        let port = free_port();
+        let admin_port = free_port();
+        let t = Instant::now();
+        let child = Command::new(env!("CARGO_BIN_EXE_gwctl"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&file)
+            .args(["--db", ":memory:", "--no-access-log"])
+            .args(["--proxy-listen", &format!("127.0.0.1:{port}")])
+            .args(["--admin-listen", &format!("127.0.0.1:{admin_port}")])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("gwctl serve starts");
+        let gateway = GatewayProcess {
+            child,
+            port,
+            _dir: dir,
+        };
+        let probe = gateway.url("/r0/bench");
+        for _ in 0..600 {
+            let answered = Command::new("curl")
+                .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", &probe])
+                .output()
+                .is_ok_and(|o| o.stdout == b"200");
+            if answered {
+                return (gateway, t.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("gwctl serve with {routes} routes did not answer on {probe}");
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    fn rss_kib(&self) -> u64 {
+        rss_kib(self.pid())
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// Rebuilds with 1,000 RSA-2048 certificates (each with an SNI): the first parses them all;
@@ -374,8 +408,8 @@ struct CpuTime {
 #[derive(Clone, Copy)]
 enum Charged {
     Nothing,
-    /// This process's threads whose name starts with the prefix (the gateway's proxy workers).
-    OwnThreads(&'static str),
+    /// The proxy worker threads of the `gwctl serve` with this pid.
+    GatewayWorkers(u32),
     /// The worker processes of the nginx whose master has this pid.
     NginxWorkers(u32),
 }
@@ -385,8 +419,8 @@ impl Charged {
     fn seconds(&self) -> CpuTime {
         match self {
             Charged::Nothing => CpuTime::default(),
-            Charged::OwnThreads(prefix) => {
-                threads_cpu(std::process::id(), |name| name.starts_with(prefix))
+            Charged::GatewayWorkers(pid) => {
+                threads_cpu(*pid, |name| name.starts_with(PROXY_THREADS))
             }
             Charged::NginxWorkers(master) => children(*master)
                 .into_iter()
@@ -599,8 +633,8 @@ fn wait_for_port(port: u16) {
     panic!("nothing listens on port {port}; see nginx's error output above");
 }
 
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
