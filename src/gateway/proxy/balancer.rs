@@ -195,9 +195,14 @@ impl Balancer {
         if self.checks.threshold > 0.0 && !self.enough_healthy() {
             return None;
         }
-        let passed_over = std::mem::take(&mut session.lock().passed_over);
+        let mut held = session.lock();
+        let Held {
+            lease,
+            tried,
+            passed_over,
+        } = &mut *held;
         let usable = |i: usize| self.targets[i].health.is_healthy() && !passed_over.contains(&i);
-        let picked = match self.algorithm {
+        match self.algorithm {
             Algorithm::RoundRobin => self.round_robin(usable),
             // As Kong, a retry starts from the same place: the same target while it is healthy.
             Algorithm::ConsistentHashing(_) => self
@@ -205,18 +210,16 @@ impl Balancer {
                 .find(session.hash, usable)
                 .map(|i| &self.targets[i]),
             // Kong adds 1 so that among idle targets the heaviest goes first.
-            Algorithm::LeastConnections => self.lowest(session, &usable, false, |t| {
+            Algorithm::LeastConnections => self.lowest(tried, lease, usable, false, |t| {
                 (t.load.in_flight() + 1) as f64 / t.weight as f64
             }),
             Algorithm::Latency => {
                 let now = Instant::now();
-                self.lowest(session, &usable, true, |t| {
+                self.lowest(tried, lease, usable, true, |t| {
                     t.load.latency(now) / t.weight as f64
                 })
             }
-        };
-        session.lock().passed_over = passed_over;
-        picked
+        }
     }
 
     /// Leaves `target` out of `session`'s later picks: its name did not resolve.
@@ -257,19 +260,19 @@ impl Balancer {
     /// targets share requests that come one at a time.
     fn lowest(
         &self,
-        session: &Session,
-        usable: &impl Fn(usize) -> bool,
+        tried: &mut Vec<usize>,
+        lease: &mut Option<Lease>,
+        usable: impl Fn(usize) -> bool,
         measure: bool,
         score: impl Fn(&Target) -> f64,
     ) -> Option<&Target> {
         let count = self.targets.len();
         let start = self.cursor.fetch_add(1, Ordering::Relaxed);
-        let mut held = session.lock();
         let mut best: Option<(usize, f64)> = None;
         for retried_all in [false, true] {
             for i in (0..count).map(|k| (start + k) % count) {
                 let target = &self.targets[i];
-                if !usable(i) || (!retried_all && held.tried.contains(&i)) {
+                if !usable(i) || (!retried_all && tried.contains(&i)) {
                     continue;
                 }
                 let score = score(target);
@@ -280,13 +283,13 @@ impl Balancer {
             if best.is_some() {
                 break;
             }
-            held.tried.clear();
+            tried.clear();
         }
         let (index, _) = best?;
         let target = &self.targets[index];
-        held.tried.push(index);
+        tried.push(index);
         // The previous try is over: it no longer counts in flight, nor towards latency.
-        if let Some(previous) = held.lease.replace(Lease::new(target.load.clone(), measure)) {
+        if let Some(previous) = lease.replace(Lease::new(target.load.clone(), measure)) {
             previous.abandon();
         }
         Some(target)
