@@ -3,86 +3,15 @@
 //! access-log file checked for usage and for the absence of the key.
 
 mod ai_mock;
+mod serve_support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ai_mock::{MockConfig, MockProvider};
-use bytes::Bytes;
-use http::Request;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
+use serve_support::{call, serve};
 
 const KEY: &str = "sk-ant-mock";
-
-struct Served {
-    child: Child,
-    admin: String,
-    proxy: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `gwctl serve` on ephemeral ports and reads both addresses from its banner.
-fn serve(access_log: &std::path::Path) -> Served {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gwctl"))
-        .args(["serve", "--db", ":memory:"])
-        .args([
-            "--admin-listen",
-            "127.0.0.1:0",
-            "--proxy-listen",
-            "127.0.0.1:0",
-        ])
-        .arg("--access-log")
-        .arg(access_log)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gwctl starts");
-    let mut banner = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut banner)
-        .unwrap();
-    let urls: Vec<&str> = banner
-        .split_whitespace()
-        .filter(|w| w.starts_with("http://"))
-        .collect();
-    assert!(urls.len() >= 2, "unexpected banner: {banner}");
-    Served {
-        admin: urls[0].to_string(),
-        proxy: urls.last().unwrap().trim_end_matches(',').to_string(),
-        child,
-    }
-}
-
-async fn call(method: &str, url: &str, body: Value) -> (u16, Value) {
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let request = Request::builder()
-        .method(method)
-        .uri(url)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap();
-    let response = tokio::time::timeout(Duration::from_secs(20), client.request(request))
-        .await
-        .expect("answer in time")
-        .expect("request succeeds");
-    let status = response.status().as_u16();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
 
 #[tokio::test]
 async fn serve_admin_api_proxy_and_access_log() {
@@ -91,7 +20,7 @@ async fn serve_admin_api_proxy_and_access_log() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("access.log");
-    let served = serve(&log_path);
+    let served = serve(&["--access-log".as_ref(), log_path.as_os_str()]);
 
     let admin = |path: &str| format!("{}{path}", served.admin);
     let (status, body) = call(
@@ -132,17 +61,10 @@ async fn serve_admin_api_proxy_and_access_log() {
     .await;
     assert_eq!(status, 201, "{body}");
 
-    // The configuration applies to the next requests; allow the swap a moment.
+    // The configuration applies from the very next request.
     let url = format!("{}/ai/claude", served.proxy);
     let request = json!({"messages": [{"role": "user", "content": "ping"}]});
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let (status, answer) = loop {
-        let (status, answer) = call("POST", &url, request.clone()).await;
-        if status == 200 || Instant::now() > deadline {
-            break (status, answer);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let (status, answer) = call("POST", &url, request).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["object"], "chat.completion");
     assert_eq!(answer["choices"][0]["message"]["content"], "You said: ping");

@@ -66,7 +66,8 @@ enum AfterAnswer {
 }
 
 /// A hand-rolled HTTP/1.1 upstream, to control exactly when connections close. `/slow`
-/// answers with a chunked body whose end never comes; anything else with `ok`. Reports each
+/// answers with a chunked body whose end never comes, `/http10` in HTTP/1.0 with a body that
+/// ends with the connection; anything else with `ok`. Reports each
 /// connection's end (EOF from the gateway) on the channel.
 struct RawUpstream {
     url: String,
@@ -126,6 +127,11 @@ async fn serve_raw(mut stream: TcpStream, after: AfterAnswer, most: &AtomicUsize
         }
         answered += 1;
         most.fetch_max(answered, Ordering::SeqCst);
+        if head.starts_with("GET /http10") {
+            // As `python3 -m http.server` answers: HTTP/1.0, the body ends with the connection.
+            let _ = stream.write_all(b"HTTP/1.0 200 OK\r\n\r\nold").await;
+            return;
+        }
         if head.starts_with("GET /slow") {
             let _ = stream
                 .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nfirst\r\n")
@@ -218,4 +224,33 @@ async fn an_idempotent_request_on_a_connection_closed_as_it_was_reused_goes_out_
         statuses.contains(&StatusCode::BAD_GATEWAY),
         "no POST met a closed reused connection: {statuses:?}"
     );
+}
+
+#[tokio::test]
+async fn an_http_1_0_upstream_does_not_downgrade_the_client_connection() {
+    let upstream = raw_upstream(AfterAnswer::KeepOpen).await;
+    let gw = Gateway::start(&one_route(&upstream.url)).await;
+    let stream = TcpStream::connect(gw.addr).await.unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    // nginx answers in the client's protocol and keeps its connection: both requests go over
+    // the one client connection.
+    for n in 0..2 {
+        sender
+            .ready()
+            .await
+            .expect("the client connection stays open");
+        let request = http::Request::get("/http10")
+            .header("host", "gw.test")
+            .body(Empty::<Bytes>::new())
+            .unwrap();
+        let response = sender.send_request(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "request {n}");
+        assert_eq!(response.version(), http::Version::HTTP_11, "request {n}");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(body, "old", "request {n}");
+    }
 }

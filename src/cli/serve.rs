@@ -155,6 +155,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             ClientSettings {
                 timeout: Duration::from_secs(args.proxy_client_timeout),
                 default_certificate,
+                committed: Some(gateway.store.revisions()),
             },
         )
         .await

@@ -14,6 +14,9 @@ use http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::{Body as _, Incoming};
 
+use tokio::sync::watch;
+
+use super::CATCH_UP_LIMIT;
 use super::access_log::AccessLog;
 use super::activity::Activity;
 use super::balancer::{HashFacts, Session, set_cookie};
@@ -34,19 +37,64 @@ pub struct Shared {
     pub config: ArcSwap<ProxyConfig>,
     pub persistent: Persistent,
     pub access_log: AccessLog,
+    consistency: Consistency,
     id_prefix: u64,
     id_counter: AtomicU64,
 }
 
+/// What a request needs to see every write acknowledged before it arrived.
+pub struct Consistency {
+    /// The store's committed revision, when the proxy serves a store.
+    pub committed: Option<watch::Receiver<u64>>,
+    /// The revision of the configuration in use, updated after each swap.
+    pub applied: watch::Receiver<u64>,
+}
+
 impl Shared {
-    pub fn new(config: ProxyConfig, persistent: Persistent, access_log: AccessLog) -> Shared {
+    pub fn new(
+        config: ProxyConfig,
+        persistent: Persistent,
+        access_log: AccessLog,
+        consistency: Consistency,
+    ) -> Shared {
         Shared {
             config: ArcSwap::from_pointee(config),
             persistent,
             access_log,
+            consistency,
             id_prefix: rand::random(),
             id_counter: AtomicU64::new(0),
         }
+    }
+
+    /// The configuration to serve a request with: the one in use, once it holds every write
+    /// committed before the request arrived. Writes are compiled into a new configuration in
+    /// the background (tens of milliseconds for thousands of routes), so a request that comes
+    /// right after one waits for it rather than being routed by the configuration before.
+    async fn current_config(&self) -> Arc<ProxyConfig> {
+        let config = self.config.load_full();
+        let Some(committed) = &self.consistency.committed else {
+            return config;
+        };
+        let wanted = *committed.borrow();
+        if wanted <= config.revision {
+            return config;
+        }
+        let mut applied = self.consistency.applied.clone();
+        let caught_up = applied.wait_for(|revision| *revision >= wanted);
+        if tokio::time::timeout(CATCH_UP_LIMIT, caught_up)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                wanted,
+                in_use = self.config.load().revision,
+                "the proxy configuration has not caught up with the store within {:?}; \
+                 serving with the one in use",
+                CATCH_UP_LIMIT
+            );
+        }
+        self.config.load_full()
     }
 
     /// A 32-hex-digit id like Kong's, unique within the process and unlikely to repeat across.
@@ -108,7 +156,7 @@ pub async fn handle(
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
     let in_flight = conn.activity.as_ref().map(Activity::begin);
-    let config = shared.config.load_full();
+    let config = shared.current_config().await;
     let request_id = shared.next_request_id();
     let (parts, body) = request.into_parts();
 
@@ -373,6 +421,10 @@ async fn proxy(
                 .then(|| hyper::upgrade::on(&mut up.response));
             let (mut head, body) = up.response.into_parts();
             remove_hop_by_hop(&mut head.headers);
+            // The upstream's HTTP version belongs to its own hop: as nginx, the client is
+            // answered in its protocol (an HTTP/1.0 upstream must not turn a kept-alive
+            // HTTP/1.1 client connection into an HTTP/1.0 one that closes).
+            head.version = http::Version::default();
             match (websocket, switched) {
                 (Some(client), Some(upstream)) => {
                     websocket::answer_client(&mut head.headers);

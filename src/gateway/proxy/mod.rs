@@ -116,13 +116,23 @@ pub struct ClientSettings {
     /// What TLS listeners present for names no SNI matches (Kong's `ssl_cert`); without one,
     /// a self-signed certificate is made at start.
     pub default_certificate: Option<Arc<rustls::sign::CertifiedKey>>,
+    /// The store's committed revision. Given it, a request that arrives after a write was
+    /// acknowledged waits (at most [`CATCH_UP_LIMIT`]) until the configuration holding that
+    /// write is in use, as Kong's `worker_consistency = strict` rebuilds the router before
+    /// routing: a `sync` followed at once by a smoke test sees what it synced.
+    pub committed: Option<watch::Receiver<u64>>,
 }
+
+/// The longest a request waits for the configuration of a write committed before it arrived;
+/// past it, the request is served with the configuration in use (and the wait is logged).
+pub const CATCH_UP_LIMIT: Duration = Duration::from_secs(5);
 
 impl Default for ClientSettings {
     fn default() -> ClientSettings {
         ClientSettings {
             timeout: DEFAULT_CLIENT_TIMEOUT,
             default_certificate: None,
+            committed: None,
         }
     }
 }

@@ -24,7 +24,7 @@ use tokio_rustls::TlsAcceptor;
 use super::access_log::AccessLog;
 use super::activity::Activity;
 use super::config::{Persistent, ProxyConfig};
-use super::handler::{self, Conn, Shared};
+use super::handler::{self, Conn, Consistency, Shared};
 use super::health::HealthBook;
 use super::{ClientSettings, Listen, tls};
 use crate::gateway::plugins::BoxError;
@@ -100,7 +100,15 @@ pub(super) fn run(
     let config = build_logged(&first, &persistent);
     persistent.probes.restart(&config.balancers);
     let (applied_tx, applied) = watch::channel(config.revision);
-    let shared = Arc::new(Shared::new(config, persistent, access_log));
+    let shared = Arc::new(Shared::new(
+        config,
+        persistent,
+        access_log,
+        Consistency {
+            committed: clients.committed,
+            applied: applied.clone(),
+        },
+    ));
     let (shutdown, shutdown_rx) = watch::channel(false);
 
     let tls_config = listeners
