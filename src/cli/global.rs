@@ -14,7 +14,8 @@ pub enum Format {
 
 #[derive(Debug, Clone, Args)]
 pub struct Global {
-    /// Admin API address.
+    /// URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where
+    /// `serve` listens: that is `--admin-listen`).
     #[arg(
         long,
         global = true,
