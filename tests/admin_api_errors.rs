@@ -31,9 +31,67 @@ async fn unknown_plugins_are_refused() {
         .await;
     assert_eq!(reply.status, 400);
     assert_eq!(reply.body["code"], 2);
+    // Kong's shape, but listing the plugins this gateway has: it has no 'plugins' property.
     assert_eq!(
         reply.body["fields"]["name"],
-        "plugin 'no-such-plugin' not enabled; add it to the 'plugins' configuration property"
+        "plugin 'no-such-plugin' not enabled; this gateway's plugins are: acl, ai-proxy, cors, \
+         jwt, key-auth, rate-limiting"
+    );
+    let root = api.get("/").await;
+    let mut available: Vec<&str> = root.body["plugins"]["available_on_server"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    available.sort_unstable();
+    assert!(
+        reply.body["fields"]["name"]
+            .as_str()
+            .unwrap()
+            .ends_with(&available.join(", ")),
+        "{}",
+        reply.text
+    );
+}
+
+/// Kong's grpc/grpcs route subschema defaults `strip_path` to false; only `true` is refused.
+#[tokio::test]
+async fn a_grpc_route_without_strip_path_is_created_with_it_false() {
+    let api = Api::start().await;
+    let svc = api
+        .post(
+            "/services",
+            json!({"name": "g", "protocol": "grpc", "host": "grpc.test", "port": 50051}),
+        )
+        .await;
+    assert_eq!(svc.status, 201, "{}", svc.text);
+    let created = api
+        .post(
+            "/routes",
+            json!({"protocols": ["grpc"], "paths": ["/a"], "service": {"name": "g"}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.body["strip_path"], false);
+    let form = api
+        .send(
+            api.request(reqwest::Method::POST, "/routes")
+                .form(&[("protocols", "grpcs"), ("paths", "/b")]),
+        )
+        .await;
+    assert_eq!(form.status, 201, "{}", form.text);
+    assert_eq!(form.body["strip_path"], false);
+    let refused = api
+        .post(
+            "/routes",
+            json!({"protocols": ["grpc"], "paths": ["/c"], "strip_path": true}),
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.body["fields"]["strip_path"],
+        "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'"
     );
 }
 

@@ -279,6 +279,71 @@ fn atomic_batch_failure_leaves_the_gateway_unchanged() {
     assert_eq!(gw.count(), 2);
 }
 
+/// A key-auth key written in the files that the gateway already has (outside the select-tag
+/// scope): its 409 quotes the key, in the message and in the field errors.
+const COLLIDING_KEY: &str = "TOPSECRET-collide-key";
+const COLLIDE: &str = r#"_format_version: "3.0"
+_info: {select_tags: [collide]}
+consumers:
+  - username: frank
+    keyauth_credentials: [{key: TOPSECRET-collide-key}, {key: abc}]
+"#;
+
+#[test]
+fn keys_quoted_in_the_gateways_errors_are_masked_in_every_format_and_mode() {
+    let gw = start_gateway();
+    let dir = tempfile::tempdir().unwrap();
+    let other = write(
+        dir.path(),
+        "m.yaml",
+        r#"_format_version: "3.0"
+consumers:
+  - username: mallory
+    keyauth_credentials: [{key: TOPSECRET-collide-key}, {key: abc}]
+"#,
+    );
+    assert_eq!(run(&gw, &["sync", &other], &[]).code, 0);
+    let file = write(dir.path(), "f.yaml", COLLIDE);
+    for format in ["human", "json", "markdown"] {
+        for mode in [&["--no-atomic"][..], &[][..]] {
+            let mut args = vec!["sync", "--format", format];
+            args.extend_from_slice(mode);
+            args.push(&file);
+            let sync = run(&gw, &args, &[]);
+            assert_eq!(sync.code, 1, "{format} {mode:?}: {}", sync.stderr);
+            let all = format!("{}{}", sync.stdout, sync.stderr);
+            assert!(all.contains("UNIQUE violation"), "{format} {mode:?}: {all}");
+            assert!(
+                all.contains(r#"{key="[masked]"}"#) || all.contains(r#"{key=\"[masked]\"}"#),
+                "{format} {mode:?}: {all}"
+            );
+            assert_no_secret(&sync, &[COLLIDING_KEY]);
+            // The short key is masked where it stands as a value, and nowhere else.
+            assert!(!all.contains(r#"key="abc""#), "{all}");
+            assert!(!all.contains(r#"key=\"abc\""#), "{all}");
+            assert!(!all.contains("key: abc"), "{all}");
+            assert!(!all.contains("[masked]c"), "{all}");
+        }
+    }
+    // A saved plan applied later relays the same errors, masked.
+    let plan = dir.path().join("plan.json");
+    let diff = run(&gw, &["diff", "--out", plan.to_str().unwrap(), &file], &[]);
+    assert_eq!(diff.code, 0, "{}", diff.stderr);
+    let saved = run(
+        &gw,
+        &["sync", "--no-atomic", "--plan", plan.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(saved.code, 1, "{}", saved.stderr);
+    assert!(
+        saved.stderr.contains("UNIQUE violation"),
+        "{}",
+        saved.stderr
+    );
+    assert_no_secret(&saved, &[COLLIDING_KEY]);
+    assert!(!saved.stderr.contains(r#"key="abc""#), "{}", saved.stderr);
+}
+
 #[test]
 fn saved_plans_apply_exactly_and_are_refused_when_stale() {
     // The fake has no revisions (fingerprint check); the bundled gateway has (revision check).
@@ -430,4 +495,83 @@ fn a_kong_targets_own_schema_defaults_do_not_show_as_changes() {
             .iter()
             .any(|r| r.uri == "/schemas/plugins/x-custom")
     );
+}
+
+/// A real Kong's `/schemas/routes` has `strip_path` default true (its grpc subschema's false is
+/// not in that document): a gRPC route without it is sent and compared with false.
+#[test]
+fn a_grpc_route_without_strip_path_syncs_and_diffs_clean_against_a_kong() {
+    let gw = start(false);
+    gw.fake.0.lock().unwrap().schemas.insert(
+        "routes".into(),
+        serde_json::json!({"fields": [{"strip_path": {"type": "boolean", "required": true,
+            "default": true}}, {"preserve_host": {"type": "boolean", "default": false}}]}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "g.yaml",
+        "_format_version: \"3.0\"\nservices:\n  - name: g\n    protocol: grpc\n    host: grpc.test\n    port: 50051\n    routes:\n      - name: r\n        protocols: [grpc]\n        paths: [/pkg.Svc]\n",
+    );
+    let sync = run(&gw, &["sync", &file], &[]);
+    assert_eq!(sync.code, 0, "{}\n{}", sync.stdout, sync.stderr);
+    assert_eq!(gw.entities("routes")[0]["strip_path"], false);
+    let diff = run(&gw, &["diff", "--exit-code", &file], &[]);
+    assert_eq!(diff.code, 0, "{}", diff.stdout);
+    assert!(gw.requests().iter().any(|r| r.uri == "/schemas/routes"));
+}
+
+/// decK's diff fails at once on a plugin the target lacks (its `/schemas/plugins/{name}` is a
+/// 404); gwctl reads the plugins the target has from `GET /` and refuses before any write.
+#[test]
+fn plugins_the_target_does_not_have_fail_diff_and_sync_before_any_write() {
+    const UNKNOWN: &str = "_format_version: \"3.0\"\n_info: {select_tags: [unk]}\nservices:\n  - name: s\n    host: s.example\nplugins:\n  - name: prometheus\n  - name: cors\n";
+    let gw = start_gateway();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "p.yaml", UNKNOWN);
+    let expected = "plugin 'prometheus' is not available on the gateway at ";
+    let has = "which has: acl, ai-proxy, cors, jwt, key-auth, rate-limiting";
+    for args in [
+        &["diff"][..],
+        &["diff", "--exit-code"][..],
+        &["sync"][..],
+        &["sync", "--no-atomic"][..],
+        &["apply"][..],
+    ] {
+        let mut all = args.to_vec();
+        all.push(&file);
+        let r = run(&gw, &all, &[]);
+        assert_eq!(r.code, 1, "{args:?}: {}\n{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains(expected), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(has), "{args:?}: {}", r.stderr);
+        assert!(!r.stdout.contains("creating"), "{args:?}: {}", r.stdout);
+    }
+    let json = run(&gw, &["sync", "--format", "json", &file], &[]);
+    assert_eq!(json.code, 1);
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(
+        doc["errors"][0].as_str().unwrap().contains(expected),
+        "{doc}"
+    );
+    assert_eq!(gw.count(), 0, "nothing was written");
+
+    // A plan saved against a gateway that does not say which plugins it has (the fake, like
+    // this one empty) is refused by one that does, before any write.
+    let fake = start(false);
+    let plan = dir.path().join("plan.json");
+    let diff = run(
+        &fake,
+        &["diff", "--out", plan.to_str().unwrap(), &file],
+        &[],
+    );
+    assert_eq!(diff.code, 0, "{}", diff.stderr);
+    assert!(
+        diff.stdout.contains("creating plugin prometheus"),
+        "{}",
+        diff.stdout
+    );
+    let saved = run(&gw, &["sync", "--plan", plan.to_str().unwrap()], &[]);
+    assert_eq!(saved.code, 1, "{}\n{}", saved.stdout, saved.stderr);
+    assert!(saved.stderr.contains(expected), "{}", saved.stderr);
+    assert_eq!(gw.count(), 0, "nothing was written");
 }

@@ -376,6 +376,37 @@ fn select_tag_flag_tags_every_entity() {
     assert_eq!(doc["routes"][0]["service"], "s");
 }
 
+/// Kong's gRPC guide writes gRPC routes without `strip_path`: valid, as in Kong (where the
+/// grpc subschema defaults it to false); `strip_path: true` stays an error.
+#[test]
+fn a_grpc_route_without_strip_path_is_valid() {
+    let file = |strip: &str| {
+        format!(
+            "_format_version: \"3.0\"\nservices:\n  - name: g\n    protocol: grpc\n    host: grpc.test\n    port: 50051\n    routes:\n      - name: r\n        protocols: [grpc]\n        paths: [/pkg.Svc]\n{strip}"
+        )
+    };
+    let out = gwctl_with_stdin(&["validate", "-"], &[], Some(&file("")));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rendered = gwctl_with_stdin(&["render", "-"], &[], Some(&file("")));
+    assert_eq!(rendered.status.code(), Some(0), "{}", stderr(&rendered));
+    assert!(
+        stdout(&rendered).contains("strip_path: false"),
+        "{}",
+        stdout(&rendered)
+    );
+    let out = gwctl_with_stdin(
+        &["validate", "-"],
+        &[],
+        Some(&file("        strip_path: true\n")),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// `gwctl … 2>&1 | head` closes stderr early: problems still end in gwctl's own exit code 1,
 /// not a panic (101) on the first write that finds the pipe closed.
 #[test]

@@ -64,7 +64,7 @@ pub async fn apply_batch(
                     .map(|i| i as usize),
                 _ => None,
             };
-            let mut message = Masker::new(&plan.secret_values).mask(&error.to_string());
+            let mut message = Masker::for_errors(plan).mask(&error.to_string());
             if error.status() == Some(413) {
                 message.push_str(
                     " — the plan is too large for one batch; sync with --no-atomic to write entity by entity",

@@ -55,7 +55,8 @@ pub async fn apply(
 
 async fn per_entity(client: &AdminClient, plan: &Plan, options: &ApplyOptions) -> Outcome {
     let progress = bar(plan.changes.len(), options.progress);
-    let masker = Masker::new(&plan.secret_values);
+    // Built on the first failure: it walks every body for secret field values.
+    let masker: std::sync::OnceLock<Masker> = std::sync::OnceLock::new();
     let mut statuses: Vec<Option<Status>> = vec![None; plan.changes.len()];
     for step in plan.steps() {
         let mut runnable = Vec::new();
@@ -93,7 +94,9 @@ async fn per_entity(client: &AdminClient, plan: &Plan, options: &ApplyOptions) -
                     let status = match result {
                         Ok(_) => Status::Applied,
                         Err(e) => Status::Failed {
-                            error: masker.mask(&e.to_string()),
+                            error: masker
+                                .get_or_init(|| Masker::for_errors(plan))
+                                .mask(&e.to_string()),
                         },
                     };
                     (i, status)

@@ -6,6 +6,7 @@ use super::output::{Report, print};
 use super::sync::common::{ClientArgs, connect, error, remote_schemas, runtime, select_tags};
 use super::sync::input;
 use super::{CliResult, Exit, Global};
+use crate::admin::info::state_plugins;
 use crate::admin::{ReadOptions, read_gateway};
 use crate::plan::saved::{fingerprint, save};
 use crate::plan::{DiffOptions, plan};
@@ -45,6 +46,10 @@ fn diff(args: Args, global: &Global) -> CliResult {
         )
         .await
         .map_err(error)?;
+        snapshot
+            .info
+            .check_plugins(client.addr(), state_plugins(&target))
+            .map_err(error)?;
         let remote = remote_schemas(&client, &snapshot.info, &target).await;
         let plan = plan(
             &snapshot.state,

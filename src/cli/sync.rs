@@ -10,6 +10,7 @@ use common::{ClientArgs, connect, error, remote_schemas, runtime, select_tags};
 
 use super::output::{Report, print};
 use super::{CliResult, Exit, Global};
+use crate::admin::info::{plan_plugins, state_plugins};
 use crate::admin::{AdminClient, GatewayInfo, ReadOptions, read_gateway};
 use crate::apply::{ApplyOptions, apply};
 use crate::plan::model::Outcome;
@@ -81,6 +82,11 @@ fn reconcile(
         )
         .await
         .map_err(error)?;
+        // Before anything is written: a plugin the target lacks would fail mid-sync.
+        snapshot
+            .info
+            .check_plugins(client.addr(), state_plugins(&target))
+            .map_err(error)?;
         if target.is_empty() && !snapshot.state.is_empty() && !allow_empty && !no_deletes {
             return Err(error(format!(
                 "the state files hold no entities but the gateway has {}; syncing would delete \
@@ -145,6 +151,10 @@ fn run_saved(path: &PathBuf, write: &WriteArgs, global: &Global) -> CliResult {
         )
         .await
         .map_err(error)?;
+        snapshot
+            .info
+            .check_plugins(client.addr(), plan_plugins(&plan))
+            .map_err(error)?;
         let now_revision = snapshot.info.extensions.revision.clone();
         let changed = match (&saved.revision, &now_revision) {
             (Some(then), Some(now)) => then != now,

@@ -493,10 +493,43 @@ mod tests {
     #[test]
     fn unknown_plugin_is_rejected_by_default() {
         let (_, errors) = check("plugins", json!({"name": "nope", "config": {}}));
+        // Kong names its `plugins` configuration property; gwctl's gateway has none, so the
+        // message lists the plugins it has.
         assert_eq!(
             errors,
-            vec!["name: plugin 'nope' not enabled; add it to the 'plugins' configuration property"]
+            vec![
+                "name: plugin 'nope' not enabled; this gateway's plugins are: acl, ai-proxy, \
+                 cors, jwt, key-auth, rate-limiting"
+            ]
         );
+    }
+
+    #[test]
+    fn a_grpc_route_defaults_strip_path_to_false_and_refuses_true() {
+        let route = |extra: Value| {
+            let mut body = json!({"protocols": ["grpc"], "paths": ["/pkg.Svc"]});
+            body.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            check("routes", body)
+        };
+        let (r, errors) = route(json!({}));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(r["strip_path"], false);
+        let (r, errors) = route(json!({"protocols": ["grpcs"]}));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(r["strip_path"], false);
+        let (_, errors) = route(json!({"strip_path": false}));
+        assert!(errors.is_empty(), "{errors:?}");
+        let (_, errors) = route(json!({"strip_path": true}));
+        assert_eq!(
+            errors,
+            vec!["strip_path: cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'"]
+        );
+        // Other routes keep Kong's base default.
+        let (r, errors) = check("routes", json!({"paths": ["/a"]}));
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(r["strip_path"], true);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! One description serves validation, default filling, the gateway's `/schemas` endpoints and the
 //! JSON Schema files in `schemas/`, so the four can never disagree.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::check::EntityCheck;
 
@@ -74,12 +74,19 @@ pub type ValueCheck = fn(&Value) -> Result<(), String>;
 /// A rewrite applied before validation (e.g. targets are normalised to `host:port`).
 pub type Normalizer = fn(&Value) -> Result<Value, String>;
 
+/// A default that depends on the record's other fields, which are already processed when it
+/// is asked (Kong's subschema defaults: a gRPC route's `strip_path` is false). `None` falls back
+/// to the field's plain default.
+pub type ContextDefault = fn(&Map<String, Value>) -> Option<Value>;
+
 /// The schema of one field (or of an element, key or value inside one).
 #[derive(Debug, Clone)]
 pub struct FieldSchema {
     pub ty: Type,
     pub required: bool,
     pub default: Option<Value>,
+    /// Takes precedence over `default` where it gives a value (see [`ContextDefault`]).
+    pub default_for: Option<ContextDefault>,
     pub one_of: Vec<Value>,
     pub between: Option<(f64, f64)>,
     pub gt: Option<f64>,
@@ -121,6 +128,7 @@ impl FieldSchema {
             ty,
             required: false,
             default: None,
+            default_for: None,
             one_of: Vec::new(),
             between: None,
             gt: None,
@@ -150,6 +158,10 @@ impl FieldSchema {
     }
     pub fn default(mut self, value: impl Into<Value>) -> Self {
         self.default = Some(value.into());
+        self
+    }
+    pub fn default_for(mut self, f: ContextDefault) -> Self {
+        self.default_for = Some(f);
         self
     }
     pub fn one_of<V: Into<Value>>(mut self, values: impl IntoIterator<Item = V>) -> Self {

@@ -200,8 +200,8 @@ impl Walker<'_> {
         }
         {
             if self.options.fill_defaults {
-                if let Some(default) = &schema.default {
-                    record.insert(name.to_string(), default.clone());
+                if let Some(default) = default_of(schema, record) {
+                    record.insert(name.to_string(), default);
                 } else if schema.ty == Type::Record && schema.required {
                     record.insert(name.to_string(), Value::Object(Map::new()));
                 }
@@ -418,6 +418,25 @@ pub fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Opt
         .map(|(_, c)| c.to_string())
 }
 
+/// Kong's message for a plugin it does not have names its `plugins` configuration property;
+/// gwctl's gateway has no such property, so it names the plugins it has instead.
+fn not_enabled(registry: &Registry, name: &str) -> String {
+    let mut names: Vec<&str> = registry.plugins().iter().map(|p| p.name).collect();
+    names.sort_unstable();
+    format!(
+        "plugin '{name}' not enabled; this gateway's plugins are: {}",
+        names.join(", ")
+    )
+}
+
+/// The default of an absent field: its context default when that applies, else its plain one.
+fn default_of(schema: &FieldSchema, record: &Map<String, Value>) -> Option<Value> {
+    schema
+        .default_for
+        .and_then(|f| f(record))
+        .or_else(|| schema.default.clone())
+}
+
 /// Validates a record value against a record schema (used for plugin configs and tests).
 pub fn process_record(
     schema: &FieldSchema,
@@ -465,9 +484,7 @@ pub fn process_entity(
                     if options.unknown_subschema == UnknownSubschema::Reject {
                         out.push(Violation {
                             path: vec![Seg::Key(key.to_string())],
-                            message: format!(
-                                "plugin '{name}' not enabled; add it to the 'plugins' configuration property"
-                            ),
+                            message: not_enabled(registry, name),
                             entity_level: false,
                             suggestion: None,
                         });

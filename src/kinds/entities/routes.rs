@@ -36,7 +36,13 @@ pub fn kind() -> Kind {
                 .default(426)
                 .one_of([426, 301, 302, 307, 308]),
         ),
-        field("strip_path", boolean().required().default(true)),
+        field(
+            "strip_path",
+            boolean()
+                .required()
+                .default(true)
+                .default_for(grpc_strip_path),
+        ),
         field("preserve_host", boolean().required().default(false)),
         field("request_buffering", boolean().required().default(true)),
         field("response_buffering", boolean().required().default(true)),
@@ -79,6 +85,19 @@ pub fn kind() -> Kind {
         .event("route")
         .endpoint_key("name")
         .child("plugins", "plugins", "route")
+}
+
+/// Kong's grpc/grpcs subschema (`routes_subschemas.lua`) defaults `strip_path` to false, the
+/// only value it allows: a gRPC route written without it is valid.
+fn grpc_strip_path(route: &Map<String, Value>) -> Option<Value> {
+    let grpc = |p: &str| p == "grpc" || p == "grpcs";
+    let is_grpc = match route.get("protocols") {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).any(grpc),
+        // A form body's single value, before it is coerced to a set.
+        Some(Value::String(p)) => grpc(p),
+        _ => false,
+    };
+    is_grpc.then_some(Value::Bool(false))
 }
 
 fn check_method(value: &Value) -> Result<(), String> {
