@@ -18,8 +18,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
     }
     var completions = [
         &'gwctl'= {
-            cand --addr 'Admin API address'
-            cand --kong-addr 'Admin API address'
+            cand --addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
+            cand --kong-addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
             cand --header 'Extra request header, `Name: value` (repeatable)'
             cand --headers 'Extra request header, `Name: value` (repeatable)'
             cand --timeout 'Request timeout in seconds'
@@ -51,8 +51,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'gwctl;validate'= {
-            cand --addr 'Admin API address'
-            cand --kong-addr 'Admin API address'
+            cand --addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
+            cand --kong-addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
             cand --header 'Extra request header, `Name: value` (repeatable)'
             cand --headers 'Extra request header, `Name: value` (repeatable)'
             cand --timeout 'Request timeout in seconds'
@@ -76,8 +76,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
         &'gwctl;diff'= {
             cand --out 'Save the plan to FILE, for `gwctl sync --plan FILE` (holds env-var names, not values)'
             cand --rps 'Cap on Admin API requests per second (default: no cap)'
-            cand --addr 'Admin API address'
-            cand --kong-addr 'Admin API address'
+            cand --addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
+            cand --kong-addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
             cand --header 'Extra request header, `Name: value` (repeatable)'
             cand --headers 'Extra request header, `Name: value` (repeatable)'
             cand --timeout 'Request timeout in seconds'
@@ -103,8 +103,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
         &'gwctl;sync'= {
             cand --plan 'Apply a plan saved by `gwctl diff --out FILE` instead of reading state files'
             cand --rps 'Cap on Admin API requests per second (default: no cap)'
-            cand --addr 'Admin API address'
-            cand --kong-addr 'Admin API address'
+            cand --addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
+            cand --kong-addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
             cand --header 'Extra request header, `Name: value` (repeatable)'
             cand --headers 'Extra request header, `Name: value` (repeatable)'
             cand --timeout 'Request timeout in seconds'
@@ -128,8 +128,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
         }
         &'gwctl;apply'= {
             cand --rps 'Cap on Admin API requests per second (default: no cap)'
-            cand --addr 'Admin API address'
-            cand --kong-addr 'Admin API address'
+            cand --addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
+            cand --kong-addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
             cand --header 'Extra request header, `Name: value` (repeatable)'
             cand --headers 'Extra request header, `Name: value` (repeatable)'
             cand --timeout 'Request timeout in seconds'
@@ -154,8 +154,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand -o 'Write to FILE (mode 0600) instead of stdout'
             cand --output-file 'Write to FILE (mode 0600) instead of stdout'
             cand --rps 'Cap on Admin API requests per second (default: no cap)'
-            cand --addr 'Admin API address'
-            cand --kong-addr 'Admin API address'
+            cand --addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
+            cand --kong-addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
             cand --header 'Extra request header, `Name: value` (repeatable)'
             cand --headers 'Extra request header, `Name: value` (repeatable)'
             cand --timeout 'Request timeout in seconds'
@@ -178,8 +178,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
         }
         &'gwctl;reset'= {
             cand --rps 'Cap on Admin API requests per second (default: no cap)'
-            cand --addr 'Admin API address'
-            cand --kong-addr 'Admin API address'
+            cand --addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
+            cand --kong-addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
             cand --header 'Extra request header, `Name: value` (repeatable)'
             cand --headers 'Extra request header, `Name: value` (repeatable)'
             cand --timeout 'Request timeout in seconds'
@@ -205,8 +205,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
         }
         &'gwctl;ping'= {
             cand --rps 'Cap on Admin API requests per second (default: no cap)'
-            cand --addr 'Admin API address'
-            cand --kong-addr 'Admin API address'
+            cand --addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
+            cand --kong-addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
             cand --header 'Extra request header, `Name: value` (repeatable)'
             cand --headers 'Extra request header, `Name: value` (repeatable)'
             cand --timeout 'Request timeout in seconds'
@@ -227,8 +227,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --version 'Print version'
         }
         &'gwctl;render'= {
-            cand --addr 'Admin API address'
-            cand --kong-addr 'Admin API address'
+            cand --addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
+            cand --kong-addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
             cand --header 'Extra request header, `Name: value` (repeatable)'
             cand --headers 'Extra request header, `Name: value` (repeatable)'
             cand --timeout 'Request timeout in seconds'
@@ -261,8 +261,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --proxy-client-timeout 'Close a proxy client connection that sends no complete request head for this many seconds, idle keep-alive time included (Kong''s client_header_timeout and keepalive_timeout); HTTP/2 connections close after as long without a request, and silent HTTP/2 clients are pinged and dropped if they do not answer'
             cand --proxy-tls-cert 'PEM certificate (chain) that `ssl` proxy listeners present for names no SNI matches, instead of a self-signed one made at start (Kong''s ssl_cert)'
             cand --proxy-tls-key 'PEM private key of --proxy-tls-cert (Kong''s ssl_cert_key)'
-            cand --addr 'Admin API address'
-            cand --kong-addr 'Admin API address'
+            cand --addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
+            cand --kong-addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
             cand --header 'Extra request header, `Name: value` (repeatable)'
             cand --headers 'Extra request header, `Name: value` (repeatable)'
             cand --timeout 'Request timeout in seconds'
@@ -284,8 +284,8 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --version 'Print version'
         }
         &'gwctl;completions'= {
-            cand --addr 'Admin API address'
-            cand --kong-addr 'Admin API address'
+            cand --addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
+            cand --kong-addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'
             cand --header 'Extra request header, `Name: value` (repeatable)'
             cand --headers 'Extra request header, `Name: value` (repeatable)'
             cand --timeout 'Request timeout in seconds'

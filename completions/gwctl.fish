@@ -24,7 +24,7 @@ function __fish_gwctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c gwctl -n "__fish_gwctl_needs_command" -l addr -l kong-addr -d 'Admin API address' -r
+complete -c gwctl -n "__fish_gwctl_needs_command" -l addr -l kong-addr -d 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)' -r
 complete -c gwctl -n "__fish_gwctl_needs_command" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_needs_command" -l timeout -d 'Request timeout in seconds' -r
 complete -c gwctl -n "__fish_gwctl_needs_command" -l ca-cert -d 'PEM file of a CA to trust for the Admin API' -r -F
@@ -51,7 +51,7 @@ complete -c gwctl -n "__fish_gwctl_needs_command" -f -a "render" -d 'Print the m
 complete -c gwctl -n "__fish_gwctl_needs_command" -f -a "serve" -d 'Run the bundled gateway: Admin API and proxy'
 complete -c gwctl -n "__fish_gwctl_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c gwctl -n "__fish_gwctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c gwctl -n "__fish_gwctl_using_subcommand validate" -l addr -l kong-addr -d 'Admin API address' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand validate" -l addr -l kong-addr -d 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand validate" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand validate" -l timeout -d 'Request timeout in seconds' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand validate" -l ca-cert -d 'PEM file of a CA to trust for the Admin API' -r -F
@@ -70,7 +70,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand validate" -s h -l help -d 'P
 complete -c gwctl -n "__fish_gwctl_using_subcommand validate" -s V -l version -d 'Print version'
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l out -d 'Save the plan to FILE, for `gwctl sync --plan FILE` (holds env-var names, not values)' -r -F
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l rps -d 'Cap on Admin API requests per second (default: no cap)' -r
-complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l addr -l kong-addr -d 'Admin API address' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l addr -l kong-addr -d 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l timeout -d 'Request timeout in seconds' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -l ca-cert -d 'PEM file of a CA to trust for the Admin API' -r -F
@@ -90,7 +90,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -s h -l help -d 'Print
 complete -c gwctl -n "__fish_gwctl_using_subcommand diff" -s V -l version -d 'Print version'
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l plan -d 'Apply a plan saved by `gwctl diff --out FILE` instead of reading state files' -r -F
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l rps -d 'Cap on Admin API requests per second (default: no cap)' -r
-complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l addr -l kong-addr -d 'Admin API address' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l addr -l kong-addr -d 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l timeout -d 'Request timeout in seconds' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -l ca-cert -d 'PEM file of a CA to trust for the Admin API' -r -F
@@ -109,7 +109,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -s q -l quiet -d 'Only
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -s h -l help -d 'Print help'
 complete -c gwctl -n "__fish_gwctl_using_subcommand sync" -s V -l version -d 'Print version'
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l rps -d 'Cap on Admin API requests per second (default: no cap)' -r
-complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l addr -l kong-addr -d 'Admin API address' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l addr -l kong-addr -d 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l timeout -d 'Request timeout in seconds' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -l ca-cert -d 'PEM file of a CA to trust for the Admin API' -r -F
@@ -128,7 +128,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -s h -l help -d 'Prin
 complete -c gwctl -n "__fish_gwctl_using_subcommand apply" -s V -l version -d 'Print version'
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -s o -l output-file -d 'Write to FILE (mode 0600) instead of stdout' -r -F
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l rps -d 'Cap on Admin API requests per second (default: no cap)' -r
-complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l addr -l kong-addr -d 'Admin API address' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l addr -l kong-addr -d 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l timeout -d 'Request timeout in seconds' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l ca-cert -d 'PEM file of a CA to trust for the Admin API' -r -F
@@ -146,7 +146,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -s q -l quiet -d 'Only
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -s h -l help -d 'Print help'
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -s V -l version -d 'Print version'
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l rps -d 'Cap on Admin API requests per second (default: no cap)' -r
-complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l addr -l kong-addr -d 'Admin API address' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l addr -l kong-addr -d 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l timeout -d 'Request timeout in seconds' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -l ca-cert -d 'PEM file of a CA to trust for the Admin API' -r -F
@@ -165,7 +165,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -s q -l quiet -d 'Onl
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -s h -l help -d 'Print help'
 complete -c gwctl -n "__fish_gwctl_using_subcommand reset" -s V -l version -d 'Print version'
 complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -l rps -d 'Cap on Admin API requests per second (default: no cap)' -r
-complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -l addr -l kong-addr -d 'Admin API address' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -l addr -l kong-addr -d 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -l timeout -d 'Request timeout in seconds' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -l ca-cert -d 'PEM file of a CA to trust for the Admin API' -r -F
@@ -181,7 +181,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -s v -l verbose -d 'Mo
 complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -s q -l quiet -d 'Only errors on stderr'
 complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -s h -l help -d 'Print help'
 complete -c gwctl -n "__fish_gwctl_using_subcommand ping" -s V -l version -d 'Print version'
-complete -c gwctl -n "__fish_gwctl_using_subcommand render" -l addr -l kong-addr -d 'Admin API address' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand render" -l addr -l kong-addr -d 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand render" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand render" -l timeout -d 'Request timeout in seconds' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand render" -l ca-cert -d 'PEM file of a CA to trust for the Admin API' -r -F
@@ -210,7 +210,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l access-log -d 'Wri
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l proxy-client-timeout -d 'Close a proxy client connection that sends no complete request head for this many seconds, idle keep-alive time included (Kong\'s client_header_timeout and keepalive_timeout); HTTP/2 connections close after as long without a request, and silent HTTP/2 clients are pinged and dropped if they do not answer' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l proxy-tls-cert -d 'PEM certificate (chain) that `ssl` proxy listeners present for names no SNI matches, instead of a self-signed one made at start (Kong\'s ssl_cert)' -r -F
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l proxy-tls-key -d 'PEM private key of --proxy-tls-cert (Kong\'s ssl_cert_key)' -r -F
-complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l addr -l kong-addr -d 'Admin API address' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l addr -l kong-addr -d 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l timeout -d 'Request timeout in seconds' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -l ca-cert -d 'PEM file of a CA to trust for the Admin API' -r -F
@@ -227,7 +227,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -s v -l verbose -d 'M
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -s q -l quiet -d 'Only errors on stderr'
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gwctl -n "__fish_gwctl_using_subcommand serve" -s V -l version -d 'Print version'
-complete -c gwctl -n "__fish_gwctl_using_subcommand completions" -l addr -l kong-addr -d 'Admin API address' -r
+complete -c gwctl -n "__fish_gwctl_using_subcommand completions" -l addr -l kong-addr -d 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand completions" -l header -l headers -d 'Extra request header, `Name: value` (repeatable)' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand completions" -l timeout -d 'Request timeout in seconds' -r
 complete -c gwctl -n "__fish_gwctl_using_subcommand completions" -l ca-cert -d 'PEM file of a CA to trust for the Admin API' -r -F

@@ -21,8 +21,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'gwctl' {
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
-            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
+            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--headers', '--headers', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Request timeout in seconds')
@@ -55,8 +55,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             break
         }
         'gwctl;validate' {
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
-            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
+            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--headers', '--headers', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Request timeout in seconds')
@@ -81,8 +81,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
         'gwctl;diff' {
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Save the plan to FILE, for `gwctl sync --plan FILE` (holds env-var names, not values)')
             [CompletionResult]::new('--rps', '--rps', [CompletionResultType]::ParameterName, 'Cap on Admin API requests per second (default: no cap)')
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
-            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
+            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--headers', '--headers', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Request timeout in seconds')
@@ -109,8 +109,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
         'gwctl;sync' {
             [CompletionResult]::new('--plan', '--plan', [CompletionResultType]::ParameterName, 'Apply a plan saved by `gwctl diff --out FILE` instead of reading state files')
             [CompletionResult]::new('--rps', '--rps', [CompletionResultType]::ParameterName, 'Cap on Admin API requests per second (default: no cap)')
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
-            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
+            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--headers', '--headers', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Request timeout in seconds')
@@ -135,8 +135,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
         }
         'gwctl;apply' {
             [CompletionResult]::new('--rps', '--rps', [CompletionResultType]::ParameterName, 'Cap on Admin API requests per second (default: no cap)')
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
-            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
+            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--headers', '--headers', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Request timeout in seconds')
@@ -162,8 +162,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE (mode 0600) instead of stdout')
             [CompletionResult]::new('--output-file', '--output-file', [CompletionResultType]::ParameterName, 'Write to FILE (mode 0600) instead of stdout')
             [CompletionResult]::new('--rps', '--rps', [CompletionResultType]::ParameterName, 'Cap on Admin API requests per second (default: no cap)')
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
-            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
+            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--headers', '--headers', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Request timeout in seconds')
@@ -187,8 +187,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
         }
         'gwctl;reset' {
             [CompletionResult]::new('--rps', '--rps', [CompletionResultType]::ParameterName, 'Cap on Admin API requests per second (default: no cap)')
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
-            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
+            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--headers', '--headers', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Request timeout in seconds')
@@ -215,8 +215,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
         }
         'gwctl;ping' {
             [CompletionResult]::new('--rps', '--rps', [CompletionResultType]::ParameterName, 'Cap on Admin API requests per second (default: no cap)')
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
-            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
+            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--headers', '--headers', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Request timeout in seconds')
@@ -238,8 +238,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             break
         }
         'gwctl;render' {
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
-            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
+            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--headers', '--headers', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Request timeout in seconds')
@@ -273,8 +273,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             [CompletionResult]::new('--proxy-client-timeout', '--proxy-client-timeout', [CompletionResultType]::ParameterName, 'Close a proxy client connection that sends no complete request head for this many seconds, idle keep-alive time included (Kong''s client_header_timeout and keepalive_timeout); HTTP/2 connections close after as long without a request, and silent HTTP/2 clients are pinged and dropped if they do not answer')
             [CompletionResult]::new('--proxy-tls-cert', '--proxy-tls-cert', [CompletionResultType]::ParameterName, 'PEM certificate (chain) that `ssl` proxy listeners present for names no SNI matches, instead of a self-signed one made at start (Kong''s ssl_cert)')
             [CompletionResult]::new('--proxy-tls-key', '--proxy-tls-key', [CompletionResultType]::ParameterName, 'PEM private key of --proxy-tls-cert (Kong''s ssl_cert_key)')
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
-            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
+            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--headers', '--headers', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Request timeout in seconds')
@@ -297,8 +297,8 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             break
         }
         'gwctl;completions' {
-            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'Admin API address')
-            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'Admin API address')
+            [CompletionResult]::new('--addr', '--addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
+            [CompletionResult]::new('--kong-addr', '--kong-addr', [CompletionResultType]::ParameterName, 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--headers', '--headers', [CompletionResultType]::ParameterName, 'Extra request header, `Name: value` (repeatable)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Request timeout in seconds')

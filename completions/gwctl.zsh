@@ -15,8 +15,8 @@ _gwctl() {
 
     local context curcontext="$curcontext" state line
     _arguments "${_arguments_options[@]}" : \
-'--addr=[Admin API address]:ADDR:_default' \
-'--kong-addr=[Admin API address]:ADDR:_default' \
+'--addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
+'--kong-addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '*--headers=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '--timeout=[Request timeout in seconds]:TIMEOUT:_default' \
@@ -46,8 +46,8 @@ _gwctl() {
         case $line[1] in
             (validate)
 _arguments "${_arguments_options[@]}" : \
-'--addr=[Admin API address]:ADDR:_default' \
-'--kong-addr=[Admin API address]:ADDR:_default' \
+'--addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
+'--kong-addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '*--headers=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '--timeout=[Request timeout in seconds]:TIMEOUT:_default' \
@@ -74,8 +74,8 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--out=[Save the plan to FILE, for \`gwctl sync --plan FILE\` (holds env-var names, not values)]:FILE:_files' \
 '--rps=[Cap on Admin API requests per second (default\: no cap)]:N:_default' \
-'--addr=[Admin API address]:ADDR:_default' \
-'--kong-addr=[Admin API address]:ADDR:_default' \
+'--addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
+'--kong-addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '*--headers=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '--timeout=[Request timeout in seconds]:TIMEOUT:_default' \
@@ -104,8 +104,8 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '()--plan=[Apply a plan saved by \`gwctl diff --out FILE\` instead of reading state files]:FILE:_files' \
 '--rps=[Cap on Admin API requests per second (default\: no cap)]:N:_default' \
-'--addr=[Admin API address]:ADDR:_default' \
-'--kong-addr=[Admin API address]:ADDR:_default' \
+'--addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
+'--kong-addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '*--headers=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '--timeout=[Request timeout in seconds]:TIMEOUT:_default' \
@@ -132,8 +132,8 @@ _arguments "${_arguments_options[@]}" : \
 (apply)
 _arguments "${_arguments_options[@]}" : \
 '--rps=[Cap on Admin API requests per second (default\: no cap)]:N:_default' \
-'--addr=[Admin API address]:ADDR:_default' \
-'--kong-addr=[Admin API address]:ADDR:_default' \
+'--addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
+'--kong-addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '*--headers=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '--timeout=[Request timeout in seconds]:TIMEOUT:_default' \
@@ -161,8 +161,8 @@ _arguments "${_arguments_options[@]}" : \
 '-o+[Write to FILE (mode 0600) instead of stdout]:FILE:_files' \
 '--output-file=[Write to FILE (mode 0600) instead of stdout]:FILE:_files' \
 '--rps=[Cap on Admin API requests per second (default\: no cap)]:N:_default' \
-'--addr=[Admin API address]:ADDR:_default' \
-'--kong-addr=[Admin API address]:ADDR:_default' \
+'--addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
+'--kong-addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '*--headers=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '--timeout=[Request timeout in seconds]:TIMEOUT:_default' \
@@ -187,8 +187,8 @@ _arguments "${_arguments_options[@]}" : \
 (reset)
 _arguments "${_arguments_options[@]}" : \
 '--rps=[Cap on Admin API requests per second (default\: no cap)]:N:_default' \
-'--addr=[Admin API address]:ADDR:_default' \
-'--kong-addr=[Admin API address]:ADDR:_default' \
+'--addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
+'--kong-addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '*--headers=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '--timeout=[Request timeout in seconds]:TIMEOUT:_default' \
@@ -216,8 +216,8 @@ _arguments "${_arguments_options[@]}" : \
 (ping)
 _arguments "${_arguments_options[@]}" : \
 '--rps=[Cap on Admin API requests per second (default\: no cap)]:N:_default' \
-'--addr=[Admin API address]:ADDR:_default' \
-'--kong-addr=[Admin API address]:ADDR:_default' \
+'--addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
+'--kong-addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '*--headers=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '--timeout=[Request timeout in seconds]:TIMEOUT:_default' \
@@ -240,8 +240,8 @@ _arguments "${_arguments_options[@]}" : \
 ;;
 (render)
 _arguments "${_arguments_options[@]}" : \
-'--addr=[Admin API address]:ADDR:_default' \
-'--kong-addr=[Admin API address]:ADDR:_default' \
+'--addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
+'--kong-addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '*--headers=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '--timeout=[Request timeout in seconds]:TIMEOUT:_default' \
@@ -278,8 +278,8 @@ full\:"Also durable against power loss; slower (synchronous=FULL)"))' \
 '--proxy-client-timeout=[Close a proxy client connection that sends no complete request head for this many seconds, idle keep-alive time included (Kong'\''s client_header_timeout and keepalive_timeout); HTTP/2 connections close after as long without a request, and silent HTTP/2 clients are pinged and dropped if they do not answer]:SECONDS:_default' \
 '--proxy-tls-cert=[PEM certificate (chain) that \`ssl\` proxy listeners present for names no SNI matches, instead of a self-signed one made at start (Kong'\''s ssl_cert)]:FILE:_files' \
 '--proxy-tls-key=[PEM private key of --proxy-tls-cert (Kong'\''s ssl_cert_key)]:FILE:_files' \
-'--addr=[Admin API address]:ADDR:_default' \
-'--kong-addr=[Admin API address]:ADDR:_default' \
+'--addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
+'--kong-addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '*--headers=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '--timeout=[Request timeout in seconds]:TIMEOUT:_default' \
@@ -303,8 +303,8 @@ full\:"Also durable against power loss; slower (synchronous=FULL)"))' \
 ;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
-'--addr=[Admin API address]:ADDR:_default' \
-'--kong-addr=[Admin API address]:ADDR:_default' \
+'--addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
+'--kong-addr=[URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where \`serve\` listens\: that is \`--admin-listen\`)]:ADDR:_default' \
 '*--header=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '*--headers=[Extra request header, \`Name\: value\` (repeatable)]:NAME: VALUE:_default' \
 '--timeout=[Request timeout in seconds]:TIMEOUT:_default' \
