@@ -144,3 +144,47 @@ fn a_bad_config_stops_the_start_with_validate_diagnostics() {
     assert!(stderr.contains("bad.yaml:5"), "{stderr}");
     assert!(stderr.contains("expected an integer"), "{stderr}");
 }
+
+/// Log lines on a stderr that is not a terminal, or with `--no-color`, carry no ANSI colours
+/// (`NO_COLOR` unset, so the flag and the terminal check are what is tested).
+#[tokio::test]
+async fn logs_have_no_colour_off_a_terminal_or_with_no_color() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    for extra in [&["-vv"][..], &["-vv", "--no-color"]] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gwctl"))
+            .env_remove("NO_COLOR")
+            .env_remove("RUST_LOG")
+            .args(["serve", "--admin-listen", "127.0.0.1:0", "--proxy-listen"])
+            .args(["127.0.0.1:0", "--db"])
+            .arg(dir.path().join("gw.db"))
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut banner = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut banner)
+            .unwrap();
+        let base = banner
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no banner: {banner:?}"));
+        let answer = reqwest::get(format!("http://{base}/services")).await;
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(answer.unwrap().status(), 200);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("admin request"), "{extra:?}: {stderr}");
+        assert!(!stderr.contains('\u{1b}'), "{extra:?}: {stderr:?}");
+    }
+}

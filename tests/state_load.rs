@@ -286,6 +286,128 @@ fn json_files_load_too_and_select_tags_must_agree() {
 }
 
 #[test]
+fn select_tag_flag_must_equal_the_files_select_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let tagged = write(
+        &dir,
+        "tagged.yaml",
+        "_format_version: \"3.0\"\n_info:\n  select_tags: [b, a]\nconsumers:\n  - username: x\n",
+    );
+    let plain = write(
+        &dir,
+        "plain.yaml",
+        "_format_version: \"3.0\"\nconsumers:\n  - username: y\n",
+    );
+    let flag = |tags: &[&str]| LoadOptions {
+        select_tags: tags.iter().map(|t| t.to_string()).collect(),
+        ..options(&[])
+    };
+    // The same tags (in any order), or a file without `_info.select_tags`, are fine.
+    let loaded = load(std::slice::from_ref(&tagged), &flag(&["a", "b"])).unwrap();
+    assert_eq!(loaded.state.select_tags, vec!["a", "b"]);
+    let loaded = load(std::slice::from_ref(&plain), &flag(&["team-a"])).unwrap();
+    assert_eq!(
+        loaded.state.of_kind("consumers")[0].body["tags"],
+        json!(["team-a"])
+    );
+    // Different tags are an error naming the file and both sets, not a silent override.
+    let failure = load(std::slice::from_ref(&tagged), &flag(&["team-a"])).unwrap_err();
+    let p = failure.errors().next().unwrap();
+    assert_eq!(p.file.as_deref(), Some(&*tagged.display().to_string()));
+    assert!(
+        p.message
+            .contains("--select-tag [team-a] differs from this file's _info.select_tags [a, b]"),
+        "{}",
+        p.message
+    );
+    assert!(p.help.as_deref().unwrap().contains("drop --select-tag"));
+    assert_eq!(p.line, Some(3));
+}
+
+#[test]
+fn a_file_without_select_tags_beside_one_with_them_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let tagged = write(
+        &dir,
+        "tagged.yaml",
+        "_format_version: \"3.0\"\n_info: {select_tags: [team-a]}\nconsumers:\n  - username: x\n",
+    );
+    let plain = write(
+        &dir,
+        "plain.yaml",
+        "_format_version: \"3.0\"\nconsumers:\n  - username: y\n",
+    );
+    for files in [
+        vec![tagged.clone(), plain.clone()],
+        vec![plain.clone(), tagged.clone()],
+    ] {
+        let failure = load(&files, &options(&[])).unwrap_err();
+        let errors: Vec<_> = failure.errors().collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let p = errors[0];
+        assert_eq!(p.file.as_deref(), Some(&*plain.display().to_string()));
+        assert!(
+            p.message.contains("this file has no _info.select_tags")
+                && p.message.contains("declares [team-a]"),
+            "{}",
+            p.message
+        );
+    }
+    // The flag does not excuse the untagged file either.
+    let with_flag = LoadOptions {
+        select_tags: vec!["team-a".into()],
+        ..options(&[])
+    };
+    assert!(load(&[tagged, plain], &with_flag).is_err());
+}
+
+/// Certificates are identified by their PEM: messages name them by id, else their first SNI,
+/// else their place, never by the PEM text.
+#[test]
+fn certificates_are_named_in_messages_without_their_pem() {
+    let dir = tempfile::tempdir().unwrap();
+    let indent = |text: &str| {
+        text.trim()
+            .lines()
+            .map(|l| format!("      {l}\n"))
+            .collect::<String>()
+    };
+    let cert = indent(&std::fs::read_to_string("tests/proxy_support/sni_a_cert.pem").unwrap());
+    let key = indent(&std::fs::read_to_string("tests/proxy_support/sni_a_key.pem").unwrap());
+    let pair = format!("cert: |\n{cert}    key: |\n{key}");
+    let text = format!(
+        "_format_version: \"3.0\"\ncertificates:\n  - {pair}  - {pair}    snis:\n      - name: a.example.com\n  - id: 6f0b6d4e-0f1b-4b7e-9a53-7f3c2b0e9d11\n    {pair}ca_certificates:\n  - cert: |\n{cert}  - cert: |\n{cert}"
+    );
+    let file = write(&dir, "certs.yaml", &text);
+    let failure = load(&[file], &options(&[])).unwrap_err();
+    let messages: Vec<&str> = failure
+        .problems
+        .iter()
+        .map(|p| p.message.as_str())
+        .collect();
+    for message in &messages {
+        assert!(!message.contains("BEGIN"), "{message}");
+    }
+    let secret = |who: &str| format!("literal secret in key of certificate {who}:");
+    for who in [
+        "at certificates[0]",
+        "for SNI 'a.example.com'",
+        "with id 6f0b6d4e-0f1b-4b7e-9a53-7f3c2b0e9d11",
+    ] {
+        assert!(
+            messages.iter().any(|m| m.starts_with(&secret(who))),
+            "{who}: {messages:#?}"
+        );
+    }
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.starts_with("duplicate ca-certificate at ca_certificates[1]:")),
+        "{messages:#?}"
+    );
+}
+
+#[test]
 fn every_problem_is_reported_at_once_in_file_order() {
     let errors = errors_of(
         "_format_version: \"3.0\"\nservices:\n  - name: s\n    host: h\n    port: x\n  - name: s\n    host: h\nroutes:\n  - name: r\n    service: nope\n    paths: [/]\nconsumers:\n  - {}\n",

@@ -407,6 +407,98 @@ fn a_grpc_route_without_strip_path_is_valid() {
     );
 }
 
+#[test]
+fn select_tag_flag_different_from_the_file_is_an_error() {
+    let text = "_format_version: \"3.0\"\n_info:\n  select_tags: [team-b]\nservices:\n  - name: s\n    host: h\n";
+    for command in ["validate", "render"] {
+        let out = gwctl_with_stdin(&[command, "--select-tag", "team-a", "-"], &[], Some(text));
+        assert_eq!(out.status.code(), Some(1), "{command}: {}", stdout(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains(
+                "-:3:16: --select-tag [team-a] differs from this file's _info.select_tags [team-b]"
+            ),
+            "{command}: {err}"
+        );
+        let same = gwctl_with_stdin(&[command, "--select-tag", "team-b", "-"], &[], Some(text));
+        assert_eq!(same.status.code(), Some(0), "{command}: {}", stderr(&same));
+    }
+}
+
+/// Usage errors exit 1, never 2: 2 is `diff --exit-code`'s "there are changes".
+#[test]
+fn usage_errors_exit_1_and_help_and_version_exit_0() {
+    for args in [
+        &["diff", "--exit-code", "--format", "yaml", "x.yaml"][..],
+        &["validate", "--no-such-flag"],
+        &["no-such-command"],
+        &[],
+    ] {
+        let out = gwctl(args, &[]);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).is_empty(), "{args:?}");
+    }
+    for args in [&["--help"][..], &["diff", "--help"], &["--version"]] {
+        let out = gwctl(args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(!stdout(&out).is_empty(), "{args:?}");
+    }
+}
+
+/// render's masked output must not validate: syncing it would send `[masked]` as the key.
+#[test]
+fn a_masked_placeholder_in_a_secret_field_is_an_error() {
+    let rendered = gwctl(
+        &["render", "fixtures/multi-provider.yaml"],
+        &MULTI_PROVIDER_VARS,
+    );
+    assert_eq!(rendered.status.code(), Some(0), "{}", stderr(&rendered));
+    let text = stdout(&rendered);
+    assert!(text.contains("\"[masked]\""), "{text}");
+    let out = gwctl_with_stdin(&["validate", "--format", "json", "-"], &[], Some(&text));
+    assert_eq!(out.status.code(), Some(1));
+    let masked: Vec<String> = json_problems(&out)
+        .iter()
+        .filter(|p| p["code"] == "masked")
+        .map(|p| format!("{} {}", p["path"].as_str().unwrap(), p["message"]))
+        .collect();
+    // Two key-auth keys, a jwt secret and two ai-proxy header values.
+    assert_eq!(masked.len(), 5, "{masked:#?}");
+    for problem in &masked {
+        assert!(
+            problem.contains("a placeholder left by render/dump masking"),
+            "{problem}"
+        );
+    }
+    assert!(
+        masked
+            .iter()
+            .any(|p| p.starts_with("/plugins/0/config/auth/header_value ")),
+        "{masked:#?}"
+    );
+    let human = gwctl_with_stdin(&["validate", "-"], &[], Some(&text));
+    assert!(
+        stderr(&human).contains("help: use an environment variable"),
+        "{}",
+        stderr(&human)
+    );
+    // The unmasked round trip stays valid, and `[masked]` outside a secret field is a value.
+    let shown = gwctl(
+        &["render", "--show-secrets", "fixtures/multi-provider.yaml"],
+        &MULTI_PROVIDER_VARS,
+    );
+    let out = gwctl_with_stdin(
+        &["validate", "-"],
+        &MULTI_PROVIDER_VARS,
+        Some(&stdout(&shown)),
+    );
+    assert!(!stderr(&out).contains("masking"), "{}", stderr(&out));
+    let plain =
+        "_format_version: \"3.0\"\nservices:\n  - name: s\n    host: h\n    tags: [\"[masked]\"]\n";
+    let out = gwctl_with_stdin(&["validate", "-"], &[], Some(plain));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
 /// `gwctl … 2>&1 | head` closes stderr early: problems still end in gwctl's own exit code 1,
 /// not a panic (101) on the first write that finds the pipe closed.
 #[test]

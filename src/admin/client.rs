@@ -53,11 +53,19 @@ impl AdminClient {
             HeaderValue::from_static(concat!("gwctl/", env!("CARGO_PKG_VERSION"))),
         );
         for raw in &config.headers {
+            // A header's value is usually a secret (a token): messages name the header only.
             let (name, value) = raw.split_once(':').ok_or_else(|| {
-                AdminError::Config(format!("header '{raw}' is not in the form 'Name: value'"))
+                AdminError::Config(format!(
+                    "{} is not in the form 'Name: value'",
+                    header_label(raw)
+                ))
             })?;
-            let name = HeaderName::from_bytes(name.trim().as_bytes())
-                .map_err(|_| AdminError::Config(format!("invalid header name in '{raw}'")))?;
+            let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+                AdminError::Config(format!(
+                    "{} has an invalid name: a header name is one token, without spaces",
+                    header_label(raw)
+                ))
+            })?;
             let mut value = HeaderValue::from_str(value.trim())
                 .map_err(|_| AdminError::Config(format!("invalid header value for '{name}'")))?;
             value.set_sensitive(true);
@@ -317,9 +325,41 @@ fn root_cause(error: &dyn std::error::Error) -> String {
     last
 }
 
+/// How a `--header` value is named in messages without its value: `header 'Name'` (the text
+/// before the first space or colon), or `a --header value` when there is no such name (a
+/// lone word may be the token itself).
+fn header_label(raw: &str) -> String {
+    match raw
+        .trim_start()
+        .split_once(|c: char| c == ':' || c.is_whitespace())
+    {
+        Some((name, _)) if !name.is_empty() && HeaderName::from_bytes(name.as_bytes()).is_ok() => {
+            format!("header '{name}'")
+        }
+        _ => "a --header value".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_headers_are_named_without_their_value() {
+        for (raw, label) in [
+            ("Kong-Admin-Token TOPSECRET", "header 'Kong-Admin-Token'"),
+            ("TOPSECRET", "a --header value"),
+            ("Kong(Admin) TOPSECRET: x", "a --header value"),
+            ("Bad Name: TOPSECRET", "header 'Bad'"),
+            ("  TOPSECRET", "a --header value"),
+        ] {
+            let mut config = ClientConfig::new("http://127.0.0.1:1");
+            config.headers = vec![raw.to_string()];
+            let err = AdminClient::new(config).unwrap_err().to_string();
+            assert!(err.contains(label), "{raw:?}: {err}");
+            assert!(!err.contains("TOPSECRET"), "{raw:?}: {err}");
+        }
+    }
 
     #[test]
     fn addresses_are_normalised() {

@@ -1,6 +1,7 @@
 //! The one place where outcomes become exit codes.
 //!
-//! 0: success. 1: an error, or problems found (validate). 2: `diff --exit-code` found changes.
+//! 0: success. 1: an error, or problems found (validate), or a usage error. 2: `diff
+//! --exit-code` found changes (as Terraform's `-detailed-exitcode`), and nothing else.
 
 use std::process::ExitCode;
 
@@ -39,5 +40,17 @@ pub fn finish(result: CliResult) -> ExitCode {
             super::output::to_stderr(format_args!("{report:?}\n"));
             ExitCode::from(1)
         }
+    }
+}
+
+/// Prints a command-line parsing outcome: `--help` and `--version` exit 0, usage errors 1
+/// (clap's own 2 would read as "changes" after `diff --exit-code`).
+pub fn usage(error: &clap::Error) -> ExitCode {
+    // A closed stdout or stderr is no reason to panic.
+    let _ = error.print();
+    if error.use_stderr() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }

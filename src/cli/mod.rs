@@ -56,8 +56,10 @@ pub enum Command {
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    exit::finish(run(cli))
+    match Cli::try_parse() {
+        Ok(cli) => exit::finish(run(cli)),
+        Err(e) => exit::usage(&e),
+    }
 }
 
 pub fn run(cli: Cli) -> CliResult {

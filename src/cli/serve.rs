@@ -276,8 +276,12 @@ fn init_logging(global: &Global) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("gwctl={level}")));
+    // Colours only on a terminal, never with --no-color (`NO_COLOR` sets it too): a log file
+    // or a journal gets plain lines.
+    let ansi = !global.no_color && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .try_init();
 }

@@ -215,13 +215,20 @@ pub fn describe(error: &WriteError, loaded: &[Op], offset: usize) -> String {
                 .checked_sub(offset)
                 .and_then(|i| loaded.get(i))
                 .map(|op| {
-                    let names: Vec<String> = op
+                    // Never a secret nor a PEM block (a certificate's key): then by id.
+                    let mut names: Vec<&str> = op
                         .kind
                         .identity_fields()
                         .iter()
+                        .filter(|f| !op.kind.schema.field(f).is_some_and(|s| s.secret))
                         .filter_map(|f| op.body.get(*f).and_then(|v| v.as_str()))
-                        .map(str::to_string)
+                        .filter(|v| !v.contains("-----BEGIN") && !v.contains('\n'))
                         .collect();
+                    if names.is_empty()
+                        && let Some(id) = op.body.get("id").and_then(|v| v.as_str())
+                    {
+                        names.push(id);
+                    }
                     format!("{} {}", op.kind.name, names.join(" "))
                 })
                 .unwrap_or_else(|| format!("operation {index}"));
@@ -239,4 +246,42 @@ pub async fn apply(store: Arc<dyn Store>, ops: Vec<Op>) -> Result<Committed, Wri
     tokio::task::spawn_blocking(move || store.write(ops, None))
         .await
         .unwrap_or_else(|_| Err(WriteError::Storage("the write task failed".into())))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::gateway::store::{Action, EntityError};
+
+    #[test]
+    fn a_failed_certificate_is_named_by_id_not_by_its_pem() {
+        let kind = registry().kind("certificates").unwrap();
+        let body = json!({
+            "id": "6f0b6d4e-0f1b-4b7e-9a53-7f3c2b0e9d11",
+            "cert": "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n",
+            "key": "-----BEGIN PRIVATE KEY-----\nTOPSECRET\n-----END PRIVATE KEY-----\n",
+        });
+        let loaded = vec![Op::new(
+            kind,
+            Action::Create,
+            body.as_object().unwrap().clone(),
+        )];
+        let error = WriteError::Op {
+            index: 0,
+            error: EntityError::PrimaryKey {
+                id: "6f0b6d4e-0f1b-4b7e-9a53-7f3c2b0e9d11".into(),
+            },
+        };
+        let text = describe(&error, &loaded, 0);
+        assert!(
+            text.starts_with("certificates 6f0b6d4e-0f1b-4b7e-9a53-7f3c2b0e9d11: "),
+            "{text}"
+        );
+        assert!(
+            !text.contains("BEGIN") && !text.contains("TOPSECRET"),
+            "{text}"
+        );
+    }
 }

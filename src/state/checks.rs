@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::index::{RefIndex, ref_key};
-use super::model::State;
+use super::model::{Entity, MASK, State};
 use super::problem::Severity;
 use crate::kinds::schema::{Field, FieldSchema, Type};
 use crate::kinds::validate::{Path, Seg, closest, dotted};
@@ -27,25 +27,81 @@ pub struct Finding {
     pub first: Option<(&'static str, usize)>,
 }
 
-/// How messages name an entity: `service 'openai-service'`, never showing a secret value.
-pub fn describe(kind: &Kind, body: &Map<String, Value>) -> String {
+/// How messages name an entity: `service 'openai-service'`, never showing a secret value. An
+/// entity whose identity cannot be shown (a certificate's PEM, a secret) is named by its id,
+/// else its first SNI, else its place (`certificate at certificates[0]`); `index` is its
+/// position among the state's entities of its kind, for entities that came from no file.
+pub fn describe(state: &State, kind: &Kind, index: usize) -> String {
+    let entity = &state.of_kind(kind.name)[index];
+    let body = &entity.body;
     let shown = kind.identity_fields().iter().find_map(|f| {
         let secret = kind.schema.field(f).is_some_and(|s| s.secret);
         match body.get(*f) {
-            Some(Value::String(s)) if !secret => Some(format!("'{s}'")),
+            Some(Value::String(s)) if !secret && !is_pem(s) => Some(format!("'{s}'")),
             _ => None,
         }
     });
+    let event = kind.event_name;
     match (
         kind.subschema_key
             .and_then(|k| body.get(k))
             .and_then(Value::as_str),
         shown,
     ) {
-        (Some(name), _) => format!("{} '{name}'", kind.event_name),
-        (None, Some(shown)) => format!("{} {shown}", kind.event_name),
-        (None, None) => kind.event_name.to_string(),
+        (Some(name), _) => format!("{event} '{name}'"),
+        (None, Some(shown)) => format!("{event} {shown}"),
+        (None, None) if kind.identity_fields().is_empty() => event.to_string(),
+        (None, None) => {
+            let sni = body
+                .get("snis")
+                .and_then(Value::as_array)
+                .and_then(|snis| snis.iter().find_map(Value::as_str))
+                .or_else(|| nested_sni(state, kind, entity));
+            match (entity.id(), sni) {
+                (Some(id), _) => format!("{event} with id {id}"),
+                (None, Some(sni)) => format!("{event} for SNI '{sni}'"),
+                (None, None) => format!("{event} at {}", place_of(kind, entity, index)),
+            }
+        }
     }
+}
+
+/// The name of the first SNI written nested under this entity (`certificates[0].snis`).
+fn nested_sni<'a>(state: &'a State, kind: &Kind, entity: &Entity) -> Option<&'a str> {
+    let origin = entity.origin.as_ref()?;
+    let child = kind.children.iter().find(|c| c.kind == "snis")?;
+    let under = format!("{}/{}/", origin.pointer, child.key);
+    state.of_kind("snis").iter().find_map(|sni| {
+        let at = sni.origin.as_ref()?;
+        (at.file == origin.file && at.pointer.starts_with(&under))
+            .then(|| sni.body.get("name")?.as_str())
+            .flatten()
+    })
+}
+
+/// A PEM block (a certificate or key): an identity, never a name to show.
+fn is_pem(text: &str) -> bool {
+    text.contains("-----BEGIN") || text.contains('\n')
+}
+
+/// Where an entity was written, `certificates[0]` (from its JSON pointer), or its position
+/// in the state.
+fn place_of(kind: &Kind, entity: &Entity, index: usize) -> String {
+    let Some(origin) = entity.origin.as_ref().filter(|o| !o.pointer.is_empty()) else {
+        return format!("{}[{index}]", kind.name);
+    };
+    let mut out = String::new();
+    for seg in origin.pointer.split('/').skip(1) {
+        if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg.replace("~1", "/").replace("~0", "~"));
+        }
+    }
+    out
 }
 
 fn describe_reference(reference: &Value) -> String {
@@ -104,7 +160,7 @@ pub fn references(registry: &Registry, state: &State, index: &RefIndex) -> Vec<F
                     code: "reference",
                     message: format!(
                         "{} refers to {} {}, which is not in the state files",
-                        describe(kind, &entity.body),
+                        describe(state, kind, i),
                         target.event_name,
                         describe_reference(reference)
                     ),
@@ -168,7 +224,7 @@ pub fn duplicates(registry: &Registry, state: &State, index: &RefIndex) -> Vec<F
                         code: "duplicate",
                         message: format!(
                             "duplicate {}: another {} has {what}",
-                            describe(kind, &entity.body),
+                            describe(state, kind, i),
                             kind.event_name
                         ),
                         help: Some("each entity must be defined once; remove or rename one".into()),
@@ -275,6 +331,25 @@ pub fn literal_secrets(registry: &Registry, state: &State) -> Vec<Finding> {
                 if entity.secret_paths.iter().any(|s| path.starts_with(s)) {
                     continue;
                 }
+                if is_mask_placeholder(&entity.body, &path) {
+                    out.push(Finding {
+                        kind: kind.name,
+                        index: i,
+                        severity: Severity::Error,
+                        code: "masked",
+                        message: format!(
+                            "{} of {} is \"{MASK}\": a placeholder left by render/dump masking, not a secret; syncing it would send the placeholder as the value",
+                            dotted(&path),
+                            describe(state, kind, i)
+                        ),
+                        help: Some(
+                            "use an environment variable: write $NAME (or ${NAME}) here and set NAME to the real value".into(),
+                        ),
+                        path,
+                        first: None,
+                    });
+                    continue;
+                }
                 out.push(Finding {
                     kind: kind.name,
                     index: i,
@@ -283,7 +358,7 @@ pub fn literal_secrets(registry: &Registry, state: &State) -> Vec<Finding> {
                     message: format!(
                         "literal secret in {} of {}: secrets belong in the environment, not in the file",
                         dotted(&path),
-                        describe(kind, &entity.body)
+                        describe(state, kind, i)
                     ),
                     help: Some(
                         "write it as $NAME or ${NAME} (e.g. \"Bearer $OPENAI_API_KEY\") and set NAME in the environment".into(),
@@ -295,6 +370,32 @@ pub fn literal_secrets(registry: &Registry, state: &State) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Whether the secret at `path` is render's and dump's `[masked]` placeholder (in a header
+/// list, `Authorization: [masked]`): a file written from masked output, about to send the
+/// placeholder as the secret.
+fn is_mask_placeholder(body: &Map<String, Value>, path: &[Seg]) -> bool {
+    let mut value = None;
+    for seg in path {
+        value = match (seg, value) {
+            (Seg::Key(k), None) => body.get(k),
+            (Seg::Key(k), Some(v)) => v.get(k),
+            (Seg::Index(i), Some(v)) => v.get(*i),
+            (Seg::Index(_), None) => None,
+        };
+        if value.is_none() {
+            return false;
+        }
+    }
+    let Some(Value::String(text)) = value else {
+        return false;
+    };
+    let text = text.trim();
+    text == MASK
+        || text
+            .split_once(':')
+            .is_some_and(|(name, rest)| is_secret_header(name.trim()) && rest.trim() == MASK)
 }
 
 /// A path being walked, borrowing keys from the value (owned only when a secret is found).
@@ -436,5 +537,46 @@ fn header_secrets_in<'a>(
             header_secrets(item, trail, out);
         }
         trail.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::kinds::registry;
+
+    /// A gateway's certificates (no file behind them) list their SNIs in `snis`.
+    #[test]
+    fn certificates_are_described_by_id_sni_or_position_never_pem() {
+        let kind = registry().kind("certificates").unwrap();
+        let pem = "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n";
+        let mut state = State::default();
+        for body in [
+            json!({"cert": pem}),
+            json!({"cert": pem, "snis": ["a.example.com", "b.example.com"]}),
+            json!({"cert": pem, "id": "6f0b6d4e-0f1b-4b7e-9a53-7f3c2b0e9d11", "snis": ["c"]}),
+        ] {
+            state.push(
+                "certificates",
+                Entity::new(body.as_object().unwrap().clone()),
+            );
+        }
+        let described: Vec<String> = (0..3).map(|i| describe(&state, kind, i)).collect();
+        assert_eq!(
+            described,
+            [
+                "certificate at certificates[0]",
+                "certificate for SNI 'a.example.com'",
+                "certificate with id 6f0b6d4e-0f1b-4b7e-9a53-7f3c2b0e9d11",
+            ]
+        );
+        let services = registry().kind("services").unwrap();
+        state.push(
+            "services",
+            Entity::new(json!({"name": "s"}).as_object().unwrap().clone()),
+        );
+        assert_eq!(describe(&state, services, 0), "service 's'");
     }
 }

@@ -66,7 +66,7 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         let root = match parse_value_split(&input.text, options.limits, threads()) {
             Ok(root) => root,
             Err(e) => {
-                problems.push(parse_problem(&e, &input.name));
+                problems.push(parse_problem(&e, &input.name, &input.text, options.limits));
                 infos.push(Info::default());
                 continue;
             }
@@ -184,39 +184,142 @@ impl Lookup for EnvLookup<'_> {
     }
 }
 
-fn parse_problem(e: &serde_saphyr::Error, file: &Arc<str>) -> Problem {
-    let message = e.without_snippet().to_string();
-    // The parser appends " at line L column C"; the position is shown separately.
-    let message = match message.find(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message,
+fn parse_problem(
+    e: &serde_saphyr::Error,
+    file: &Arc<str>,
+    text: &str,
+    limits: yaml::Limits,
+) -> Problem {
+    let at = error_place(e, text);
+    let (message, help) = match user_message(e, limits) {
+        Some(known) => known,
+        None => {
+            let message = e.without_snippet().to_string();
+            // The parser appends " at line L column C"; the position is shown separately.
+            let message = match message.find(" at line ") {
+                Some(i) => message[..i].to_string(),
+                None => message,
+            };
+            if message.to_lowercase().contains("documents") {
+                return Problem::error(
+                    "yaml",
+                    "a state file holds one YAML document, but this one has several (`---`)",
+                )
+                .in_file(file)
+                .at(at)
+                .label("a second document starts here")
+                .help("put each document in its own file; gwctl merges the files it is given");
+            }
+            (format!("invalid YAML: {message}"), None)
+        }
     };
-    let lower = message.to_lowercase();
-    if lower.contains("documents") {
-        return Problem::error(
-            "yaml",
-            "a state file holds one YAML document, but this one has several (`---`)",
-        )
+    let mut p = Problem::error("yaml", message)
         .in_file(file)
-        .at(e.location().and_then(place))
-        .label("a second document starts here")
-        .help("put each document in its own file; gwctl merges the files it is given");
-    }
-    let help = if lower.contains("recursion") || lower.contains("depth") {
-        Some("state files may nest at most 64 levels deep")
-    } else if lower.contains("alias") || lower.contains("budget") {
-        Some("the file expands too many aliases or nodes; write the values out, or split the file")
-    } else if lower.contains("duplicate") {
-        Some("each key may appear once in a mapping; remove one of them")
-    } else {
-        None
-    };
-    let mut p = Problem::error("yaml", format!("invalid YAML: {message}"))
-        .in_file(file)
-        .at(e.location().and_then(place))
+        .at(at)
         .label("here");
-    p.help = help.map(str::to_string);
+    p.help = help;
     p
+}
+
+/// The message (and help) for the parser errors whose own wording names its internals
+/// (option and type names), in the user's terms; None for the rest.
+fn user_message(e: &serde_saphyr::Error, limits: yaml::Limits) -> Option<(String, Option<String>)> {
+    use serde_saphyr::Error as E;
+    use serde_saphyr::budget::BudgetBreach as B;
+    let mut inner = e;
+    while let E::AliasError { error, .. } | E::WithSnippet { error, .. } = inner {
+        inner = error;
+    }
+    let nesting = || {
+        (
+            format!("nesting deeper than {} levels", limits.max_depth),
+            Some(format!(
+                "state files may nest at most {} levels deep",
+                limits.max_depth
+            )),
+        )
+    };
+    let too_big = |message: String| {
+        (
+            message,
+            Some(
+                "the file expands too many aliases or nodes; write the values out, or split the file"
+                    .to_string(),
+            ),
+        )
+    };
+    Some(match inner {
+        E::DuplicateMappingKey { key: Some(key), .. } => (
+            format!("duplicate key '{key}' in this mapping: keep one"),
+            None,
+        ),
+        E::DuplicateMappingKey { key: None, .. } => {
+            ("duplicate key in this mapping: keep one".to_string(), None)
+        }
+        E::Budget {
+            breach: B::Depth { .. },
+            ..
+        } => nesting(),
+        // Several documents: told apart by the caller.
+        E::Budget {
+            breach: B::Documents { .. },
+            ..
+        } => return None,
+        E::Budget {
+            breach: B::Nodes { .. } | B::Events { .. },
+            ..
+        } => too_big(format!(
+            "the file has more than {} YAML nodes (aliases expanded)",
+            limits.max_nodes
+        )),
+        E::Budget { .. } => too_big("the file is too large or complex to read".into()),
+        E::AliasReplayLimitExceeded { .. } => too_big(format!(
+            "aliases expand to more than {} nodes",
+            limits.max_alias_events
+        )),
+        E::AliasExpansionLimitExceeded { .. } => {
+            too_big("an anchor is used through aliases too many times".into())
+        }
+        E::AliasReplayStackDepthExceeded { .. } => {
+            too_big("aliases nest inside each other too deeply".into())
+        }
+        other if other.to_string().contains("recursion limit") => nesting(),
+        _ => return None,
+    })
+}
+
+/// Where a parse error is. Errors the scanner raises carry a line and column but no byte
+/// offset; the offset is then found from the line and column, so the snippet shows the
+/// same place as the heading.
+fn error_place(e: &serde_saphyr::Error, text: &str) -> Option<Place> {
+    let location = e.location()?;
+    let mut at = place(location)?;
+    if location.span().byte_offset().is_none() {
+        at.offset = offset_of(text, at.line, at.column);
+        // One character, unless the place is the end of a line or of the file.
+        at.len = text[at.offset..]
+            .chars()
+            .next()
+            .filter(|c| *c != '\n' && *c != '\r')
+            .map_or(0, char::len_utf8);
+    }
+    Some(at)
+}
+
+/// The byte offset of a 1-based line and column (in characters), clamped to the text.
+fn offset_of(text: &str, line: u64, column: u64) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+    text[start..end]
+        .char_indices()
+        .nth(column.saturating_sub(1) as usize)
+        .map_or(end, |(i, _)| start + i)
 }
 
 /// Looks up line and column for every anchored problem, parsing (with positions) only the
@@ -296,36 +399,98 @@ fn narrow(p: Place, text: &str, offset: usize, len: usize) -> Place {
 }
 
 /// The select tags in force: the command line's, or the files' (which must agree).
+/// The select tags in force. Every file must declare the same `_info.select_tags` (as a set), or
+/// none may; `--select-tag` applies to all files, and a file declaring different tags is an
+/// error (decK #561).
 fn select_tags(
     names: &[Arc<str>],
     infos: &[Info],
     options: &LoadOptions,
     problems: &mut Vec<Problem>,
 ) -> Vec<String> {
-    if !options.select_tags.is_empty() {
-        return options.select_tags.clone();
+    let set = |tags: &[String]| {
+        let mut tags = tags.to_vec();
+        tags.sort();
+        tags.dedup();
+        tags
+    };
+    let shown = |tags: &[String]| format!("[{}]", tags.join(", "));
+    let anchor = [Seg::Key("_info".into()), Seg::Key("select_tags".into())];
+    let declared: Vec<(&Arc<str>, Vec<String>)> = names
+        .iter()
+        .zip(infos)
+        .filter_map(|(name, info)| Some((name, set(info.select_tags.as_deref()?))))
+        .filter(|(_, tags)| !tags.is_empty())
+        .collect();
+    if let Some((first, theirs)) = declared.first() {
+        for (name, tags) in &declared[1..] {
+            if tags != theirs {
+                problems.push(
+                    Problem::error(
+                        "format",
+                        format!(
+                            "_info.select_tags differ from those in {first}: {} here, {} there; all files must declare the same",
+                            shown(tags),
+                            shown(theirs)
+                        ),
+                    )
+                    .in_file(name)
+                    .anchored(&anchor, false),
+                );
+            }
+        }
+        for (name, info) in names.iter().zip(infos) {
+            let unparsed = problems
+                .iter()
+                .any(|p| p.code == "yaml" && p.file.as_ref() == Some(name));
+            if !unparsed && info.select_tags.as_deref().is_none_or(<[String]>::is_empty) {
+                problems.push(
+                    Problem::error(
+                        "format",
+                        format!(
+                            "this file has no _info.select_tags, but {first} declares {}: files given together must all declare the same select_tags",
+                            shown(theirs)
+                        ),
+                    )
+                    .in_file(name)
+                    .help(format!(
+                        "add `select_tags: {}` under `_info` in {name}, or give the files separately",
+                        shown(theirs)
+                    )),
+                );
+            }
+        }
     }
-    let mut chosen: Option<(&Arc<str>, &Vec<String>)> = None;
-    for (name, info) in names.iter().zip(infos) {
-        let Some(tags) = &info.select_tags else {
-            continue;
-        };
-        match chosen {
-            None => chosen = Some((name, tags)),
-            Some((first, theirs)) if theirs != tags => problems.push(
+    if options.select_tags.is_empty() {
+        // The first declaring file's tags, in its order.
+        return infos
+            .iter()
+            .filter_map(|info| info.select_tags.clone())
+            .find(|tags| !tags.is_empty())
+            .unwrap_or_default();
+    }
+    let flag = set(&options.select_tags);
+    for (name, tags) in &declared {
+        if *tags != flag {
+            problems.push(
                 Problem::error(
                     "format",
                     format!(
-                        "_info.select_tags differ from those in {first}: all files must declare the same"
+                        "--select-tag {} differs from this file's _info.select_tags {}",
+                        shown(&flag),
+                        shown(tags)
                     ),
                 )
                 .in_file(name)
-                .anchored(&[Seg::Key("_info".into()), Seg::Key("select_tags".into())], false),
-            ),
-            Some(_) => {}
+                .anchored(&anchor, false)
+                .help(format!(
+                    "drop --select-tag (the file's tags apply), or set _info.select_tags in {name} to {}",
+                    shown(&flag)
+                )),
+            );
         }
     }
-    chosen.map(|(_, t)| t.clone()).unwrap_or_default()
+    options.select_tags.clone()
 }
 
 /// How many cores to use for parsing and checking large states.

@@ -47,7 +47,7 @@ pub struct LoadOptions {
     pub max_file_bytes: u64,
     /// Nesting depth, node count and alias-expansion limits for the YAML parser.
     pub limits: yaml::Limits,
-    /// Select tags from the command line; they replace the files' `_info.select_tags`.
+    /// Select tags from the command line; a file whose `_info.select_tags` differ is an error.
     pub select_tags: Vec<String>,
 }
 
