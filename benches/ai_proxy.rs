@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use gwctl::gateway::plugins::{Body, Ctx, Flow, PluginRuntime, UpstreamTarget};
-use http::{HeaderMap, Request, Response, header};
+use http::{Request, Response, header};
 use http_body_util::{BodyExt, Full};
 use serde_json::{Map, Value, json};
 
@@ -127,30 +127,23 @@ fn ctx(body: Bytes) -> Ctx {
         .body(())
         .unwrap()
         .into_parts();
-    Ctx {
-        request: parts,
-        body: Some(full(body)),
-        body_bytes: None,
-        client_addr: SocketAddr::from(([127, 0, 0, 1], 50000)),
-        route: Default::default(),
-        service: None,
-        consumer: None,
-        consumer_groups: Vec::new(),
-        upstream: Some(UpstreamTarget {
-            scheme: "http",
-            host: "placeholder".into(),
-            port: 80,
-            path_and_query: "/".into(),
-            host_header: None,
-        }),
-        response_headers: HeaderMap::new(),
-        log: Map::new(),
-        started: Instant::now(),
-        directory: Default::default(),
-        request_id: "test-request".into(),
-        protocol: "http",
-        extensions: http::Extensions::new(),
-    }
+    let mut ctx = Ctx::new(
+        parts,
+        SocketAddr::from(([127, 0, 0, 1], 50000)),
+        Default::default(),
+        Default::default(),
+        Instant::now(),
+    );
+    ctx.body = Some(full(body));
+    ctx.upstream = Some(UpstreamTarget {
+        scheme: "http",
+        host: "placeholder".into(),
+        port: 80,
+        path_and_query: "/".into(),
+        host_header: None,
+    });
+    ctx.request_id = "test-request".into();
+    ctx
 }
 
 fn upstream_response(body: Body, content_type: &'static str) -> Response<Body> {

@@ -258,7 +258,7 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --admin-body-limit 'Largest accepted request body, in bytes (larger ones get 413)'
             cand --proxy-listen 'Address of the proxy (repeatable: `--proxy-listen 127.0.0.1:8000 --proxy-listen :8080`)'
             cand --access-log 'Write the access log (one JSON line per request) to this file instead of stdout'
-            cand --proxy-client-timeout 'Close a proxy client connection that sends no complete request head for this many seconds, idle keep-alive time included (Kong''s client_header_timeout and keepalive_timeout); HTTP/2 connections close after as long without a request, and silent HTTP/2 clients are pinged and dropped if they do not answer'
+            cand --proxy-client-timeout 'Close a proxy client connection that sends no complete request head for this many seconds, idle keep-alive time included (Kong''s client_header_timeout and keepalive_timeout); HTTP/2 connections close after as long without a request, and silent HTTP/2 clients are pinged and dropped if they do not answer. Also the longest pause in a request body a plugin reads (Kong''s client_body_timeout; then 408)'
             cand --proxy-tls-cert 'PEM certificate (chain) that `ssl` proxy listeners present for names no SNI matches, instead of a self-signed one made at start (Kong''s ssl_cert)'
             cand --proxy-tls-key 'PEM private key of --proxy-tls-cert (Kong''s ssl_cert_key)'
             cand --addr 'URL of the Admin API that diff, sync, apply, dump, reset and ping talk to (not where `serve` listens: that is `--admin-listen`)'

@@ -264,3 +264,36 @@ async fn an_http1_request_whose_first_packet_could_begin_http2_is_still_http1() 
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
     assert!(answer.contains(r#""body":"hi""#), "{answer}");
 }
+
+#[tokio::test]
+async fn a_client_that_stops_sending_a_body_a_plugin_reads_gets_408() {
+    let up = echo("a").await;
+    // key-auth with `key_in_body` reads the whole body before anything goes upstream.
+    let entities = Entities::new()
+        .service("s", &up.url())
+        .route("r", "s", json!({"paths": ["/"]}))
+        .plugin("key-auth", json!({"key_in_body": true}));
+    let (_tx, rx) = watch::channel(Arc::new(entities.snapshot(1)));
+    let timeout = Duration::from_millis(1000);
+    let running = start_with_client_timeout(rx, timeout).await;
+    let mut stalled = tokio::net::TcpStream::connect(running.addrs()[0])
+        .await
+        .unwrap();
+    stalled
+        .write_all(
+            b"POST /x HTTP/1.1\r\nhost: gw\r\ncontent-type: application/x-www-form-urlencoded\r\n\
+              content-length: 100\r\n\r\napikey=bo",
+        )
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut answer))
+        .await
+        .expect("the stalled request is answered and its connection closed")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("Request timeout"), "{answer}");
+    assert_eq!(up.hits(), 0, "nothing went upstream");
+    running.shutdown().await;
+}

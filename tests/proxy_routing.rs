@@ -3,9 +3,12 @@
 
 mod proxy_support;
 
+use std::time::Duration;
+
 use http::StatusCode;
 use proxy_support::*;
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn no_route_is_404_with_kongs_message() {
@@ -204,6 +207,28 @@ async fn two_host_headers_are_refused_as_nginx_does() {
 }
 
 #[tokio::test]
+async fn an_http_1_1_request_without_host_is_refused_an_http_1_0_one_is_not() {
+    let up = echo("a").await;
+    let gw = Gateway::start(&one_route(&up.url())).await;
+    let ask = |request: &'static [u8]| async move {
+        let mut stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
+            .await
+            .expect("answered and closed")
+            .unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    };
+    let answer = ask(b"GET /x HTTP/1.1\r\nconnection: close\r\n\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert_eq!(up.hits(), 0);
+    let answer = ask(b"GET /x HTTP/1.0\r\n\r\n").await;
+    assert_eq!(answer.split_whitespace().nth(1), Some("200"), "{answer}");
+    assert_eq!(up.hits(), 1);
+}
+
+#[tokio::test]
 async fn methods_and_headers_must_match() {
     let up = echo("a").await;
     let gw = Gateway::start(
@@ -266,6 +291,10 @@ async fn forwarded_headers_host_and_hop_by_hop() {
             ("x-secret-hop", "1"),
             ("keep-alive", "timeout=5"),
             ("x-app", "kept"),
+            // httpoxy: an upstream CGI would take it for HTTP_PROXY; Kong clears it.
+            ("proxy", "http://evil.test:8080"),
+            // The gateway answers 100 Continue itself; nginx sends no Expect upstream.
+            ("expect", "100-continue"),
         ],
         "payload",
     )
@@ -282,6 +311,8 @@ async fn forwarded_headers_host_and_hop_by_hop() {
     assert_eq!(h["x-app"], "kept");
     assert!(h.get("x-secret-hop").is_none());
     assert!(h.get("keep-alive").is_none());
+    assert!(h.get("proxy").is_none());
+    assert!(h.get("expect").is_none());
     assert_eq!(seen["body"], "payload");
     assert_eq!(seen["method"], "POST");
     assert!(reply.header("x-kong-upstream-latency").is_some());

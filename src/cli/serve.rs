@@ -73,7 +73,8 @@ pub struct Args {
     /// Close a proxy client connection that sends no complete request head for this many
     /// seconds, idle keep-alive time included (Kong's client_header_timeout and keepalive_timeout);
     /// HTTP/2 connections close after as long without a request, and silent HTTP/2 clients
-    /// are pinged and dropped if they do not answer.
+    /// are pinged and dropped if they do not answer. Also the longest pause in a request body
+    /// a plugin reads (Kong's client_body_timeout; then 408).
     #[arg(
         long,
         default_value_t = proxy::DEFAULT_CLIENT_TIMEOUT.as_secs(),

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use gwctl::gateway::plugins::{Body, Ctx, Flow, PluginRuntime, UpstreamTarget};
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode, header};
+use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -62,31 +62,23 @@ pub async fn exchange(
     request: Request<Bytes>,
 ) -> (Response<Body>, Ctx) {
     let (parts, body) = request.into_parts();
-    let mut ctx = Ctx {
-        request: parts,
-        body: Some(full(body)),
-        body_bytes: None,
-        client_addr: SocketAddr::from(([127, 0, 0, 1], 50000)),
-        route: Default::default(),
-        service: None,
-        consumer: None,
-        consumer_groups: Vec::new(),
-        // The route's placeholder service; ai-proxy must replace it.
-        upstream: Some(UpstreamTarget {
-            scheme: "http",
-            host: "placeholder.invalid".into(),
-            port: 80,
-            path_and_query: "/".into(),
-            host_header: None,
-        }),
-        response_headers: HeaderMap::new(),
-        log: Map::new(),
-        started: Instant::now(),
-        directory: Default::default(),
-        request_id: "test-request".into(),
-        protocol: "http",
-        extensions: http::Extensions::new(),
-    };
+    let mut ctx = Ctx::new(
+        parts,
+        SocketAddr::from(([127, 0, 0, 1], 50000)),
+        Default::default(),
+        Default::default(),
+        Instant::now(),
+    );
+    ctx.body = Some(full(body));
+    // The route's placeholder service; ai-proxy must replace it.
+    ctx.upstream = Some(UpstreamTarget {
+        scheme: "http",
+        host: "placeholder.invalid".into(),
+        port: 80,
+        path_and_query: "/".into(),
+        host_header: None,
+    });
+    ctx.request_id = "test-request".into();
     let response = match plugin.access(&mut ctx).await {
         Flow::Respond(response) => response,
         Flow::Continue => forward(&mut ctx).await,

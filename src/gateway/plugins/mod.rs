@@ -14,7 +14,7 @@ pub mod rate_limiting;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -106,7 +106,17 @@ pub struct Ctx {
     /// response-body wrapper fills while streaming and its `log` hook reads (the log phase runs
     /// once the response body has been sent).
     pub extensions: http::Extensions,
+    /// The longest pause allowed between two parts of the request body while a plugin reads
+    /// it (nginx's `client_body_timeout`, which Kong leaves at 60 s).
+    pub body_timeout: Duration,
+    /// Set when reading the body failed on the client's side (it went quiet for
+    /// `body_timeout`, or broke off): the request ends with this answer whatever the plugin
+    /// that was reading made of the missing body.
+    body_failure: Option<(StatusCode, &'static str)>,
 }
+
+/// Kong's `client_body_timeout` (nginx's default, which Kong keeps).
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Ctx {
     /// A context for a request on `route` that arrived at `started`, answered with the
@@ -136,7 +146,15 @@ impl Ctx {
             request_id: String::new(),
             protocol: "http",
             extensions: http::Extensions::new(),
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            body_failure: None,
         }
+    }
+
+    /// The answer a request gets because its body could not be read (see `body_failure`),
+    /// taken once.
+    pub fn take_body_failure(&mut self) -> Option<(StatusCode, &'static str)> {
+        self.body_failure.take()
     }
 
     /// Reads the whole request body (at most `limit` bytes) and keeps it for later hooks and
@@ -158,8 +176,22 @@ impl Ctx {
         // fail the `Send` check inside `#[async_trait]` hooks.
         let mut body = body;
         let mut buf = bytes::BytesMut::new();
-        while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(|e| format!("reading the request body failed: {e}"))?;
+        loop {
+            // A client that sends part of a body and goes quiet must not hold the request
+            // (and what was read so far) forever: nginx answers 408 after
+            // `client_body_timeout` without a byte.
+            let Ok(frame) = tokio::time::timeout(self.body_timeout, body.frame()).await else {
+                self.body_failure = Some((StatusCode::REQUEST_TIMEOUT, "Request timeout"));
+                return Err(format!(
+                    "the client sent no more of the request body for {:?}",
+                    self.body_timeout
+                ));
+            };
+            let Some(frame) = frame else { break };
+            let frame = frame.map_err(|e| {
+                self.body_failure = Some((StatusCode::BAD_REQUEST, "Bad request"));
+                format!("reading the request body failed: {e}")
+            })?;
             if let Ok(data) = frame.into_data() {
                 if buf.len() + data.len() > limit {
                     // Put back what was read, so the body can still be forwarded whole.

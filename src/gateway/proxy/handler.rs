@@ -30,7 +30,9 @@ use super::plugin_set::{Instance, NONE, Slot};
 use super::router::{RequestFacts, RouteMatch, Router};
 use super::upstream_client::client_key;
 use super::websocket;
-use crate::gateway::plugins::{Body, Ctx, Flow, UpstreamTarget, error_response};
+use crate::gateway::plugins::{
+    Body, Ctx, DEFAULT_BODY_TIMEOUT, Flow, UpstreamTarget, error_response,
+};
 
 /// Everything the request handlers share.
 pub struct Shared {
@@ -123,6 +125,9 @@ pub struct Conn {
     pub activity: Option<Arc<Activity>>,
     /// The server name a TLS client asked for (lowercase), which routes' `snis` match.
     pub sni: Option<Arc<str>>,
+    /// The longest pause allowed in a request body a plugin reads (`--proxy-client-timeout`,
+    /// as Kong's `client_body_timeout`).
+    pub body_timeout: Duration,
 }
 
 impl Conn {
@@ -137,6 +142,7 @@ impl Conn {
             protocol: if tls { "https" } else { "http" },
             activity: None,
             sni: None,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
 }
@@ -236,6 +242,7 @@ pub async fn handle(
         started,
     );
     ctx.protocol = conn.protocol;
+    ctx.body_timeout = conn.body_timeout;
     ctx.body = Some(body.map_err(Into::into).boxed());
     ctx.service = service.map(|s| s.ident.clone());
     ctx.upstream = upstream;
@@ -266,7 +273,18 @@ pub async fn handle(
             continue;
         }
         executed.push(instance.clone());
-        if let Flow::Respond(response) = instance.runtime.access(&mut ctx).await {
+        let flow = instance.runtime.access(&mut ctx).await;
+        // A body the client stopped sending ends the request, whatever the plugin reading it
+        // made of the missing body (nginx answers before any plugin runs).
+        if let Some((status, message)) = ctx.take_body_failure() {
+            let mut response = ctx.error_response(status, message);
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            local_response = Some(response);
+            break;
+        }
+        if let Flow::Respond(response) = flow {
             local_response = Some(response);
             break;
         }
@@ -613,7 +631,9 @@ fn https_required(
 }
 
 /// The Host the client asked for (HTTP/1 `Host`, or the HTTP/2 authority), port included;
-/// `None` when the request carries more than one `Host` header.
+/// `None` when the request carries more than one `Host` header, or is an HTTP/1.1 request
+/// without one (RFC 9112 §3.2 requires it; nginx answers 400 "client sent HTTP/1.1 request
+/// without Host header"). An HTTP/1.0 request may go without.
 fn client_host(parts: &http::request::Parts) -> Option<String> {
     let mut hosts = parts.headers.get_all(header::HOST).iter();
     let first = hosts.next();
@@ -623,7 +643,11 @@ fn client_host(parts: &http::request::Parts) -> Option<String> {
     let host = first
         .and_then(|h| h.to_str().ok())
         .or_else(|| parts.uri.authority().map(|a| a.as_str()));
-    Some(host.unwrap_or_default().to_string())
+    match host {
+        Some(host) => Some(host.to_string()),
+        None if parts.version == http::Version::HTTP_11 && first.is_none() => None,
+        None => Some(String::new()),
+    }
 }
 
 /// Hosts compare case-insensitively; most arrive in lowercase already.

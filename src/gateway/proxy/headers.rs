@@ -55,6 +55,18 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// Removes the request headers Kong never sends upstream although they are end-to-end:
+/// `Proxy` (httpoxy, CVE-2016-5385: an upstream CGI would take it as `HTTP_PROXY`; Kong clears
+/// it in its access phase) and `Expect` (nginx's proxy module sends `Expect` empty: the
+/// gateway answers `100 Continue` itself, and the upstream gets the body without waiting).
+pub fn remove_not_forwarded(headers: &mut HeaderMap) {
+    for name in [PROXY, header::EXPECT] {
+        headers.remove(name);
+    }
+}
+
+const PROXY: HeaderName = HeaderName::from_static("proxy");
+
 /// The `Via` the proxy adds going up and coming back, as Kong does with its own name.
 pub const VIA: HeaderValue =
     HeaderValue::from_static(concat!("1.1 gwctl/", env!("CARGO_PKG_VERSION")));
@@ -217,6 +229,16 @@ mod tests {
         h.insert("proxy-connection", "keep-alive".parse().unwrap());
         h.insert("x-kept", "1".parse().unwrap());
         remove_hop_by_hop(&mut h);
+        assert_eq!(h.keys().collect::<Vec<_>>(), ["x-kept"]);
+    }
+
+    #[test]
+    fn proxy_and_expect_stay_with_the_gateway() {
+        let mut h = HeaderMap::new();
+        h.insert("proxy", "http://evil:8080".parse().unwrap());
+        h.insert("expect", "100-continue".parse().unwrap());
+        h.insert("x-kept", "1".parse().unwrap());
+        remove_not_forwarded(&mut h);
         assert_eq!(h.keys().collect::<Vec<_>>(), ["x-kept"]);
     }
 

@@ -278,6 +278,7 @@ async fn accept_loop(
         };
         let _ = stream.set_nodelay(true);
         let mut conn = Conn::new(client_addr, local_port, tls.is_some());
+        conn.body_timeout = client_timeout;
         let shared = shared.clone();
         let builder = builder.clone();
         // Held, not used to watch: `graceful.shutdown()` below waits until every connection
