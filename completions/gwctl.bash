@@ -301,7 +301,7 @@ _gwctl() {
             return 0
             ;;
         gwctl__subcmd__dump)
-            opts="-o -v -q -h -V --output-file --with-id --rps --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
+            opts="-o -v -q -h -V --output-file --with-id --sanitize --rps --kong-addr --addr --headers --header --timeout --tls-skip-verify --ca-cert --select-tag --parallelism --format --json-output --no-color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

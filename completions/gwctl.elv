@@ -164,6 +164,7 @@ set edit:completion:arg-completer[gwctl] = {|@words|
             cand --parallelism 'Concurrent requests within one dependency level'
             cand --format 'Output format'
             cand --with-id 'Keep every entity''s id, even where a natural key identifies it'
+            cand --sanitize 'Replace every secret (credential keys and passwords, certificate keys, plugin secrets such as ai-proxy''s header_value) with `[masked]`, for sharing; such a dump cannot be synced back'
             cand --tls-skip-verify 'Do not verify the Admin API''s TLS certificate'
             cand --json-output 'decK''s spelling of `--format json`'
             cand --no-color 'Disable colours (also `NO_COLOR`)'

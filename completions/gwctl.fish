@@ -138,6 +138,7 @@ complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l format -d 'Output f
 json\t''
 markdown\t''"
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l with-id -d 'Keep every entity\'s id, even where a natural key identifies it'
+complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l sanitize -d 'Replace every secret (credential keys and passwords, certificate keys, plugin secrets such as ai-proxy\'s header_value) with `[masked]`, for sharing; such a dump cannot be synced back'
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l tls-skip-verify -d 'Do not verify the Admin API\'s TLS certificate'
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l json-output -d 'decK\'s spelling of `--format json`'
 complete -c gwctl -n "__fish_gwctl_using_subcommand dump" -l no-color -d 'Disable colours (also `NO_COLOR`)'

@@ -172,6 +172,7 @@ Register-ArgumentCompleter -Native -CommandName 'gwctl' -ScriptBlock {
             [CompletionResult]::new('--parallelism', '--parallelism', [CompletionResultType]::ParameterName, 'Concurrent requests within one dependency level')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--with-id', '--with-id', [CompletionResultType]::ParameterName, 'Keep every entity''s id, even where a natural key identifies it')
+            [CompletionResult]::new('--sanitize', '--sanitize', [CompletionResultType]::ParameterName, 'Replace every secret (credential keys and passwords, certificate keys, plugin secrets such as ai-proxy''s header_value) with `[masked]`, for sharing; such a dump cannot be synced back')
             [CompletionResult]::new('--tls-skip-verify', '--tls-skip-verify', [CompletionResultType]::ParameterName, 'Do not verify the Admin API''s TLS certificate')
             [CompletionResult]::new('--json-output', '--json-output', [CompletionResultType]::ParameterName, 'decK''s spelling of `--format json`')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colours (also `NO_COLOR`)')

@@ -171,6 +171,7 @@ _arguments "${_arguments_options[@]}" : \
 '--parallelism=[Concurrent requests within one dependency level]:PARALLELISM:_default' \
 '--format=[Output format]:FORMAT:(human json markdown)' \
 '--with-id[Keep every entity'\''s id, even where a natural key identifies it]' \
+'--sanitize[Replace every secret (credential keys and passwords, certificate keys, plugin secrets such as ai-proxy'\''s header_value) with \`\[masked\]\`, for sharing; such a dump cannot be synced back]' \
 '--tls-skip-verify[Do not verify the Admin API'\''s TLS certificate]' \
 '--json-output[decK'\''s spelling of \`--format json\`]' \
 '--no-color[Disable colours (also \`NO_COLOR\`)]' \

@@ -3,6 +3,9 @@
 //! rollback and saved plans. Behaviours only a Kong has (its own schema defaults) run against
 //! the fake Admin API.
 
+// Only `serve` is used here.
+#[allow(dead_code)]
+mod serve_support;
 mod sync_support;
 
 use std::path::{Path, PathBuf};
@@ -574,4 +577,289 @@ fn plugins_the_target_does_not_have_fail_diff_and_sync_before_any_write() {
     assert_eq!(saved.code, 1, "{}\n{}", saved.stdout, saved.stderr);
     assert!(saved.stderr.contains(expected), "{}", saved.stderr);
     assert_eq!(gw.count(), 0, "nothing was written");
+}
+
+/// The one line a wrong `--addr` fails with, checked to stay one line.
+fn one_line_error(r: &Run) -> &str {
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.stderr.trim().lines().count(), 1, "{}", r.stderr);
+    r.stderr.trim()
+}
+
+#[test]
+fn an_addr_at_the_proxy_port_says_it_is_not_the_admin_api() {
+    let served = serve_support::serve(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "s.yaml",
+        "_format_version: \"3.0\"\nservices:\n  - name: s\n    host: s.example\n",
+    );
+    for command in [&["ping"][..], &["diff", &file][..], &["dump"][..]] {
+        let mut args = vec!["--addr", served.proxy.as_str()];
+        args.extend_from_slice(command);
+        let r = gwctl(&args, &[], dir.path());
+        assert_eq!(
+            one_line_error(&r),
+            format!(
+                "× {} is not a gateway's Admin API: GET / answered HTTP 404 (no Route matched with \
+                 those values). This looks like a gateway's proxy port. Kong's Admin API is \
+                 usually on port 8001; `gwctl serve` prints its Admin API address when it starts",
+                served.proxy
+            ),
+            "{command:?}"
+        );
+    }
+    let ping = gwctl(&["--addr", &served.admin, "ping"], &[], dir.path());
+    assert_eq!(ping.code, 0, "{}", ping.stderr);
+}
+
+/// Kong's nginx answers a plain-HTTP request on its TLS port (8444) with this 400, then closes.
+fn fake_nginx_tls_port() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let mut head = Vec::new();
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            let body = "<html>\r\n<head><title>400 The plain HTTP request was sent to HTTPS port</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>The plain HTTP request was sent to HTTPS port</center>\r\n</body>\r\n</html>\r\n";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 400 Bad Request\r\nServer: kong/3.9.1\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("127.0.0.1:{}", addr.port())
+}
+
+#[test]
+fn an_addr_with_the_wrong_scheme_says_which_one_to_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let ping = |addr: &str| gwctl(&["--addr", addr, "ping"], &[], dir.path());
+
+    // https:// to a plain-HTTP Admin API.
+    let gw = start_gateway();
+    let plain = gw.addr.to_string();
+    assert_eq!(
+        one_line_error(&ping(&format!("https://{plain}"))),
+        format!(
+            "× cannot reach the Admin API at https://{plain}: the server there does not speak \
+             TLS (it answered the TLS handshake in plain text); use --addr http://{plain}"
+        )
+    );
+
+    // http:// to Kong's TLS Admin API port.
+    let nginx = fake_nginx_tls_port();
+    assert_eq!(
+        one_line_error(&ping(&format!("http://{nginx}"))),
+        format!(
+            "× cannot reach the Admin API at http://{nginx}: the server there expects TLS (it \
+             answered HTTP 400: The plain HTTP request was sent to HTTPS port); use --addr \
+             https://{nginx}"
+        )
+    );
+
+    // http:// to a TLS port that answers a plain request with a TLS alert (gwctl's own), and
+    // https:// to it with a certificate nobody signed.
+    let served = serve_support::serve(&[
+        std::ffi::OsStr::new("--proxy-listen"),
+        std::ffi::OsStr::new("127.0.0.1:0 ssl"),
+    ]);
+    let tls = served.tls_proxy.clone().expect("a TLS proxy listener");
+    let hostport = tls.trim_start_matches("https://");
+    assert_eq!(
+        one_line_error(&ping(&format!("http://{hostport}"))),
+        format!(
+            "× cannot reach the Admin API at http://{hostport}: the server there did not answer \
+             in HTTP; if it expects TLS, use --addr https://{hostport}"
+        )
+    );
+    let untrusted = ping(&tls);
+    let line = one_line_error(&untrusted);
+    assert!(
+        line.starts_with(&format!(
+            "× cannot reach the Admin API at {tls}: its TLS certificate is not trusted ("
+        )) && line
+            .ends_with("); pass --ca-cert FILE with the CA that signed it, or --tls-skip-verify"),
+        "{line}"
+    );
+    assert!(!line.contains("is the gateway running"), "{line}");
+}
+
+/// Two schema errors; and a file whose only problem is a literal key (a warning).
+const INVALID: &str =
+    "_format_version: \"3.0\"\nservices:\n  - name: s\n    host: 1\n    bogus: 2\n";
+const LITERAL_KEY: &str = "_format_version: \"3.0\"\nconsumers:\n  - username: u\n    keyauth_credentials: [{key: literal-key-0123456789}]\n";
+
+#[test]
+fn state_file_problems_show_exactly_as_validate_shows_them() {
+    let gw = start_gateway();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "bad.yaml", INVALID);
+    let validate = run(&gw, &["validate", &file], &[]);
+    assert_eq!(validate.code, 1);
+    assert!(
+        validate.stderr.ends_with("invalid: 2 errors\n"),
+        "{}",
+        validate.stderr
+    );
+    for command in [
+        &["diff"][..],
+        &["diff", "--exit-code"][..],
+        &["sync"][..],
+        &["apply"][..],
+        &["render"][..],
+        &["diff", "--format", "markdown"][..],
+    ] {
+        let mut args = command.to_vec();
+        args.push(&file);
+        let r = run(&gw, &args, &[]);
+        assert_eq!(r.code, 1, "{command:?}");
+        assert_eq!(r.stderr, validate.stderr, "{command:?}");
+        assert_eq!(r.stdout, "", "{command:?}");
+    }
+    // JSON: one document, the problems as its errors, one line each.
+    let json = run(&gw, &["sync", "--format", "json", &file], &[]);
+    assert_eq!(json.code, 1);
+    assert_eq!(json.stderr, validate.stderr);
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        doc["errors"],
+        serde_json::json!([
+            format!("{file}:4:11: host: expected a string"),
+            format!("{file}:5:5: unknown field 'bogus'"),
+        ])
+    );
+    // Warnings too, when the files load.
+    let warned = write(dir.path(), "key.yaml", LITERAL_KEY);
+    let validate = run(&gw, &["validate", &warned], &[]);
+    assert_eq!(validate.code, 0);
+    assert!(
+        validate.stderr.contains("literal secret in key"),
+        "{}",
+        validate.stderr
+    );
+    let diff = run(&gw, &["diff", &warned], &[]);
+    assert_eq!(diff.code, 0, "{}", diff.stderr);
+    assert_eq!(diff.stderr, validate.stderr);
+    assert_eq!(gw.count(), 0, "nothing was written");
+}
+
+const TAGGED_SECRETS: &str = r#"_format_version: "3.0"
+_info: {select_tags: [team]}
+services:
+  - name: openai-service
+    url: https://api.openai.com
+    tags: [rotated-alice-key-0123456789]
+    routes:
+      - name: chat
+        paths: [/ai/chat]
+        plugins:
+          - name: ai-proxy
+            config:
+              route_type: llm/v1/chat
+              auth: {header_name: Authorization, header_value: "Bearer $OPENAI_API_KEY"}
+              model: {provider: openai, name: gpt-4o}
+consumers:
+  - username: alice
+    keyauth_credentials: [{key: $ALICE_KEY}, {key: $SHORT_KEY}]
+    basicauth_credentials: [{username: alice-basic, password: $ALICE_PASSWORD}]
+    jwt_secrets: [{key: alice-iss, secret: $ALICE_JWT}]
+"#;
+const SECRETS: [(&str, &str); 5] = [
+    ("OPENAI_API_KEY", KEY_A),
+    ("ALICE_KEY", "alice-key-0123456789"),
+    ("SHORT_KEY", "kxq"),
+    ("ALICE_PASSWORD", "hunter2-password"),
+    ("ALICE_JWT", "alice-jwt-secret-0123"),
+];
+
+#[test]
+fn dump_with_select_tags_writes_info_right_after_the_format_version() {
+    let gw = start_gateway();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "t.yaml", TAGGED_SECRETS);
+    assert_eq!(run(&gw, &["sync", &file], &SECRETS).code, 0);
+    let dump = run(&gw, &["dump", "--select-tag", "team"], &[]);
+    assert_eq!(dump.code, 0, "{}", dump.stderr);
+    assert!(
+        dump.stdout.starts_with(
+            "_format_version: \"3.0\"\n_info:\n  select_tags:\n  - team\nconsumers:\n"
+        ),
+        "{}",
+        dump.stdout
+    );
+    let json = run(
+        &gw,
+        &["dump", "--select-tag", "team", "--format", "json"],
+        &[],
+    );
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    let keys: Vec<&String> = doc.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["_format_version", "_info", "consumers", "services"]);
+}
+
+#[test]
+fn dump_sanitize_masks_every_secret_and_keeps_the_rest() {
+    let gw = start_gateway();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "t.yaml", TAGGED_SECRETS);
+    assert_eq!(run(&gw, &["sync", &file], &SECRETS).code, 0);
+    let values: Vec<&str> = SECRETS.iter().map(|(_, v)| *v).collect();
+
+    // Without --sanitize, every secret is there: the dump syncs back.
+    let plain = run(&gw, &["dump"], &[]);
+    for v in &values {
+        assert!(plain.stdout.contains(v), "{v} missing:\n{}", plain.stdout);
+    }
+
+    let out = dir.path().join("shared.yaml");
+    let sanitized = run(
+        &gw,
+        &["dump", "--sanitize", "-o", out.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(sanitized.code, 0, "{}", sanitized.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    for v in &values {
+        assert!(!text.contains(v), "{v} in the sanitized dump:\n{text}");
+    }
+    let doc: Value = serde_saphyr::from_str(&text).unwrap();
+    let alice = &doc["consumers"][0];
+    assert_eq!(alice["username"], "alice");
+    for cred in alice["keyauth_credentials"].as_array().unwrap() {
+        assert_eq!(cred["key"], "[masked]");
+        // The key was their identity: the id keeps the two apart.
+        assert!(cred["id"].is_string(), "{cred}");
+    }
+    assert_eq!(alice["basicauth_credentials"][0]["username"], "alice-basic");
+    assert_eq!(alice["basicauth_credentials"][0]["password"], "[masked]");
+    assert!(alice["basicauth_credentials"][0].get("id").is_none());
+    assert_eq!(alice["jwt_secrets"][0]["key"], "alice-iss");
+    assert_eq!(alice["jwt_secrets"][0]["secret"], "[masked]");
+    let plugin = &doc["services"][0]["routes"][0]["plugins"][0];
+    assert_eq!(plugin["config"]["auth"]["header_name"], "Authorization");
+    assert_eq!(plugin["config"]["auth"]["header_value"], "[masked]");
+    assert_eq!(plugin["config"]["model"]["name"], "gpt-4o");
+    // A secret inside other text is masked there too.
+    assert_eq!(
+        doc["services"][0]["tags"],
+        serde_json::json!(["rotated-[masked]", "team"])
+    );
+    // JSON too; and a sanitized dump is refused rather than synced back.
+    let json = run(&gw, &["dump", "--sanitize", "--format", "json"], &[]);
+    for v in &values {
+        assert!(!json.stdout.contains(v), "{v}:\n{}", json.stdout);
+    }
+    let validate = run(&gw, &["validate", out.to_str().unwrap()], &[]);
+    assert_eq!(validate.code, 1, "{}", validate.stderr);
 }

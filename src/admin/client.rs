@@ -201,6 +201,9 @@ impl AdminClient {
                     body,
                 });
             }
+            if let Some(error) = self.plain_http_to_tls_port(status, &body) {
+                return Err(error);
+            }
             return Err(http_error(&method, path, status, body));
         }
     }
@@ -211,6 +214,9 @@ impl AdminClient {
                 addr: self.config.addr.clone(),
                 seconds: self.config.timeout.as_secs(),
             };
+        }
+        if let Some(mismatch) = self.tls_mismatch(&error) {
+            return mismatch;
         }
         if error.is_connect() {
             return AdminError::Unreachable {
@@ -223,6 +229,97 @@ impl AdminClient {
             detail: root_cause(&error),
         }
     }
+}
+
+impl AdminClient {
+    /// The address with the other scheme, for advice: `http://h:1` ⇄ `https://h:1`.
+    fn other_scheme(&self) -> String {
+        match self.base.strip_prefix("https://") {
+            Some(rest) => format!("http://{rest}"),
+            None => format!(
+                "https://{}",
+                self.base.strip_prefix("http://").unwrap_or(&self.base)
+            ),
+        }
+    }
+
+    fn is_https(&self) -> bool {
+        self.base.starts_with("https://")
+    }
+
+    /// A TLS problem that is not the gateway being down: `https://` to a port that answers
+    /// in plain HTTP (rustls reads the plain answer as a record of an invalid type), an
+    /// untrusted certificate, or `http://` to a port that does not answer in HTTP (a TLS
+    /// port answers a plain request with a TLS alert).
+    fn tls_mismatch(&self, error: &reqwest::Error) -> Option<AdminError> {
+        let addr = self.config.addr.clone();
+        if self.is_https() {
+            return match find_cause::<rustls::Error>(error)? {
+                rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+                    Some(AdminError::WrongScheme {
+                        addr,
+                        problem: "the server there does not speak TLS (it answered the TLS \
+                                  handshake in plain text)"
+                            .into(),
+                        advice: format!("use --addr {}", self.other_scheme()),
+                    })
+                }
+                tls @ rustls::Error::InvalidCertificate(_) => {
+                    Some(AdminError::UntrustedCertificate {
+                        addr,
+                        reason: tls.to_string(),
+                    })
+                }
+                _ => None,
+            };
+        }
+        find_cause::<hyper::Error>(error)
+            .filter(|e| e.is_parse())
+            .map(|_| AdminError::WrongScheme {
+                addr,
+                problem: "the server there did not answer in HTTP".into(),
+                advice: format!("if it expects TLS, use --addr {}", self.other_scheme()),
+            })
+    }
+
+    /// A plain-HTTP request answered as Kong (nginx) answers one sent to its TLS port:
+    /// `400 The plain HTTP request was sent to HTTPS port`.
+    fn plain_http_to_tls_port(&self, status: StatusCode, body: &Value) -> Option<AdminError> {
+        const NGINX: &str = "The plain HTTP request was sent to HTTPS port";
+        let text = match body {
+            Value::String(s) => s.as_str(),
+            other => other.get("message").and_then(Value::as_str)?,
+        };
+        (status == StatusCode::BAD_REQUEST && !self.is_https() && text.contains(NGINX)).then(|| {
+            AdminError::WrongScheme {
+                addr: self.config.addr.clone(),
+                problem: format!("the server there expects TLS (it answered HTTP 400: {NGINX})"),
+                advice: format!("use --addr {}", self.other_scheme()),
+            }
+        })
+    }
+}
+
+/// The first error of type `T` in `error`'s chain, looking inside the `io::Error`s too (their
+/// `source` skips the error they wrap).
+fn find_cause<'a, T: std::error::Error + 'static>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut source = Some(error);
+    while let Some(e) = source {
+        if let Some(found) = e.downcast_ref::<T>() {
+            return Some(found);
+        }
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+            && let Some(found) = find_cause::<T>(inner)
+        {
+            return Some(found);
+        }
+        source = e.source();
+    }
+    None
 }
 
 /// Accepts `localhost:8001` as well as `http://localhost:8001/`; strips the trailing slash so

@@ -9,6 +9,31 @@ pub enum AdminError {
         "cannot reach the Admin API at {addr}: {reason} — is the gateway running? `gwctl serve` starts one"
     )]
     Unreachable { addr: String, reason: String },
+    /// Something answered at the address, but not an Admin API: `GET /`, which every Admin
+    /// API answers, got a 404 or a body that is not JSON (a proxy port, usually).
+    #[error(
+        "{addr} is not a gateway's Admin API: GET / answered {answer}. {hint}Kong's Admin API is usually on port 8001; `gwctl serve` prints its Admin API address when it starts"
+    )]
+    NotAdminApi {
+        addr: String,
+        answer: String,
+        /// `This looks like a gateway's proxy port. ` when the answer is a proxy's own (Kong's
+        /// `no Route matched with those values`), else empty.
+        hint: String,
+    },
+    /// The address's scheme does not match what the server speaks: https:// to a plain-HTTP
+    /// port, or http:// to a TLS port.
+    #[error("cannot reach the Admin API at {addr}: {problem}; {advice}")]
+    WrongScheme {
+        addr: String,
+        problem: String,
+        advice: String,
+    },
+    /// The server speaks TLS, but its certificate is not one gwctl trusts.
+    #[error(
+        "cannot reach the Admin API at {addr}: its TLS certificate is not trusted ({reason}); pass --ca-cert FILE with the CA that signed it, or --tls-skip-verify"
+    )]
+    UntrustedCertificate { addr: String, reason: String },
     #[error("the Admin API at {addr} did not answer within {seconds}s (raise --timeout?)")]
     Timeout { addr: String, seconds: u64 },
     /// The gateway answered with an error status; `message` is its own message, `fields` its

@@ -71,8 +71,37 @@ impl GatewayInfo {
 
 impl AdminClient {
     pub async fn info(&self) -> Result<GatewayInfo, AdminError> {
-        let answer = self.get("/").await?;
+        let answer = self
+            .get("/")
+            .await
+            .map_err(|e| not_admin_api(self.addr(), e))?;
         Ok(parse_info(&answer.body, answer.etag))
+    }
+}
+
+/// Kong's proxy (and gwctl's) when no route matches: what `GET /` on a proxy port answers.
+const NO_ROUTE: &str = "no Route matched with those values";
+
+/// Every Admin API answers `GET /` with JSON: a 404 or another body there means `--addr`
+/// names something else, most often the gateway's proxy port.
+fn not_admin_api(addr: &str, error: AdminError) -> AdminError {
+    let (answer, proxy) = match &error {
+        AdminError::Http {
+            status: 404,
+            message,
+            ..
+        } => (format!("HTTP 404 ({message})"), message == NO_ROUTE),
+        AdminError::Decode { .. } => ("with a body that is not JSON".to_string(), false),
+        _ => return error,
+    };
+    AdminError::NotAdminApi {
+        addr: addr.to_string(),
+        answer,
+        hint: if proxy {
+            "This looks like a gateway's proxy port. ".into()
+        } else {
+            String::new()
+        },
     }
 }
 

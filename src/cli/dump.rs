@@ -5,7 +5,7 @@ mod nest;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use nest::document;
+pub use nest::{Options, document};
 
 use super::global::Format;
 use super::sync::common::{ClientArgs, connect, error, runtime, select_tags};
@@ -20,6 +20,11 @@ pub struct Args {
     /// Keep every entity's id, even where a natural key identifies it.
     #[arg(long)]
     pub with_id: bool,
+    /// Replace every secret (credential keys and passwords, certificate keys, plugin secrets
+    /// such as ai-proxy's header_value) with `[masked]`, for sharing; such a dump cannot be
+    /// synced back.
+    #[arg(long)]
+    pub sanitize: bool,
     #[command(flatten)]
     pub client: ClientArgs,
 }
@@ -35,10 +40,14 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             },
         ))
         .map_err(error)?;
-    let mut doc = document(&snapshot.state, args.with_id);
-    if !tags.is_empty() {
-        doc["_info"] = serde_json::json!({ "select_tags": tags });
-    }
+    let doc = document(
+        &snapshot.state,
+        Options {
+            with_id: args.with_id,
+            sanitize: args.sanitize,
+            select_tags: &tags,
+        },
+    );
     let json = match global.format {
         Format::Json => true,
         Format::Human => args

@@ -28,6 +28,39 @@ where
     }
 }
 
+impl CliError {
+    /// An error already printed in full (state-file problems, shown as `validate` shows
+    /// them): exit code 1 with nothing more on stderr. `errors` are its problems one line
+    /// each, for the `errors` of a JSON document.
+    pub fn reported(summary: String, errors: Vec<String>) -> Self {
+        CliError(miette::Report::new(Reported { summary, errors }))
+    }
+
+    /// The one-line errors of an error already printed ([`CliError::reported`]).
+    pub fn reported_errors(&self) -> Option<&[String]> {
+        self.0
+            .downcast_ref::<Reported>()
+            .map(|r| r.errors.as_slice())
+    }
+}
+
+/// See [`CliError::reported`].
+#[derive(Debug)]
+struct Reported {
+    summary: String,
+    errors: Vec<String>,
+}
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.summary)
+    }
+}
+
+impl std::error::Error for Reported {}
+
+impl miette::Diagnostic for Reported {}
+
 pub type CliResult = Result<Exit, CliError>;
 
 /// Prints an error (if any) and returns the process exit code.
@@ -36,8 +69,10 @@ pub fn finish(result: CliResult) -> ExitCode {
         Ok(Exit::Success) => ExitCode::SUCCESS,
         Ok(Exit::Problems) => ExitCode::from(1),
         Ok(Exit::Changes) => ExitCode::from(2),
-        Err(CliError(report)) => {
-            super::output::to_stderr(format_args!("{report:?}\n"));
+        Err(error) => {
+            if error.reported_errors().is_none() {
+                super::output::to_stderr(format_args!("{:?}\n", error.0));
+            }
             ExitCode::from(1)
         }
     }

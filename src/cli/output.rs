@@ -100,7 +100,11 @@ pub fn with_json_errors(global: &Global, command: impl FnOnce() -> CliResult) ->
         && global.format == Format::Json
         && !PRINTED.with(|p| p.get())
     {
-        let doc = json::document(&Plan::default(), None, &[], &[format!("{}", error.0)]);
+        let errors = match error.reported_errors() {
+            Some(errors) => errors.to_vec(),
+            None => vec![format!("{}", error.0)],
+        };
+        let doc = json::document(&Plan::default(), None, &[], &errors);
         to_stdout(format_args!(
             "{}\n",
             serde_json::to_string_pretty(&doc).unwrap_or_default()

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use super::validate::render as render_problem;
+use super::validate::{failed, print_problems};
 use super::{CliResult, Exit, Global, global::Format};
 use crate::state::render::{Secrets, to_document};
 use crate::state::{LoadOptions, load};
@@ -23,30 +23,8 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         select_tags: global.select_tags.clone(),
         ..LoadOptions::default()
     };
-    let loaded = match load(&args.files, &options) {
-        Ok(loaded) => loaded,
-        Err(failure) => {
-            let mut stderr = std::io::stderr().lock();
-            for problem in &failure.problems {
-                let _ = write!(
-                    stderr,
-                    "{}",
-                    render_problem(problem, &failure.sources, global.no_color)
-                );
-            }
-            return Ok(Exit::Problems);
-        }
-    };
-    if !global.quiet {
-        let mut stderr = std::io::stderr().lock();
-        for problem in &loaded.warnings {
-            let _ = write!(
-                stderr,
-                "{}",
-                render_problem(problem, &loaded.sources, global.no_color)
-            );
-        }
-    }
+    let loaded = load(&args.files, &options).map_err(|failure| failed(&failure, global))?;
+    print_problems(&loaded.warnings, &loaded.sources, global);
     let secrets = if args.show_secrets {
         Secrets::Show
     } else {

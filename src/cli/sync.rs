@@ -69,7 +69,7 @@ fn reconcile(
     no_deletes: bool,
     global: &Global,
 ) -> CliResult {
-    let input = input::load_files(files, &global.select_tags)?;
+    let input = input::load_files(files, global)?;
     let target = input.state;
     let tags = select_tags(global, Some(&target))?;
     let client = connect(global, &write.client)?;

@@ -3,8 +3,8 @@
 use std::io::Write;
 
 use super::output::to_stdout;
-use super::{CliResult, Exit, Global, global::Format};
-use crate::state::problem::{Problem, ProblemDiagnostic, Severity, Sources};
+use super::{CliError, CliResult, Exit, Global, global::Format};
+use crate::state::problem::{LoadFailure, Problem, ProblemDiagnostic, Severity, Sources};
 use crate::state::{LoadOptions, load};
 
 #[derive(Debug, clap::Args)]
@@ -42,15 +42,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             let _ = writeln!(stdout);
         }
         Format::Human | Format::Markdown => {
-            let mut stderr = std::io::stderr().lock();
-            if !global.quiet || errors > 0 {
-                for problem in &problems {
-                    if global.quiet && problem.severity == Severity::Warning {
-                        continue;
-                    }
-                    let _ = write!(stderr, "{}", render(problem, &sources, global.no_color));
-                }
-            }
+            print_problems(&problems, &sources, global);
             let summary = summary(errors, warnings, args.strict);
             match entities {
                 Some(n) if !failed => {
@@ -58,9 +50,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
                         to_stdout(format_args!("valid: {n} entities{summary}\n"));
                     }
                 }
-                _ => {
-                    let _ = writeln!(stderr, "invalid:{}", summary.trim_start_matches(','));
-                }
+                _ => print_invalid(&summary),
             }
         }
     }
@@ -69,6 +59,49 @@ pub fn run(args: Args, global: &Global) -> CliResult {
     } else {
         Exit::Success
     })
+}
+
+/// Prints problems to stderr, each as a compiler-style diagnostic; with `--quiet`, only the
+/// errors.
+pub fn print_problems(problems: &[Problem], sources: &Sources, global: &Global) {
+    let errors = problems.iter().any(Problem::is_error);
+    if global.quiet && !errors {
+        return;
+    }
+    let mut stderr = std::io::stderr().lock();
+    for problem in problems {
+        if global.quiet && problem.severity == Severity::Warning {
+            continue;
+        }
+        let _ = write!(stderr, "{}", render(problem, sources, global.no_color));
+    }
+}
+
+fn print_invalid(summary: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "invalid:{}", summary.trim_start_matches(','));
+}
+
+/// State files that did not load, shown exactly as `validate` shows them (every problem,
+/// then `invalid: N errors`), for the commands that read state files (diff, sync, apply,
+/// render): the error they return has been printed and exits 1.
+pub fn failed(failure: &LoadFailure, global: &Global) -> CliError {
+    print_problems(&failure.problems, &failure.sources, global);
+    let errors = failure.errors().count();
+    print_invalid(&summary(errors, failure.problems.len() - errors, false));
+    CliError::reported(
+        failure.to_string(),
+        failure.errors().map(one_line).collect(),
+    )
+}
+
+/// A problem on one line: `file:line:col: message` (as far as the place is known).
+pub fn one_line(problem: &Problem) -> String {
+    match (&problem.file, problem.line, problem.column) {
+        (Some(file), Some(l), Some(c)) => format!("{file}:{l}:{c}: {}", problem.message),
+        (Some(file), _, _) => format!("{file}: {}", problem.message),
+        _ => problem.message.clone(),
+    }
 }
 
 fn summary(errors: usize, warnings: usize, strict: bool) -> String {

@@ -13,7 +13,7 @@ use super::normalise::effective_fields;
 use crate::kinds::schema::{FieldSchema, Type};
 use crate::kinds::validate::Seg;
 use crate::kinds::{Kind, registry};
-use crate::state::MASK;
+use crate::state::{MASK, State};
 
 /// Masks secret values inside free text; the secrets are sorted once (longest first) for the
 /// many names and messages of a plan.
@@ -100,6 +100,21 @@ impl Masker {
         fields.sort();
         fields.dedup();
         Self::with_field_secrets(&plan.secret_values, &fields)
+    }
+
+    /// The masker for a whole state shown as it is (`gwctl dump --sanitize`): every value of
+    /// a secret field of every entity, so a secret that also appears in free text elsewhere
+    /// (a tag, another plugin's header) is masked there too.
+    pub fn for_secrets_of(state: &State) -> Self {
+        let mut fields = Vec::new();
+        for kind in registry().kinds() {
+            for entity in state.of_kind(kind.name) {
+                secret_field_values(kind, &entity.body, &mut fields);
+            }
+        }
+        fields.sort();
+        fields.dedup();
+        Self::with_field_secrets(&[], &fields)
     }
 
     pub fn mask(&self, text: &str) -> String {

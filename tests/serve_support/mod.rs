@@ -19,6 +19,10 @@ pub struct Served {
     pub admin: String,
     /// The proxy's base URL.
     pub proxy: String,
+    /// The first TLS proxy listener's base URL, when `extra` asked for one
+    /// (`--proxy-listen 'ADDR ssl'`).
+    #[allow(dead_code)] // Not every test binary including this module asks for one.
+    pub tls_proxy: Option<String>,
 }
 
 impl Drop for Served {
@@ -53,9 +57,14 @@ pub fn serve(extra: &[&std::ffi::OsStr]) -> Served {
         .filter(|w| w.starts_with("http://"))
         .collect();
     assert!(urls.len() >= 2, "unexpected banner: {banner}");
+    let tls_proxy = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("https://"))
+        .map(|w| w.trim_end_matches(',').to_string());
     Served {
         admin: urls[0].to_string(),
         proxy: urls.last().unwrap().trim_end_matches(',').to_string(),
+        tls_proxy,
         child,
     }
 }

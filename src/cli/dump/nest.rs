@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use crate::kinds::{Identity, Kind, Nesting, registry};
+use crate::plan::mask::{Masker, masked_body};
 use crate::plan::matching::identity_keys;
 use crate::plan::names::own_name;
 use crate::plan::normalise::canonical;
@@ -60,7 +61,25 @@ fn reference_text(kind: &Kind, body: &Map<String, Value>) -> Option<String> {
 /// Where an entity goes: its kind, id, and the parent it nests under.
 type Placement<'a> = (&'a Kind, String, Option<(&'a Kind, &'a Nesting, String)>);
 
-pub fn document(state: &State, with_id: bool) -> Value {
+/// How to write the document.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options<'a> {
+    /// Keep every entity's id, even where a natural key identifies it.
+    pub with_id: bool,
+    /// Every secret field value `[masked]` (see [`Masker::for_secrets_of`]); an entity whose
+    /// natural key is a secret (a key-auth key) keeps its id, so entities stay apart.
+    pub sanitize: bool,
+    /// Written as `_info.select_tags`, right after `_format_version` (where decK puts it).
+    pub select_tags: &'a [String],
+}
+
+pub fn document(state: &State, options: Options) -> Value {
+    let Options {
+        with_id,
+        sanitize,
+        select_tags,
+    } = options;
+    let masker = sanitize.then(|| Masker::for_secrets_of(state));
     let registry = registry();
     // (kind, id) → how references name it.
     let mut ref_names: HashMap<(&str, String), String> = HashMap::new();
@@ -86,8 +105,16 @@ pub fn document(state: &State, with_id: bool) -> Value {
         for e in entities {
             let Some(id) = e.id() else { continue };
             let nesting = nesting_of(kind, &e.body);
-            let mut out = canonical(kind, &e.body);
-            let keep_id = with_id || identity_keys(kind, &e.body).is_empty();
+            let identity = identity_keys(kind, &e.body);
+            let mut keep_id = with_id || identity.is_empty();
+            let mut out = match &masker {
+                Some(masker) => {
+                    let masked = masked_body(kind.name, &e.body, &[], masker);
+                    keep_id |= identity_keys(kind, &masked) != identity;
+                    canonical(kind, &masked)
+                }
+                None => canonical(kind, &e.body),
+            };
             if keep_id {
                 let mut with = Map::new();
                 with.insert("id".into(), Value::String(id.to_string()));
@@ -160,6 +187,9 @@ pub fn document(state: &State, with_id: bool) -> Value {
     }
     let mut doc = Map::new();
     doc.insert("_format_version".into(), json!("3.0"));
+    if !select_tags.is_empty() {
+        doc.insert("_info".into(), json!({ "select_tags": select_tags }));
+    }
     for kind in registry.kinds() {
         if let Some(key) = kind.file_key
             && let Some(items) = top.remove(key)

@@ -1,35 +1,37 @@
 //! Loading the state files for diff/sync/apply through the state loader (`state::load`):
-//! every problem at once, each at file:line:col; warnings returned for stderr.
+//! problems shown exactly as `gwctl validate` shows them, every one at once, each at
+//! file:line:col.
 
 use std::path::PathBuf;
 
-use crate::cli::CliError;
-use crate::state::{LoadOptions, Problem, State, load};
+use crate::cli::global::Format;
+use crate::cli::validate::{failed, one_line, print_problems};
+use crate::cli::{CliError, Global};
+use crate::state::{LoadOptions, State, load};
 
 pub struct Input {
     pub state: State,
-    /// The loader's warnings, one line each (`file:line:col: message`).
+    /// The loader's warnings not yet shown, one line each (`file:line:col: message`): in JSON
+    /// mode, for the document; otherwise they have been printed already, as `validate` does.
     pub warnings: Vec<String>,
 }
 
-pub fn load_files(files: &[PathBuf], select_tags: &[String]) -> Result<Input, CliError> {
+pub fn load_files(files: &[PathBuf], global: &Global) -> Result<Input, CliError> {
     let options = LoadOptions {
-        select_tags: select_tags.to_vec(),
+        select_tags: global.select_tags.clone(),
         // A real Kong may run plugins gwctl does not know; the target judges them.
         unknown_plugins_are_warnings: true,
         ..LoadOptions::default()
     };
-    let loaded = load(files, &options).map_err(|failure| CliError(failure.into()))?;
+    let loaded = load(files, &options).map_err(|failure| failed(&failure, global))?;
+    let warnings = if global.format == Format::Json {
+        loaded.warnings.iter().map(one_line).collect()
+    } else {
+        print_problems(&loaded.warnings, &loaded.sources, global);
+        Vec::new()
+    };
     Ok(Input {
-        warnings: loaded.warnings.iter().map(line).collect(),
+        warnings,
         state: loaded.state,
     })
-}
-
-fn line(problem: &Problem) -> String {
-    match (&problem.file, problem.line, problem.column) {
-        (Some(file), Some(l), Some(c)) => format!("{file}:{l}:{c}: {}", problem.message),
-        (Some(file), _, _) => format!("{file}: {}", problem.message),
-        _ => problem.message.clone(),
-    }
 }
