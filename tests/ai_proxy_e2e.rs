@@ -379,3 +379,104 @@ async fn a_provider_whose_host_does_not_resolve_is_a_clear_503() {
     );
     assert!(!reply.body.contains(OPENAI_KEY));
 }
+
+/// A provider answering 200 with something that is not a chat (or completion) answer: not
+/// JSON, or JSON without `choices` (Anthropic: without `content`). Kong's drivers refuse such
+/// an answer rather than pass it on (`transformers_from`: `failed to decode llm/v1/chat
+/// response`, `'choices' not in llm/v1/chat response`); the gateway does too, with a 502 for
+/// every provider, pass-through (openai, azure, mistral) or translated (anthropic) alike.
+#[tokio::test]
+async fn a_malformed_200_from_any_provider_is_a_502() {
+    let mock = MockProvider::start("127.0.0.1:0", MockConfig::default())
+        .await
+        .unwrap();
+    let nowhere = format!("http://{}", closed_port().await);
+    let auth =
+        json!({"header_name": "Authorization", "header_value": format!("Bearer {OPENAI_KEY}")});
+    let chat_path = format!("{}/v1/chat/completions", mock.url());
+    let routes = [
+        (
+            "openai",
+            "llm/v1/chat",
+            auth.clone(),
+            json!({"provider": "openai", "name": "gpt-4o", "options": {"upstream_url": mock.url()}}),
+        ),
+        (
+            "openai-completions",
+            "llm/v1/completions",
+            auth.clone(),
+            json!({"provider": "openai", "name": "gpt-3.5-turbo-instruct",
+                "options": {"upstream_url": mock.url()}}),
+        ),
+        (
+            "azure",
+            "llm/v1/chat",
+            auth.clone(),
+            json!({"provider": "azure", "name": "gpt-4o",
+                "options": {"azure_instance": "acme", "azure_deployment_id": "prod",
+                            "azure_api_version": "2024-06-01", "upstream_url": chat_path}}),
+        ),
+        (
+            "mistral",
+            "llm/v1/chat",
+            auth.clone(),
+            json!({"provider": "mistral", "name": "mistral-small",
+                "options": {"mistral_format": "openai", "upstream_url": mock.url()}}),
+        ),
+        (
+            "anthropic",
+            "llm/v1/chat",
+            json!({"header_name": "x-api-key", "header_value": ANTHROPIC_KEY}),
+            json!({"provider": "anthropic", "name": "claude-sonnet-4-5",
+                "options": {"anthropic_version": "2023-06-01", "max_tokens": 256,
+                            "upstream_url": mock.url()}}),
+        ),
+    ];
+    let mut entities = Entities::new().service("s", &nowhere);
+    for (name, route_type, auth, model) in &routes {
+        entities = entities
+            .route(name, "s", json!({"paths": [format!("/ai/{name}")]}))
+            .add(
+                "plugins",
+                json!({"name": "ai-proxy", "route": fk(name), "config": {
+                "route_type": route_type, "auth": auth, "model": model,
+                "logging": {"log_statistics": false, "log_payloads": false}}}),
+            );
+    }
+    let gateway = Gateway::start(&entities).await;
+
+    for (name, route_type, _, _) in &routes {
+        let provider = name.split('-').next().unwrap();
+        let reasons = if provider == "anthropic" {
+            [
+                "failed to decode anthropic response".to_string(),
+                "'content' not in anthropic://llm/v1/chat response".to_string(),
+            ]
+        } else {
+            [
+                format!("failed to decode {route_type} response"),
+                format!("'choices' not in {route_type} response"),
+            ]
+        };
+        let triggers = ["trigger:200-not-json", "trigger:200-no-choices"];
+        for (trigger, reason) in triggers.into_iter().zip(reasons) {
+            let body = if *route_type == "llm/v1/completions" {
+                json!({"prompt": trigger}).to_string()
+            } else {
+                chat(trigger)
+            };
+            let reply = send("POST", &gateway.url(&format!("/ai/{name}")), &[JSON], &body).await;
+            assert_eq!(reply.status, 502, "{name} {trigger}: {}", reply.body);
+            assert_eq!(reply.header("content-type"), Some("application/json"));
+            assert_eq!(
+                reply.json(),
+                json!({"error": {"message": format!(
+                    "{provider}: the provider's answer could not be translated: \
+                     transformation failed from type {provider}://{route_type}: {reason}"
+                )}}),
+                "{name} {trigger}"
+            );
+        }
+    }
+    assert_eq!(mock.requests().len(), routes.len() * 2);
+}

@@ -131,6 +131,67 @@ async fn key_auth_body_only_takes_string_keys() {
     assert_eq!(up.hits(), 1);
 }
 
+/// Kong's `kong.request.get_query()` (and `get_body()` for a URL-encoded form) gives a bare
+/// name (`?apikey`) as `true`: neither a key (a string) nor several (a table), so key-auth
+/// goes on with the next key name, without looking further for this one. `?apikey=` is an
+/// empty string, which stops the search and is reported missing.
+#[tokio::test]
+async fn key_auth_a_bare_key_name_is_passed_over() {
+    let up = echo("a").await;
+    let gw = Gateway::start(&base(&up.url()).plugin(
+        "key-auth",
+        json!({"key_names": ["apikey", "x-key"], "key_in_body": true}),
+    ))
+    .await;
+    let reply = gw.get("/?apikey&x-key=alice-key").await;
+    assert_eq!(reply.echoed()["headers"]["x-consumer-username"], "alice");
+
+    let form = [("content-type", "application/x-www-form-urlencoded")];
+    let reply = send("POST", &gw.url("/"), &form, "apikey&x-key=alice-key").await;
+    assert_eq!(reply.echoed()["headers"]["x-consumer-username"], "alice");
+
+    let refused = [
+        // No other name has a key.
+        (gw.get("/?apikey").await, "No API key found in request"),
+        // An empty value is a string: the search stops there.
+        (
+            gw.get("/?apikey=&x-key=alice-key").await,
+            "No API key found in request",
+        ),
+        // A bare name beside a value is a list: two keys.
+        (
+            gw.get("/?apikey&apikey=alice-key").await,
+            "Duplicate API key found",
+        ),
+        // `true` in the query means the body is not searched under that name.
+        (
+            send("POST", &gw.url("/?apikey"), &form, "apikey=alice-key").await,
+            "No API key found in request",
+        ),
+    ];
+    for (reply, message) in refused {
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+        assert_eq!(reply.json()["message"], message);
+        assert_eq!(reply.header("www-authenticate"), Some("Key"));
+    }
+    assert_eq!(up.hits(), 2);
+
+    // hide_credentials removes the name the key was found under, not the bare one; the
+    // form's other fields go on as sent.
+    let gw = Gateway::start(&base(&up.url()).plugin(
+        "key-auth",
+        json!({"key_names": ["apikey", "x-key"], "hide_credentials": true, "key_in_body": true}),
+    ))
+    .await;
+    let seen = gw.get("/p?apikey&x-key=alice-key").await.echoed();
+    assert_eq!(seen["headers"]["x-consumer-username"], "alice");
+    assert_eq!(seen["uri"], "/p?apikey");
+    let body = "a=x%20y&apikey&x-key=alice-key&b=%7E";
+    let seen = send("POST", &gw.url("/p"), &form, body).await.echoed();
+    assert_eq!(seen["headers"]["x-consumer-username"], "alice");
+    assert_eq!(seen["body"], "a=x%20y&apikey&b=%7E");
+}
+
 #[tokio::test]
 async fn auth_headers_sent_by_the_client_are_replaced() {
     let up = echo("a").await;
@@ -205,6 +266,94 @@ async fn jwt_refusals_of_a_token_carry_the_invalid_token_challenge() {
         Some(r#"Bearer error="invalid_token""#)
     );
     assert_eq!(up.hits(), 0);
+}
+
+/// Kong's jwt plugin ends with `kong.response.exit(401, {message = …})` (or the claim
+/// errors): the body is that table alone, with no `request_id`, unlike the errors of
+/// `kong.response.error` (key-auth, acl, rate-limiting, and jwt's own 500 for a missing
+/// anonymous consumer), which carry it.
+#[tokio::test]
+async fn jwt_refusals_are_just_the_message() {
+    let up = echo("a").await;
+    let gw =
+        Gateway::start(&base(&up.url()).plugin("jwt", json!({"claims_to_verify": ["exp"]}))).await;
+    let bad_signature = hs256(json!({"iss": "alice-iss"}), "wrong");
+    let unknown = hs256(json!({"iss": "nobody"}), "alice-secret-value");
+    let expired = hs256(json!({"iss": "alice-iss", "exp": 1}), "alice-secret-value");
+    let cases = [
+        (gw.get("/").await, json!({"message": "Unauthorized"})),
+        (
+            bearer(&gw, &bad_signature).await,
+            json!({"message": "Invalid signature"}),
+        ),
+        (
+            bearer(&gw, &unknown).await,
+            json!({"message": "No credentials found for given 'iss'"}),
+        ),
+        (
+            bearer(&gw, "a.b.c").await,
+            json!({"message": "Bad token; invalid JSON"}),
+        ),
+        (bearer(&gw, &expired).await, json!({"exp": "token expired"})),
+    ];
+    for (reply, body) in cases {
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+        assert_eq!(reply.json(), body);
+        assert_eq!(
+            reply.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+    }
+
+    // kong.response.error's bodies keep the request id: a missing anonymous consumer...
+    let gw = Gateway::start(&base(&up.url()).plugin("jwt", json!({"anonymous": "ghost"}))).await;
+    let reply = gw.get("/").await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        reply.json()["request_id"].as_str(),
+        reply.header("x-kong-request-id")
+    );
+    // ...and key-auth's 401.
+    let gw = Gateway::start(&base(&up.url()).plugin("key-auth", json!({}))).await;
+    let reply = gw.get("/").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        reply.json()["request_id"].as_str(),
+        reply.header("x-kong-request-id")
+    );
+    assert_eq!(up.hits(), 0);
+}
+
+/// A bare `?jwt` is `true` to Kong's `kong.request.get_query()`: a token, but not a string,
+/// so "Unrecognizable token" alone and "Multiple tokens provided" beside another. `?jwt=`
+/// (empty) is no token at all.
+#[tokio::test]
+async fn jwt_a_bare_uri_param_is_an_unrecognizable_token() {
+    let up = echo("a").await;
+    let gw = Gateway::start(&base(&up.url()).plugin("jwt", json!({}))).await;
+    let good = format!(
+        "Bearer {}",
+        hs256(json!({"iss": "alice-iss"}), "alice-secret-value")
+    );
+    let auth = [("authorization", good.as_str())];
+    for (reply, message) in [
+        (gw.get("/?jwt").await, "Unrecognizable token"),
+        (gw.get("/?jwt&jwt").await, "Unrecognizable token"),
+        (
+            send("GET", &gw.url("/?jwt"), &auth, "").await,
+            "Multiple tokens provided",
+        ),
+    ] {
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+        assert_eq!(reply.json()["message"], message);
+        assert_eq!(
+            reply.header("www-authenticate"),
+            Some(r#"Bearer error="invalid_token""#)
+        );
+    }
+    assert_eq!(up.hits(), 0);
+    let reply = send("GET", &gw.url("/?jwt="), &auth, "").await;
+    assert_eq!(reply.echoed()["headers"]["x-consumer-username"], "alice");
 }
 
 #[tokio::test]

@@ -3,8 +3,9 @@
 //! streams paced like a real model. It answers "You said: <last user text>", calls the first
 //! tool it is offered, and records every request so tests can assert what the gateway sent.
 //!
-//! Triggers in the last user message: `trigger:500` (plain-text 500), `trigger:429` (JSON
-//! rate-limit error). A wrong key gets a 401 whose body *echoes the key it received*, like an
+//! Triggers in the last user message (or the prompt): `trigger:500` (plain-text 500),
+//! `trigger:429` (JSON rate-limit error), `trigger:200-not-json` (a 200 whose body is
+//! `not json`), `trigger:200-no-choices` (a 200 with `{"foo":1}`). A wrong key gets a 401 whose body *echoes the key it received*, like an
 //! over-helpful provider, so tests can prove the gateway scrubs it.
 //!
 //! Shared by `tests/ai_proxy_*.rs` and `examples/mock_provider.rs` (via `#[path]`).
@@ -176,6 +177,12 @@ fn triggered(text: &str) -> Option<Response> {
             .insert(header::RETRY_AFTER, "7".parse().unwrap());
         return Some(reply);
     }
+    if text.contains("trigger:200-not-json") {
+        return Some((StatusCode::OK, "not json").into_response());
+    }
+    if text.contains("trigger:200-no-choices") {
+        return Some(json_reply(StatusCode::OK, json!({"foo": 1})));
+    }
     None
 }
 
@@ -287,6 +294,9 @@ async fn openai_chat(State(mock): State<Mock>, request: Request) -> Response {
 async fn openai_completions(State(mock): State<Mock>, request: Request) -> Response {
     let recorded = record(&mock, request).await;
     let text = last_user_text(&recorded.body);
+    if let Some(reply) = triggered(&text) {
+        return reply;
+    }
     json_reply(
         StatusCode::OK,
         json!({"id": "cmpl-mock", "object": "text_completion", "created": 1_700_000_000,

@@ -12,7 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::key_auth::anonymous_or_error;
+use super::key_auth::{anonymous_or_error, arg_values};
 use super::{Ctx, Flow, PluginRuntime, json_response, parse_config};
 use crate::gateway::proxy::directory::JwtSecret;
 
@@ -86,18 +86,20 @@ impl Jwt {
         })
     }
 
-    /// Every distinct non-empty token in the query, cookies and headers.
-    fn tokens(&self, ctx: &Ctx) -> Vec<String> {
-        let mut tokens: Vec<String> = Vec::new();
-        let mut add = |t: &str| {
-            if !t.is_empty() && !tokens.iter().any(|x| x == t) {
-                tokens.push(t.to_string());
+    /// Every distinct non-empty token in the query, cookies and headers. `None` is a bare
+    /// `?jwt` in the query, which Kong's `kong.request.get_query()` gives as `true`: a token
+    /// to count, but not a string.
+    fn tokens(&self, ctx: &Ctx) -> Vec<Option<String>> {
+        let mut tokens: Vec<Option<String>> = Vec::new();
+        let mut add = |t: Option<&str>| {
+            if t != Some("") && !tokens.iter().any(|x| x.as_deref() == t) {
+                tokens.push(t.map(str::to_string));
             }
         };
         if let Some(query) = ctx.request.uri.query() {
-            for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
-                if self.c.uri_param_names.iter().any(|n| *n == k) {
-                    add(&v);
+            for name in &self.c.uri_param_names {
+                for value in arg_values(query.as_bytes(), name) {
+                    add(value.as_deref());
                 }
             }
         }
@@ -108,7 +110,7 @@ impl Jwt {
                     if let Some((k, v)) = pair.trim().split_once('=')
                         && self.c.cookie_names.iter().any(|n| n == k)
                     {
-                        add(v);
+                        add(Some(v));
                     }
                 }
             }
@@ -122,7 +124,7 @@ impl Jwt {
             if text.len() > 7 && text[..6].eq_ignore_ascii_case("bearer") {
                 let rest = &text[6..];
                 if rest.starts_with(char::is_whitespace) {
-                    add(rest.trim());
+                    add(Some(rest.trim()));
                 }
             }
         }
@@ -243,13 +245,15 @@ impl Jwt {
     }
 
     /// A 401; `token_sent` picks the challenge (`error="invalid_token"` once a token came).
-    fn refuse(&self, ctx: &Ctx, refusal: Refusal, token_sent: bool) -> Flow {
-        let mut response = match refusal {
-            Refusal::Message(m) => ctx.error_response(StatusCode::UNAUTHORIZED, &m),
-            Refusal::Claims(errors) => {
-                json_response(StatusCode::UNAUTHORIZED, &Value::Object(errors))
-            }
+    /// The body is `{"message": …}` or the claim errors alone, without the `request_id` of
+    /// the other plugins' errors: Kong's jwt answers with `kong.response.exit`, not
+    /// `kong.response.error`.
+    fn refuse(&self, refusal: Refusal, token_sent: bool) -> Flow {
+        let body = match refusal {
+            Refusal::Message(message) => json!({ "message": message }),
+            Refusal::Claims(errors) => Value::Object(errors),
         };
+        let mut response = json_response(StatusCode::UNAUTHORIZED, &body);
         let challenge = if token_sent {
             &self.www_authenticate_invalid
         } else {
@@ -315,13 +319,14 @@ impl PluginRuntime for Jwt {
         let tokens = self.tokens(ctx);
         let result = match tokens.as_slice() {
             [] => Err(Refusal::Message("Unauthorized".into())),
-            [token] => self.verify(ctx, token),
+            [Some(token)] => self.verify(ctx, token),
+            [None] => Err(Refusal::Message("Unrecognizable token".into())),
             _ => Err(Refusal::Message("Multiple tokens provided".into())),
         };
         match (result, &self.c.anonymous) {
             (Ok(()), _) => Flow::Continue,
             (Err(_), Some(anonymous)) => anonymous_or_error(ctx, anonymous),
-            (Err(refusal), None) => self.refuse(ctx, refusal, !tokens.is_empty()),
+            (Err(refusal), None) => self.refuse(refusal, !tokens.is_empty()),
         }
     }
 }

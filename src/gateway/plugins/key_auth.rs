@@ -39,9 +39,13 @@ pub struct KeyAuth {
 const BODY_LIMIT: usize = 1 << 20;
 
 enum Found {
+    /// Nothing under that name here: the next place is searched.
     None,
     One(String),
     Duplicate,
+    /// A value that is no key (a bare `?apikey`, Kong's `true`; a JSON number): the search
+    /// goes on with the next key name, without looking further under this one.
+    NotAKey,
 }
 
 impl KeyAuth {
@@ -69,43 +73,38 @@ impl KeyAuth {
 
     /// Finds the key and the key name it was found under. Kong looks, for each name in
     /// turn, in the headers, then the query string, then the body, and stops at the first
-    /// place that has it. The body, when it was looked at, is handed back parsed.
+    /// place that has anything under it: a key (even empty) or several end the search, any
+    /// other value moves it on to the next name. The body, when it was looked at, is handed
+    /// back parsed.
     async fn find_key(&self, ctx: &mut Ctx) -> (Found, &str, Option<RequestBody>) {
         // Parsed once, at the first name that gets as far as the body.
         let mut body = None;
         for name in &self.c.key_names {
+            let mut found = Found::None;
             if self.c.key_in_header {
                 let values: Vec<&HeaderValue> =
                     ctx.request.headers.get_all(name.as_str()).iter().collect();
-                match values.as_slice() {
-                    [] => {}
-                    [one] => {
-                        let key = String::from_utf8_lossy(one.as_bytes()).into_owned();
-                        return (Found::One(key), name, body);
-                    }
-                    _ => return (Found::Duplicate, name, body),
-                }
+                found = match values.as_slice() {
+                    [] => Found::None,
+                    [one] => Found::One(String::from_utf8_lossy(one.as_bytes()).into_owned()),
+                    _ => Found::Duplicate,
+                };
             }
-            if self.c.key_in_query
+            if matches!(found, Found::None)
+                && self.c.key_in_query
                 && let Some(query) = ctx.request.uri.query()
             {
-                let mut values = url::form_urlencoded::parse(query.as_bytes())
-                    .filter(|(k, _)| k == name)
-                    .map(|(_, v)| v.into_owned());
-                match (values.next(), values.next()) {
-                    (None, _) => {}
-                    (Some(key), None) => return (Found::One(key), name, body),
-                    (Some(_), Some(_)) => return (Found::Duplicate, name, body),
-                }
+                found = found_in_args(arg_values(query.as_bytes(), name));
             }
-            if self.c.key_in_body {
+            if matches!(found, Found::None) && self.c.key_in_body {
                 if body.is_none() {
                     body = Some(read_body(ctx).await);
                 }
-                match body.as_ref().map_or(Found::None, |b| b.lookup(name)) {
-                    Found::None => {}
-                    found => return (found, name, body),
-                }
+                found = body.as_ref().map_or(Found::None, |b| b.lookup(name));
+            }
+            match found {
+                Found::None | Found::NotAKey => {}
+                found => return (found, name, body),
             }
         }
         (Found::None, "", body)
@@ -128,12 +127,14 @@ impl KeyAuth {
                         ctx.set_body(Bytes::from(Value::Object(map).to_string()));
                     }
                 }
-                RequestBody::Form(pairs) => {
-                    if pairs.iter().any(|(k, _)| k == name) {
-                        let kept = url::form_urlencoded::Serializer::new(String::new())
-                            .extend_pairs(pairs.iter().filter(|(k, _)| k != name))
-                            .finish();
-                        ctx.set_body(Bytes::from(kept));
+                RequestBody::Form(form) => {
+                    if arg_values(&form, name).next().is_some() {
+                        // The other fields go on byte for byte.
+                        let kept: Vec<&[u8]> = form
+                            .split(|&b| b == b'&')
+                            .filter(|piece| arg_name(piece).is_none_or(|k| k != name))
+                            .collect();
+                        ctx.set_body(Bytes::from(kept.join(&b'&')));
                     }
                 }
                 RequestBody::Multipart(form) => {
@@ -150,7 +151,8 @@ impl KeyAuth {
 /// A request body as key-auth searches it.
 enum RequestBody {
     Json(Map<String, Value>),
-    Form(Vec<(String, String)>),
+    /// `application/x-www-form-urlencoded`, as sent.
+    Form(Bytes),
     Multipart(MultipartForm),
     /// Another type, not an object, unreadable or too large: it holds no key.
     Other,
@@ -240,16 +242,10 @@ impl RequestBody {
             RequestBody::Json(map) => match map.get(name) {
                 Some(Value::String(s)) => Found::One(s.clone()),
                 Some(Value::Array(_) | Value::Object(_)) => Found::Duplicate,
-                _ => Found::None,
+                Some(_) => Found::NotAKey,
+                None => Found::None,
             },
-            RequestBody::Form(pairs) => {
-                let mut values = pairs.iter().filter(|(k, _)| k == name);
-                match (values.next(), values.next()) {
-                    (None, _) => Found::None,
-                    (Some((_, v)), None) => Found::One(v.clone()),
-                    (Some(_), Some(_)) => Found::Duplicate,
-                }
-            }
+            RequestBody::Form(form) => found_in_args(arg_values(form, name)),
             RequestBody::Multipart(form) => {
                 // A file part's content counts as its value, as in Kong's multipart reader.
                 let mut values = form.parts_named(name);
@@ -291,13 +287,39 @@ async fn read_body(ctx: &mut Ctx) -> RequestBody {
             _ => RequestBody::Other,
         }
     } else if content_type.starts_with("application/x-www-form-urlencoded") {
-        RequestBody::Form(
-            url::form_urlencoded::parse(&body)
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect(),
-        )
+        RequestBody::Form(body)
     } else {
         RequestBody::Other
+    }
+}
+
+/// The values of the arguments named `name` in a query string or URL-encoded form, decoded,
+/// as nginx's argument parser hands them to Kong (`kong.request.get_query()`, `get_body()`):
+/// `Some(value)` for `name=value` (`name=` gives an empty string), `None` for a bare `name`,
+/// which Kong sees as `true`.
+pub(crate) fn arg_values<'a>(
+    input: &'a [u8],
+    name: &'a str,
+) -> impl Iterator<Item = Option<String>> + 'a {
+    input.split(|&b| b == b'&').filter_map(move |piece| {
+        let (key, value) = url::form_urlencoded::parse(piece).next()?;
+        (key == name).then(|| piece.contains(&b'=').then(|| value.into_owned()))
+    })
+}
+
+/// The decoded name of one `name[=value]` argument (`None` for an empty piece).
+fn arg_name(piece: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
+    url::form_urlencoded::parse(piece).next().map(|(k, _)| k)
+}
+
+/// What Kong makes of the arguments under one name: none, one string (a key), one `true`
+/// (no key), or several (a Lua table: duplicate keys).
+fn found_in_args(mut values: impl Iterator<Item = Option<String>>) -> Found {
+    match (values.next(), values.next()) {
+        (None, _) => Found::None,
+        (Some(Some(key)), None) => Found::One(key),
+        (Some(None), None) => Found::NotAKey,
+        (Some(_), Some(_)) => Found::Duplicate,
     }
 }
 
@@ -311,12 +333,7 @@ fn hide_query_param(ctx: &mut Ctx, name: &str) {
     };
     let kept: Vec<&str> = query
         .split('&')
-        .filter(|pair| {
-            let key = pair.split('=').next().unwrap_or("");
-            url::form_urlencoded::parse(key.as_bytes())
-                .next()
-                .is_none_or(|(k, _)| k != name)
-        })
+        .filter(|pair| arg_name(pair.as_bytes()).is_none_or(|k| k != name))
         .collect();
     upstream.path_and_query = if kept.is_empty() {
         path.to_string()
@@ -337,7 +354,7 @@ impl PluginRuntime for KeyAuth {
         let (found, name, body) = self.find_key(ctx).await;
         let message = match found {
             Found::Duplicate => "Duplicate API key found",
-            Found::None => "No API key found in request",
+            Found::None | Found::NotAKey => "No API key found in request",
             Found::One(key) => {
                 if self.c.hide_credentials {
                     self.hide_key(ctx, name, body).await;

@@ -128,16 +128,22 @@ async fn translate_json(
         Ok(bytes) => bytes,
         Err(message) => return bad_gateway(plugin, &message),
     };
-    let object = if plugin.cfg.route_type == RouteType::Completions {
-        "text_completion"
+    let (object, route_type) = if plugin.cfg.route_type == RouteType::Completions {
+        ("text_completion", "llm/v1/completions")
     } else {
-        "chat.completion"
+        ("chat.completion", "llm/v1/chat")
     };
     let (body, usage, model) = if plugin.provider() == Provider::Anthropic {
         let answer: Value = match serde_json::from_slice(&bytes) {
             Ok(answer) => answer,
-            Err(e) => {
-                return bad_gateway(plugin, &format!("the answer is not JSON ({e})"));
+            Err(_) => {
+                return bad_gateway(
+                    plugin,
+                    &format!(
+                        "transformation failed from type anthropic://{route_type}: \
+                         failed to decode anthropic response"
+                    ),
+                );
             }
         };
         match anthropic_response::to_openai(&answer, &exchange.request_model) {
@@ -153,7 +159,19 @@ async fn translate_json(
             Err(message) => return bad_gateway(plugin, &message),
         }
     } else {
-        let normalized = openai_response::normalize(bytes, object);
+        let normalized = match openai_response::normalize(bytes, object, route_type) {
+            Ok(normalized) => normalized,
+            // Kong's message; a 502 as for Anthropic answers that cannot be translated.
+            Err(message) => {
+                return bad_gateway(
+                    plugin,
+                    &format!(
+                        "transformation failed from type {}://{route_type}: {message}",
+                        plugin.provider().name()
+                    ),
+                );
+            }
+        };
         let body = if plugin.completions_via_chat() {
             match serde_json::from_slice::<Value>(&normalized.body) {
                 Ok(chat) => Bytes::from(chat_to_text_completion(&chat).to_string()),
@@ -279,6 +297,10 @@ fn gateway_failure(plugin: &AiProxy, status: StatusCode, body: &Value) -> Option
     }
 }
 
+/// A 200 answer that cannot be read or is not what the provider should send (not JSON, no
+/// `choices`, no Anthropic `content`): 502, whichever the provider. Kong's drivers refuse the
+/// same answers with a 500 (`normalize-json-response`); the fault is the upstream's, hence
+/// the 502.
 fn bad_gateway(plugin: &AiProxy, message: &str) -> Response<Body> {
     AiError::new(
         StatusCode::BAD_GATEWAY,
