@@ -9,6 +9,7 @@ pub mod apply;
 pub mod cli;
 pub mod gateway;
 pub mod kinds;
+pub mod memory;
 pub mod plan;
 pub mod state;
 #[cfg(test)]

@@ -231,6 +231,8 @@ fn load_config(file: &std::path::Path, global: &Global) -> Result<State, CliErro
             }
             let mut state = loaded.state;
             assign_ids(&mut state);
+            // Only the state is left of loading; what parsing and checking took goes back now.
+            crate::memory::release();
             Ok(state)
         }
         Err(failure) => {

@@ -17,6 +17,7 @@ use crate::gateway::store::{
 };
 use crate::kinds::registry;
 use crate::state::State;
+use crate::state::model::mask_text;
 
 /// How to run the gateway.
 #[derive(Debug, Clone)]
@@ -112,19 +113,21 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningGateway, StartErr
         .map_err(|e| StartError::Store(e.to_string()))?
         .map_err(StartError::Store)?;
     let store: Arc<dyn Store> = Arc::new(store);
-    // Taken, not cloned, and the write's operations not copied either: with 10,000 routes
-    // each copy of the state is tens of megabytes at the moment the gateway's memory peaks.
-    if let Some(state) = options.initial_state.take() {
+    // Taken, not cloned, and its entities moved into the write's operations rather than
+    // copied: with 10,000 routes each copy of the state is tens of megabytes at the moment the
+    // gateway's memory peaks. A failure is described from each operation's label, kept apart.
+    if let Some(mut state) = options.initial_state.take() {
         let target = store.clone();
         tokio::task::spawn_blocking(move || {
+            let secrets = std::mem::take(&mut state.secret_values);
             let mut ops = clear_ops(target.as_ref());
             let first = ops.len();
-            ops.extend(state_ops(&state));
-            target.write(ops, None).map_err(|e| {
-                // The operations are worked out again to name the one that failed (rare).
-                let loaded = state_ops(&state);
+            let loaded = state_ops(state);
+            let labels: Vec<String> = loaded.iter().map(label).collect();
+            ops.extend(loaded);
+            target.write(ops, None).map(drop).map_err(|e| {
                 // Messages can quote values (a duplicate key); mask what came from the environment.
-                StartError::Config(state.mask_text(&describe(&e, &loaded, first)))
+                StartError::Config(mask_text(&secrets, &describe(&e, &labels, first)))
             })
         })
         .await
@@ -174,16 +177,16 @@ pub async fn start(mut options: ServeOptions) -> Result<RunningGateway, StartErr
 }
 
 /// A state as one ordered list of writes: parents before children, each entity created or
-/// replaced by its id (or created when it has none).
-pub fn state_ops(state: &State) -> Vec<Op> {
-    let mut ops = Vec::new();
+/// replaced by its id (or created when it has none). The entities' bodies are moved, not copied.
+pub fn state_ops(mut state: State) -> Vec<Op> {
+    let mut ops = Vec::with_capacity(state.len());
     for kind in registry().kinds() {
-        for entity in state.of_kind(kind.name) {
+        for entity in state.entities.remove(kind.name).unwrap_or_default() {
             let action = match entity.id() {
                 Some(id) => Action::Upsert(Key::parse(id)),
                 None => Action::Create,
             };
-            ops.push(Op::new(kind, action, entity.body.clone()));
+            ops.push(Op::new(kind, action, entity.body));
         }
     }
     ops
@@ -207,32 +210,38 @@ pub fn clear_ops(store: &dyn Store) -> Vec<Op> {
     ops
 }
 
-/// A load failure in words, naming the entity by kind and natural key.
-pub fn describe(error: &WriteError, loaded: &[Op], offset: usize) -> String {
+/// How a load failure names an operation's entity: its kind and natural key (`routes r1`),
+/// never a secret nor a PEM block (a certificate's key): then by id.
+pub fn label(op: &Op) -> String {
+    let mut names: Vec<&str> = op
+        .kind
+        .identity_fields()
+        .iter()
+        .filter(|f| !op.kind.schema.field(f).is_some_and(|s| s.secret))
+        .filter_map(|f| op.body.get(*f).and_then(|v| v.as_str()))
+        .filter(|v| !v.contains("-----BEGIN") && !v.contains('\n'))
+        .collect();
+    if names.is_empty()
+        && let Some(id) = op.body.get("id").and_then(|v| v.as_str())
+    {
+        names.push(id);
+    }
+    format!("{} {}", op.kind.name, names.join(" "))
+        .trim_end()
+        .to_string()
+}
+
+/// A load failure in words, naming the entity by the label of its operation (see [`label`]);
+/// `labels` are those of the loaded operations, which start at `offset` in the write.
+pub fn describe(error: &WriteError, labels: &[String], offset: usize) -> String {
     match error {
         WriteError::Op { index, error } => {
             let entity = index
                 .checked_sub(offset)
-                .and_then(|i| loaded.get(i))
-                .map(|op| {
-                    // Never a secret nor a PEM block (a certificate's key): then by id.
-                    let mut names: Vec<&str> = op
-                        .kind
-                        .identity_fields()
-                        .iter()
-                        .filter(|f| !op.kind.schema.field(f).is_some_and(|s| s.secret))
-                        .filter_map(|f| op.body.get(*f).and_then(|v| v.as_str()))
-                        .filter(|v| !v.contains("-----BEGIN") && !v.contains('\n'))
-                        .collect();
-                    if names.is_empty()
-                        && let Some(id) = op.body.get("id").and_then(|v| v.as_str())
-                    {
-                        names.push(id);
-                    }
-                    format!("{} {}", op.kind.name, names.join(" "))
-                })
+                .and_then(|i| labels.get(i))
+                .cloned()
                 .unwrap_or_else(|| format!("operation {index}"));
-            format!("{}: {}", entity.trim_end(), error.message())
+            format!("{entity}: {}", error.message())
         }
         WriteError::RevisionMismatch { expected, current } => {
             format!("revision {expected} expected, {current} current")
@@ -250,10 +259,40 @@ pub async fn apply(store: Arc<dyn Store>, ops: Vec<Op>) -> Result<Committed, Wri
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
     use crate::gateway::store::{Action, EntityError};
+    use crate::state::Entity;
+
+    fn entity(body: Value) -> Entity {
+        match body {
+            Value::Object(map) => Entity::new(map),
+            _ => unreachable!("bodies are objects"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refused_initial_state_names_the_entity_with_its_secrets_masked() {
+        let mut state = State::default();
+        state.push("services", entity(json!({"name": "s", "host": "h.test"})));
+        for path in ["/a", "/b"] {
+            state.push(
+                "routes",
+                entity(json!({"name": "secret-route", "paths": [path], "service": {"name": "s"}})),
+            );
+        }
+        state.secret_values = vec!["secret-route".into()];
+        let options = ServeOptions {
+            initial_state: Some(state),
+            ..ServeOptions::ephemeral()
+        };
+        let Err(StartError::Config(message)) = start(options).await else {
+            panic!("the second route's name is taken");
+        };
+        assert!(message.starts_with("routes [masked]: "), "{message}");
+        assert!(!message.contains("secret-route"), "{message}");
+    }
 
     #[test]
     fn a_failed_certificate_is_named_by_id_not_by_its_pem() {
@@ -263,18 +302,14 @@ mod tests {
             "cert": "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n",
             "key": "-----BEGIN PRIVATE KEY-----\nTOPSECRET\n-----END PRIVATE KEY-----\n",
         });
-        let loaded = vec![Op::new(
-            kind,
-            Action::Create,
-            body.as_object().unwrap().clone(),
-        )];
+        let loaded = Op::new(kind, Action::Create, body.as_object().unwrap().clone());
         let error = WriteError::Op {
             index: 0,
             error: EntityError::PrimaryKey {
                 id: "6f0b6d4e-0f1b-4b7e-9a53-7f3c2b0e9d11".into(),
             },
         };
-        let text = describe(&error, &loaded, 0);
+        let text = describe(&error, &[label(&loaded)], 0);
         assert!(
             text.starts_with("certificates 6f0b6d4e-0f1b-4b7e-9a53-7f3c2b0e9d11: "),
             "{text}"

@@ -150,11 +150,25 @@ impl Walker<'_> {
         record: &mut Map<String, Value>,
     ) {
         // Count the record's keys that name a schema field; only when some key is left over is
-        // it worth the quadratic search for which ones are unknown.
-        let known_keys = fields
-            .clone()
-            .filter(|f| record.contains_key(f.name))
-            .count();
+        // it worth the quadratic search for which ones are unknown. Count too the fields this
+        // walk will add (defaults, nulls).
+        let (mut known_keys, mut adding) = (0, 0);
+        for f in fields.clone() {
+            if record.contains_key(f.name) {
+                known_keys += 1;
+            } else if self.fills(&f.schema) {
+                adding += 1;
+            }
+        }
+        if adding > 0 {
+            // Room for them made once, at the size the record will have: added one at a time,
+            // they would have the map grow by doubling, and a loaded state or the gateway keeps
+            // every entity's map for as long as it lives (a route given its defaults would
+            // hold 11 entries in room for 14).
+            let mut sized = Map::with_capacity(record.len() + adding);
+            sized.extend(std::mem::take(record));
+            *record = sized;
+        }
         if known_keys < record.len() {
             let unknown: Vec<String> = record
                 .keys()
@@ -192,6 +206,13 @@ impl Walker<'_> {
                 });
             }
         }
+    }
+
+    /// Whether [`Walker::field`] writes a value for this field when the record lacks it.
+    fn fills(&self, schema: &FieldSchema) -> bool {
+        self.options.fill_nulls
+            || (self.options.fill_defaults
+                && (schema.default.is_some() || (schema.ty == Type::Record && schema.required)))
     }
 
     fn field(&mut self, schema: &FieldSchema, record: &mut Map<String, Value>, name: &str) {
@@ -233,11 +254,15 @@ impl Walker<'_> {
         self.constraints(schema, value);
         match schema.ty {
             Type::Array | Type::Set => {
-                if let (Some(elements), Value::Array(items)) = (&schema.elements, value) {
-                    for (i, item) in items.iter_mut().enumerate() {
-                        self.path.push(Part::Index(i));
-                        self.value(elements, item);
-                        self.path.pop();
+                if let Value::Array(items) = value {
+                    // A parsed list keeps room for four: give back what its entity never uses.
+                    items.shrink_to_fit();
+                    if let Some(elements) = &schema.elements {
+                        for (i, item) in items.iter_mut().enumerate() {
+                            self.path.push(Part::Index(i));
+                            self.value(elements, item);
+                            self.path.pop();
+                        }
                     }
                 }
             }

@@ -1,7 +1,7 @@
 //! Giving every entity an id and pointing every reference at an id, for a store keyed by id
 //! (the bundled gateway's `serve --config`).
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value};
 
 use super::index::RefIndex;
 use super::model::State;
@@ -15,9 +15,12 @@ pub fn assign_ids(state: &mut State) {
     for entities in state.entities.values_mut() {
         for entity in entities {
             if entity.id().is_none() {
-                entity
-                    .body
-                    .insert("id".into(), Value::String(uuid::Uuid::new_v4().to_string()));
+                // Into a map of the exact size: loading left it full, and one more entry would
+                // have it grow by half again.
+                let mut body = Map::with_capacity(entity.body.len() + 1);
+                body.extend(std::mem::take(&mut entity.body));
+                body.insert("id".into(), Value::String(uuid::Uuid::new_v4().to_string()));
+                entity.body = body;
             }
         }
     }
@@ -41,7 +44,10 @@ pub fn assign_ids(state: &mut State) {
     }
     for (kind, i, field, id) in rewrites {
         if let Some(entity) = state.entities.get_mut(kind).and_then(|e| e.get_mut(i)) {
-            entity.body.insert(field.into(), json!({ "id": id }));
+            // Not `json!`, whose map keeps room for three entries.
+            let mut reference = Map::with_capacity(1);
+            reference.insert("id".into(), Value::String(id));
+            entity.body.insert(field.into(), Value::Object(reference));
         }
     }
 }

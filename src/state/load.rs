@@ -92,9 +92,19 @@ pub fn load(inputs: &[PathBuf], options: &LoadOptions) -> Result<Loaded, LoadFai
         ..State::default()
     };
     let mut places: Places = HashMap::new();
-    for (file, (kind, path, mut entity, found)) in
-        process_all(registry, raw, &infos, &select_tags, options)
-    {
+    let processed = process_all(registry, raw, &infos, &select_tags, options);
+    // Each kind's lists sized once: grown by doubling while the processed list is still held,
+    // they would take up to twice the room at the moment loading peaks.
+    let mut counts: HashMap<&'static str, usize> = HashMap::new();
+    for (_, (kind, ..)) in processed.iter().flatten() {
+        *counts.entry(*kind).or_default() += 1;
+    }
+    for (kind, count) in counts {
+        state.entities.entry(kind).or_default().reserve_exact(count);
+        places.entry(kind).or_default().reserve_exact(count);
+    }
+    // Each thread's list is freed as soon as it is taken in.
+    for (file, (kind, path, mut entity, found)) in processed.into_iter().flatten() {
         for local in found {
             problems.push(local.into_problem(&names[file], &path));
         }
@@ -504,14 +514,15 @@ fn threads() -> usize {
 const PARALLEL_THRESHOLD: usize = 2_000;
 
 /// Processes every entity, on all cores for large states, keeping file order. Returns each
-/// entity with the index of its file.
+/// entity with the index of its file, in one list per thread (in order): put together into one
+/// list, they would be held twice at the moment loading peaks.
 fn process_all(
     registry: &'static Registry,
     raw: Vec<RawEntity>,
     infos: &[Info],
     select_tags: &[String],
     options: &LoadOptions,
-) -> Vec<(usize, Processed)> {
+) -> Vec<Vec<(usize, Processed)>> {
     let one = |entity: RawEntity| {
         (
             entity.file,
@@ -522,7 +533,7 @@ fn process_all(
         .map_or(1, |n| n.get())
         .min(8);
     if threads < 2 || raw.len() < PARALLEL_THRESHOLD {
-        return raw.into_iter().map(one).collect();
+        return vec![raw.into_iter().map(one).collect()];
     }
     let chunk = raw.len().div_ceil(threads);
     let mut chunks: Vec<Vec<RawEntity>> = Vec::with_capacity(threads);
@@ -534,14 +545,25 @@ fn process_all(
         }
         chunks.push(part);
     }
+    // The emptied list's buffer is freed now rather than after processing.
+    drop(rest);
     std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .into_iter()
-            .map(|part| scope.spawn(move || part.into_iter().map(one).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || {
+                    let done = part.into_iter().map(one).collect::<Vec<_>>();
+                    // What the thread freed on the way (the parsed maps each entity's map was
+                    // rebuilt from) goes back to the system now, not a second after the thread
+                    // is gone.
+                    crate::memory::release();
+                    done
+                })
+            })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().expect("entity processing does not panic"))
+            .map(|h| h.join().expect("entity processing does not panic"))
             .collect()
     })
 }

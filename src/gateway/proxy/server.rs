@@ -98,6 +98,9 @@ pub(super) fn run(
     };
     let first = snapshots.borrow_and_update().clone();
     let config = build_logged(&first, &persistent);
+    // The gateway may sit idle from here on: hand back what starting it freed (the loaded
+    // state, the entities parsed for this build) instead of keeping it until the next call.
+    crate::memory::release();
     persistent.probes.restart(&config.balancers);
     let (applied_tx, applied) = watch::channel(config.revision);
     let shared = Arc::new(Shared::new(

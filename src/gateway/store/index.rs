@@ -28,7 +28,8 @@ pub struct Stored {
 
 impl Stored {
     pub fn new(kind: &Kind, entity: &Map<String, Value>) -> Stored {
-        let json = Value::Object(entity.clone()).to_string();
+        // Serialised as it is, not cloned into a `Value` first: the same text.
+        let json = serde_json::to_string(entity).expect("a JSON map always serialises");
         Stored::with_text(kind, entity, &json)
     }
 

@@ -20,6 +20,10 @@ use super::write::{Change, Tx, resolve};
 use super::{Committed, Dump, Key, Scope, Store, WriteError, parse_entity};
 use crate::kinds::{Kind, registry};
 
+/// A write of at least this many operations hands the memory its operations held back to the
+/// system before persisting (see [`crate::memory`]).
+const LARGE_WRITE: usize = 1_000;
+
 /// The schema version this program writes (`PRAGMA user_version`).
 const SCHEMA_VERSION: i64 = 1;
 
@@ -235,6 +239,11 @@ impl Store for SqliteStore {
             }
         }
         let changes = tx.changes();
+        if results.len() >= LARGE_WRITE {
+            // The operations' bodies are freed by now: return their memory before SQLite
+            // allocates the rows, through the C allocator, which cannot reuse mimalloc's.
+            crate::memory::release();
+        }
         if changes.is_empty() {
             return Ok(Committed {
                 revision: current,
