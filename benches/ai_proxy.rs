@@ -261,7 +261,9 @@ struct Nothing;
 impl PluginRuntime for Nothing {}
 
 fn main() {
+    // Timers on, as in the gateway's workers: a plugin reading the body bounds each read.
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .unwrap();
     let openai = plugin("openai");
