@@ -16,9 +16,7 @@ use rustls::pki_types::ServerName;
 use super::address::{Address, default_port};
 use super::balancer::{Balancer, Session};
 use super::body::{ReplaySlot, SendProgress};
-use super::headers::{
-    Forwarded, X_KONG_REQUEST_ID, remove_hop_by_hop, remove_not_forwarded, set_forwarded, set_via,
-};
+use super::headers::{Forwarded, X_KONG_REQUEST_ID, remove_for_upstream, set_forwarded, set_via};
 use super::health::Report;
 use super::upstream_client::ClientKey;
 use super::upstream_pool::{self, ExchangeError, PoolKey, PooledBody};
@@ -396,8 +394,7 @@ fn build_request(
     let headers = request.headers_mut();
     *headers = head.headers.clone();
     headers.reserve(ADDED_HEADERS);
-    remove_hop_by_hop(headers);
-    remove_not_forwarded(headers);
+    remove_for_upstream(headers);
     if plan.outgoing.websocket {
         websocket::ask_upstream(headers);
     }

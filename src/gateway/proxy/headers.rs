@@ -3,11 +3,15 @@
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
-/// Headers that describe one connection (RFC 9110 §7.6.1, plus the legacy
-/// `Proxy-Connection`), never forwarded. A `static`, not a `const`: a `const` array is built
-/// and dropped again at every use.
-static HOP_BY_HOP: [HeaderName; 9] = [
-    header::CONNECTION, // first: `remove_hop_by_hop` reads its values
+/// Headers the proxy never passes on. The first [`HOP_BY_HOP`] describe one connection (RFC
+/// 9110 §7.6.1, plus the legacy `Proxy-Connection`) and stay on their hop both ways; the last
+/// two are end-to-end request headers Kong does not send upstream: `Proxy` (httpoxy,
+/// CVE-2016-5385: an upstream CGI would take it as `HTTP_PROXY`; Kong clears it in its access
+/// phase) and `Expect` (nginx's proxy module sends it empty: the gateway answers
+/// `100 Continue` itself). A `static`, not a `const`: a `const` array is built and dropped
+/// again at every use.
+static NOT_FORWARDED: [HeaderName; 11] = [
+    header::CONNECTION, // first: `remove_listed` reads its values
     HeaderName::from_static("keep-alive"),
     header::PROXY_AUTHENTICATE,
     header::PROXY_AUTHORIZATION,
@@ -16,21 +20,36 @@ static HOP_BY_HOP: [HeaderName; 9] = [
     header::TRANSFER_ENCODING,
     header::UPGRADE,
     HeaderName::from_static("proxy-connection"),
+    HeaderName::from_static("proxy"),
+    header::EXPECT,
 ];
 
-/// Removes hop-by-hop headers, including any the `Connection` header names.
+/// How many of [`NOT_FORWARDED`] are hop-by-hop.
+const HOP_BY_HOP: usize = 9;
+
+/// Removes hop-by-hop headers, including any the `Connection` header names (a response).
 pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    remove_listed(headers, &NOT_FORWARDED[..HOP_BY_HOP]);
+}
+
+/// Removes what a request must not carry upstream: hop-by-hop headers, those `Connection`
+/// names, `Proxy` and `Expect`.
+pub fn remove_for_upstream(headers: &mut HeaderMap) {
+    remove_listed(headers, &NOT_FORWARDED);
+}
+
+fn remove_listed(headers: &mut HeaderMap, listed: &[HeaderName]) {
     // One pass over the names finds which are there: most requests carry none, most responses
     // only `Connection: keep-alive`, and each removal hashes its name (this runs twice per
     // proxied request).
-    let mut present = [false; HOP_BY_HOP.len()];
+    let mut present = [false; NOT_FORWARDED.len()];
     for name in headers.keys() {
-        if let Some(i) = HOP_BY_HOP.iter().position(|h| h == name) {
+        if let Some(i) = listed.iter().position(|h| h == name) {
             present[i] = true;
         }
     }
     if present[0] {
-        // `HOP_BY_HOP[0]` is `Connection`: the headers it names go too. Its values are taken
+        // `listed[0]` is `Connection`: the headers it names go too. Its values are taken
         // out first (usually one, so the rest collects nothing and allocates nothing).
         let mut values = headers.get_all(header::CONNECTION).iter();
         let first = values.next().cloned();
@@ -38,34 +57,20 @@ pub fn remove_hop_by_hop(headers: &mut HeaderMap) {
         for value in first.iter().chain(&rest) {
             let Ok(value) = value.to_str() else { continue };
             for name in value.split(',').map(str::trim) {
-                // `close`, and the hop-by-hop names (removed below when present), are the
-                // usual tokens: skipping them spares a header-name parse and a lookup each.
+                // `close`, and the listed names (removed below when present), are the usual
+                // tokens: skipping them spares a header-name parse and a lookup each.
                 let known = name.eq_ignore_ascii_case("close")
-                    || HOP_BY_HOP
-                        .iter()
-                        .any(|h| name.eq_ignore_ascii_case(h.as_str()));
+                    || listed.iter().any(|h| name.eq_ignore_ascii_case(h.as_str()));
                 if !known {
                     headers.remove(name);
                 }
             }
         }
     }
-    for (name, _) in HOP_BY_HOP.iter().zip(present).filter(|(_, there)| *there) {
+    for (name, _) in listed.iter().zip(present).filter(|(_, there)| *there) {
         headers.remove(name);
     }
 }
-
-/// Removes the request headers Kong never sends upstream although they are end-to-end:
-/// `Proxy` (httpoxy, CVE-2016-5385: an upstream CGI would take it as `HTTP_PROXY`; Kong clears
-/// it in its access phase) and `Expect` (nginx's proxy module sends `Expect` empty: the
-/// gateway answers `100 Continue` itself, and the upstream gets the body without waiting).
-pub fn remove_not_forwarded(headers: &mut HeaderMap) {
-    for name in [PROXY, header::EXPECT] {
-        headers.remove(name);
-    }
-}
-
-const PROXY: HeaderName = HeaderName::from_static("proxy");
 
 /// The `Via` the proxy adds going up and coming back, as Kong does with its own name.
 pub const VIA: HeaderValue =
@@ -238,7 +243,7 @@ mod tests {
         h.insert("proxy", "http://evil:8080".parse().unwrap());
         h.insert("expect", "100-continue".parse().unwrap());
         h.insert("x-kept", "1".parse().unwrap());
-        remove_not_forwarded(&mut h);
+        remove_for_upstream(&mut h);
         assert_eq!(h.keys().collect::<Vec<_>>(), ["x-kept"]);
     }
 
