@@ -213,14 +213,7 @@ pub fn clear_ops(store: &dyn Store) -> Vec<Op> {
 /// How a load failure names an operation's entity: its kind and natural key (`routes r1`),
 /// never a secret nor a PEM block (a certificate's key): then by id.
 pub fn label(op: &Op) -> String {
-    let mut names: Vec<&str> = op
-        .kind
-        .identity_fields()
-        .iter()
-        .filter(|f| !op.kind.schema.field(f).is_some_and(|s| s.secret))
-        .filter_map(|f| op.body.get(*f).and_then(|v| v.as_str()))
-        .filter(|v| !v.contains("-----BEGIN") && !v.contains('\n'))
-        .collect();
+    let mut names: Vec<&str> = op.kind.shown_identity(&op.body).collect();
     if names.is_empty()
         && let Some(id) = op.body.get("id").and_then(|v| v.as_str())
     {

@@ -397,6 +397,19 @@ impl Kind {
             Identity::IdOnly => &[],
         }
     }
+
+    /// The identity values of `body` that a message may show: never a secret field's value,
+    /// nor a PEM block or other multi-line text (a certificate's `cert`, a key).
+    pub fn shown_identity<'a>(
+        &self,
+        body: &'a Map<String, Value>,
+    ) -> impl Iterator<Item = &'a str> {
+        self.identity_fields()
+            .iter()
+            .filter(|f| !self.schema.field(f).is_some_and(|s| s.secret))
+            .filter_map(|f| body.get(*f).and_then(Value::as_str))
+            .filter(|v| !v.contains("-----BEGIN") && !v.contains('\n'))
+    }
 }
 
 #[cfg(test)]

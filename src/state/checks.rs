@@ -34,13 +34,7 @@ pub struct Finding {
 pub fn describe(state: &State, kind: &Kind, index: usize) -> String {
     let entity = &state.of_kind(kind.name)[index];
     let body = &entity.body;
-    let shown = kind.identity_fields().iter().find_map(|f| {
-        let secret = kind.schema.field(f).is_some_and(|s| s.secret);
-        match body.get(*f) {
-            Some(Value::String(s)) if !secret && !is_pem(s) => Some(format!("'{s}'")),
-            _ => None,
-        }
-    });
+    let shown = kind.shown_identity(body).next().map(|s| format!("'{s}'"));
     let event = kind.event_name;
     match (
         kind.subschema_key
@@ -77,11 +71,6 @@ fn nested_sni<'a>(state: &'a State, kind: &Kind, entity: &Entity) -> Option<&'a 
             .then(|| sni.body.get("name")?.as_str())
             .flatten()
     })
-}
-
-/// A PEM block (a certificate or key): an identity, never a name to show.
-fn is_pem(text: &str) -> bool {
-    text.contains("-----BEGIN") || text.contains('\n')
 }
 
 /// Where an entity was written, `certificates[0]` (from its JSON pointer), or its position
