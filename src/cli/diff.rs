@@ -35,7 +35,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
 fn diff(args: Args, global: &Global) -> CliResult {
     let input = input::load_files(&args.files, global)?;
     let target = input.state;
-    let tags = select_tags(global, Some(&target))?;
+    let tags = select_tags(global, Some(&target));
     let client = connect(global, &args.client)?;
     runtime()?.block_on(async {
         let snapshot = read_gateway(

@@ -30,7 +30,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> CliResult {
-    let tags = select_tags(global, None)?;
+    let tags = select_tags(global, None);
     let client = connect(global, &args.client)?;
     let snapshot = runtime()?
         .block_on(read_gateway(

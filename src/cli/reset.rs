@@ -20,7 +20,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args, global: &Global) -> CliResult {
-    let tags = select_tags(global, None)?;
+    let tags = select_tags(global, None);
     let client = connect(global, &args.write.client)?;
     let rt = runtime()?;
     let snapshot = rt

@@ -71,7 +71,7 @@ fn reconcile(
 ) -> CliResult {
     let input = input::load_files(files, global)?;
     let target = input.state;
-    let tags = select_tags(global, Some(&target))?;
+    let tags = select_tags(global, Some(&target));
     let client = connect(global, &write.client)?;
     runtime()?.block_on(async {
         let snapshot = read_gateway(

@@ -56,24 +56,14 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .map_err(|e| error(format!("cannot start the async runtime: {e}")))
 }
 
-/// The select tags in force: `--select-tag` or the files' `_info.select_tags`; both given and
-/// different is an error (decK #561).
-pub fn select_tags(global: &Global, state: Option<&State>) -> Result<Vec<String>, CliError> {
-    let mut flag = global.select_tags.clone();
-    let mut file = state.map(|s| s.select_tags.clone()).unwrap_or_default();
-    flag.sort();
-    flag.dedup();
-    file.sort();
-    file.dedup();
-    match (flag.is_empty(), file.is_empty()) {
-        (false, false) if flag != file => Err(error(format!(
-            "--select-tag {} differs from the files' _info.select_tags {}; use one or make them equal",
-            flag.join(","),
-            file.join(",")
-        ))),
-        (false, _) => Ok(flag),
-        _ => Ok(file),
-    }
+/// The select tags in force, sorted: the loaded files' (the loader has already refused a
+/// `--select-tag` that differs from them, decK #561, and applied the flag to files without
+/// any), else `--select-tag` (dump and reset load no files).
+pub fn select_tags(global: &Global, state: Option<&State>) -> Vec<String> {
+    let mut tags = state.map_or_else(|| global.select_tags.clone(), |s| s.select_tags.clone());
+    tags.sort();
+    tags.dedup();
+    tags
 }
 
 /// For a gateway other than gwctl's, its own schema defaults for what the files hold; gwctl's
