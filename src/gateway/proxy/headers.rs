@@ -38,13 +38,33 @@ pub fn remove_for_upstream(headers: &mut HeaderMap) {
     remove_listed(headers, &NOT_FORWARDED);
 }
 
+/// Where `name` is in [`NOT_FORWARDED`]. One `match` on the name's text (which the compiler
+/// splits by length first) rather than eleven `HeaderName` comparisons: for every header of
+/// every request and response, that search was 3.6% of a proxied request's instructions.
+fn not_forwarded_index(name: &HeaderName) -> Option<usize> {
+    Some(match name.as_str() {
+        "connection" => 0,
+        "keep-alive" => 1,
+        "proxy-authenticate" => 2,
+        "proxy-authorization" => 3,
+        "te" => 4,
+        "trailer" => 5,
+        "transfer-encoding" => 6,
+        "upgrade" => 7,
+        "proxy-connection" => 8,
+        "proxy" => 9,
+        "expect" => 10,
+        _ => return None,
+    })
+}
+
 fn remove_listed(headers: &mut HeaderMap, listed: &[HeaderName]) {
     // One pass over the names finds which are there: most requests carry none, most responses
     // only `Connection: keep-alive`, and each removal hashes its name (this runs twice per
     // proxied request).
     let mut present = [false; NOT_FORWARDED.len()];
     for name in headers.keys() {
-        if let Some(i) = listed.iter().position(|h| h == name) {
+        if let Some(i) = not_forwarded_index(name).filter(|&i| i < listed.len()) {
             present[i] = true;
         }
     }
@@ -203,6 +223,16 @@ fn put(headers: &mut HeaderMap, name: HeaderName, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_lookup_agrees_with_the_list() {
+        for (i, name) in NOT_FORWARDED.iter().enumerate() {
+            assert_eq!(not_forwarded_index(name), Some(i), "{name}");
+        }
+        for name in ["host", "x-forwarded-for", "content-length", "proxyx", "t"] {
+            assert_eq!(not_forwarded_index(&HeaderName::from_static(name)), None);
+        }
+    }
 
     #[test]
     fn millis_reads_as_the_number_it_was_given() {
