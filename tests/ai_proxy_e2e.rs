@@ -342,6 +342,36 @@ async fn provider_failures_are_clear() {
     assert!(!reply.body.contains(OPENAI_KEY));
 }
 
+/// The gateway's own 502 on an ai-proxy route stays OpenAI-shaped JSON, naming the provider,
+/// whatever format the client's `Accept` would pick for a gateway error elsewhere.
+#[tokio::test]
+async fn an_unreachable_provider_is_reported_in_openai_shape_whatever_the_accept() {
+    let (_mock, gateway) = setup(MockConfig::default()).await;
+    for accept in ["text/html", "application/xml", "text/plain"] {
+        let reply = send(
+            "POST",
+            &gateway.url("/ai/down"),
+            &[JSON, ("accept", accept)],
+            &chat("anyone?"),
+        )
+        .await;
+        assert_eq!(reply.status, 502, "{}", reply.body);
+        let body = reply.json();
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("openai could not be reached at 127.0.0.1:")
+                && message.ends_with(": An invalid response was received from the upstream server"),
+            "{accept}: {message}"
+        );
+        assert_eq!(body["error"]["type"], "upstream_error");
+        assert_eq!(
+            body["error"]["request_id"].as_str(),
+            reply.header("x-kong-request-id"),
+            "{accept}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn gateway_refuses_other_models_before_calling_the_provider() {
     let (mock, gateway) = setup(MockConfig::default()).await;

@@ -91,7 +91,7 @@ async fn an_upstream_that_stops_taking_the_body_is_504_after_write_timeout() {
         .unwrap();
     assert_eq!(reply.status(), StatusCode::GATEWAY_TIMEOUT);
     let body: Value = reply.json().await.unwrap();
-    assert_eq!(body["message"], "The upstream server is timed out");
+    assert_eq!(body["message"], "The upstream server is timing out");
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "answered after {:?}, long before read_timeout",

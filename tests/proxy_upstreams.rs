@@ -130,9 +130,10 @@ async fn refused_upstream_is_502_with_a_clear_message() {
     .await;
     let reply = gw.get("/").await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
+    // nginx's error, in Kong's default text/plain (the request says no format).
     assert_eq!(
-        reply.json()["message"],
-        "An invalid response was received from the upstream server"
+        reply.body.lines().next(),
+        Some("An invalid response was received from the upstream server")
     );
     let log = gw.next_log().await;
     assert_eq!(log["status"], 502);
@@ -159,7 +160,10 @@ async fn slow_upstream_is_504_after_read_timeout() {
     let started = Instant::now();
     let reply = send("GET", &gw.url("/"), &[("x-echo-delay-ms", "3000")], "").await;
     assert_eq!(reply.status, StatusCode::GATEWAY_TIMEOUT);
-    assert_eq!(reply.json()["message"], "The upstream server is timed out");
+    assert_eq!(
+        reply.body.lines().next(),
+        Some("The upstream server is timing out")
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
     // Fast answers are unaffected.
     let reply = send("GET", &gw.url("/"), &[("x-echo-delay-ms", "10")], "").await;
@@ -261,7 +265,10 @@ async fn a_request_that_timed_out_goes_out_again_unless_it_is_post_patch_or_lock
             assert_eq!(upstream.answered(), 1, "{method}");
         } else {
             assert_eq!(reply.status, StatusCode::GATEWAY_TIMEOUT, "{method}");
-            assert_eq!(reply.json()["message"], "The upstream server is timed out");
+            assert_eq!(
+                reply.body.lines().next(),
+                Some("The upstream server is timing out")
+            );
             assert_eq!(log["tries"], 1, "{method}");
             assert_eq!(upstream.connections(), 1, "{method} was not sent again");
         }

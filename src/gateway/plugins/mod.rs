@@ -24,6 +24,7 @@ use http_body_util::{BodyExt, Full};
 use serde_json::{Map, Value};
 
 use crate::gateway::proxy::directory::{ConsumerRecord, Directory};
+use crate::gateway::proxy::error_body;
 use crate::gateway::proxy::rate_counters::RateCounters;
 
 /// Errors inside body streams.
@@ -110,9 +111,9 @@ pub struct Ctx {
     /// it (nginx's `client_body_timeout`, which Kong leaves at 60 s).
     pub body_timeout: Duration,
     /// Set when reading the body failed on the client's side (it went quiet for
-    /// `body_timeout`, or broke off): the request ends with this answer whatever the plugin
-    /// that was reading made of the missing body.
-    body_failure: Option<(StatusCode, &'static str)>,
+    /// `body_timeout`, or broke off): the request ends with nginx's error of this status
+    /// whatever the plugin that was reading made of the missing body.
+    body_failure: Option<StatusCode>,
 }
 
 /// Kong's `client_body_timeout` (nginx's default, which Kong keeps).
@@ -153,7 +154,7 @@ impl Ctx {
 
     /// The answer a request gets because its body could not be read (see `body_failure`),
     /// taken once.
-    pub fn take_body_failure(&mut self) -> Option<(StatusCode, &'static str)> {
+    pub fn take_body_failure(&mut self) -> Option<StatusCode> {
         self.body_failure.take()
     }
 
@@ -181,7 +182,7 @@ impl Ctx {
             // (and what was read so far) forever: nginx answers 408 after
             // `client_body_timeout` without a byte.
             let Ok(frame) = tokio::time::timeout(self.body_timeout, body.frame()).await else {
-                self.body_failure = Some((StatusCode::REQUEST_TIMEOUT, "Request timeout"));
+                self.body_failure = Some(StatusCode::REQUEST_TIMEOUT);
                 return Err(format!(
                     "the client sent no more of the request body for {:?}",
                     self.body_timeout
@@ -189,7 +190,7 @@ impl Ctx {
             };
             let Some(frame) = frame else { break };
             let frame = frame.map_err(|e| {
-                self.body_failure = Some((StatusCode::BAD_REQUEST, "Bad request"));
+                self.body_failure = Some(StatusCode::BAD_REQUEST);
                 format!("reading the request body failed: {e}")
             })?;
             if let Ok(data) = frame.into_data() {
@@ -213,9 +214,10 @@ impl Ctx {
         self.body_bytes = Some(bytes);
     }
 
-    /// A Kong-style error answer: `{"message": …, "request_id": …}` as JSON.
+    /// Kong's `kong.response.error`: `message` and the request id in the format the client's
+    /// `Accept` asks for (JSON by default; see [`error_body`]).
     pub fn error_response(&self, status: StatusCode, message: &str) -> Response<Body> {
-        error_response(status, message, &self.request_id)
+        error_body::kong_error(status, message, &self.request_id, &self.request)
     }
 
     /// Records the consumer a credential (or the `anonymous` setting) identified and sets Kong's
@@ -289,14 +291,6 @@ pub fn full_body(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())
         .map_err(|never| match never {})
         .boxed()
-}
-
-/// A Kong-style JSON error answer.
-pub fn error_response(status: StatusCode, message: &str, request_id: &str) -> Response<Body> {
-    json_response(
-        status,
-        &serde_json::json!({"message": message, "request_id": request_id}),
-    )
 }
 
 /// A JSON answer with this status.

@@ -11,7 +11,7 @@ use http::{HeaderName, HeaderValue, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Ctx, Flow, PluginRuntime, error_response, parse_config};
+use super::{Ctx, Flow, PluginRuntime, parse_config};
 use crate::gateway::proxy::path::normalize;
 use crate::gateway::proxy::rate_counters::{RateCounters, Window, WindowUsage};
 
@@ -194,7 +194,7 @@ impl PluginRuntime for RateLimiting {
         if allowed {
             return Flow::Continue;
         }
-        let mut response = error_response(self.error_code, &self.error_message, &ctx.request_id);
+        let mut response = ctx.error_response(self.error_code, &self.error_message);
         if let Some(reset) = reset {
             response
                 .headers_mut()

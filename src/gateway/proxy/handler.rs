@@ -21,17 +21,16 @@ use super::activity::Activity;
 use super::balancer::{HashFacts, Session, set_cookie};
 use super::body::{OnEndBody, ReadTimeoutBody, ReplaySlot};
 use super::config::{Persistent, ProxyConfig, RouteEntry, ServiceEntry};
+use super::error_body::{kong_error, nginx_error};
 use super::forward::{self, ForwardError, Outgoing, Plan, RequestBody};
-use super::headers::{Forwarded, VIA, X_KONG_REQUEST_ID, millis, remove_hop_by_hop};
+use super::headers::{Forwarded, SERVER_TOKENS, VIA, X_KONG_REQUEST_ID, millis, remove_hop_by_hop};
 use super::log_phase::{self, LogJob, Outcome};
 use super::path::{normalize, upstream_path_v0};
 use super::plugin_set::{Instance, NONE, Slot};
 use super::router::{RequestFacts, RouteMatch, Router};
 use super::upstream_client::client_key;
 use super::websocket;
-use crate::gateway::plugins::{
-    Body, Ctx, DEFAULT_BODY_TIMEOUT, Flow, UpstreamTarget, error_response,
-};
+use crate::gateway::plugins::{Body, Ctx, DEFAULT_BODY_TIMEOUT, Flow, UpstreamTarget};
 
 /// Everything the request handlers share.
 pub struct Shared {
@@ -181,7 +180,7 @@ pub async fn handle(
     let Some(client_host) = client_host(&parts) else {
         // nginx (and so Kong) refuses these before routing: which Host is meant is ambiguous,
         // and a proxy and its upstream could each take a different one.
-        let response = error_response(StatusCode::BAD_REQUEST, "Bad request", &request_id);
+        let response = nginx_error(StatusCode::BAD_REQUEST, &request_id, &parts);
         return Ok(unrouted(response));
     };
     let host = lowercase(host_without_port(&client_host));
@@ -195,10 +194,11 @@ pub async fn handle(
         sni: conn.sni.as_deref(),
     });
     let Some(found) = found else {
-        let response = error_response(
+        let response = kong_error(
             StatusCode::NOT_FOUND,
             "no Route matched with those values",
             &request_id,
+            &parts,
         );
         return Ok(unrouted(response));
     };
@@ -273,8 +273,8 @@ pub async fn handle(
         let flow = instance.runtime.access(&mut ctx).await;
         // A body the client stopped sending ends the request, whatever the plugin reading it
         // made of the missing body (nginx answers before any plugin runs).
-        if let Some((status, message)) = ctx.take_body_failure() {
-            let mut response = ctx.error_response(status, message);
+        if let Some(status) = ctx.take_body_failure() {
+            let mut response = nginx_error(status, &ctx.request_id, &ctx.request);
             response
                 .headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -294,6 +294,7 @@ pub async fn handle(
         target: None,
         tries: 0,
         error: None,
+        proxied: false,
     };
     let mut response = match local_response {
         Some(response) => response,
@@ -432,6 +433,7 @@ async fn proxy(
         Ok(mut up) => {
             outcome.upstream_latency = Some(up.latency);
             outcome.tries = up.tries;
+            outcome.proxied = true;
             let switched = websocket::accepted(up.response.status())
                 .then(|| hyper::upgrade::on(&mut up.response));
             let (mut head, body) = up.response.into_parts();
@@ -455,10 +457,8 @@ async fn proxy(
                 (None, Some(_)) => {
                     outcome.target = Some(up.target);
                     outcome.error = Some("the upstream switched protocols unasked".into());
-                    let response = ctx.error_response(
-                        StatusCode::BAD_GATEWAY,
-                        "An invalid response was received from the upstream server",
-                    );
+                    let response =
+                        nginx_error(StatusCode::BAD_GATEWAY, &ctx.request_id, &ctx.request);
                     return with_hash_cookie(response, &session);
                 }
                 _ => {}
@@ -473,32 +473,29 @@ async fn proxy(
             Response::from_parts(head, body)
         }
         Err(e) => {
-            let (status, message, target, reason, tries) = match e {
+            // Tries that went out and failed end in nginx's own 502/504 (Kong's error handler,
+            // on a request that counts as proxied); the balancer refusing before any try is
+            // `kong.response.error` with its message, in Kong's access phase.
+            let (status, balancer_message, target, reason, tries) = match e {
                 ForwardError::Failed {
                     target,
                     reason,
                     tries,
-                } => (
-                    StatusCode::BAD_GATEWAY,
-                    "An invalid response was received from the upstream server",
-                    Some(target),
-                    reason,
-                    tries,
-                ),
+                } => (StatusCode::BAD_GATEWAY, None, Some(target), reason, tries),
                 ForwardError::TimedOut {
                     target,
                     reason,
                     tries,
                 } => (
                     StatusCode::GATEWAY_TIMEOUT,
-                    "The upstream server is timed out",
+                    None,
                     Some(target),
                     reason,
                     tries,
                 ),
                 ForwardError::NoTarget => (
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "failure to get a peer from the ring-balancer",
+                    Some("failure to get a peer from the ring-balancer"),
                     None,
                     "the upstream has no healthy target with a weight above 0".to_string(),
                     0,
@@ -507,7 +504,7 @@ async fn proxy(
                 // service's host is not found, before any try.
                 ForwardError::NameNotResolved { target, reason } => (
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "name resolution failed",
+                    Some("name resolution failed"),
                     Some(target),
                     reason,
                     0,
@@ -516,7 +513,13 @@ async fn proxy(
             outcome.target = target;
             outcome.tries = tries;
             outcome.error = Some(reason);
-            ctx.error_response(status, message)
+            match balancer_message {
+                Some(message) => ctx.error_response(status, message),
+                None => {
+                    outcome.proxied = true;
+                    nginx_error(status, &ctx.request_id, &ctx.request)
+                }
+            }
         }
     };
     with_hash_cookie(response, &session)
@@ -530,7 +533,11 @@ fn with_hash_cookie(mut response: Response<Body>, session: &Session) -> Response
     response
 }
 
-/// Adds plugin response headers and Kong's latency, request-id and Via headers.
+/// Adds plugin response headers and Kong's latency, request-id, `Via` and `Server` headers
+/// (`kong/runloop/handler.lua`'s `header_filter`, with Kong's default `headers`): a proxied
+/// request's answer gets the upstream and proxy latencies, `Via`, and `Server: gwctl/…` unless
+/// the upstream sent its own; an answer the gateway made gets the response latency and
+/// `Server: gwctl/…` in place of any other, and no `Via`.
 fn decorate(response: &mut Response<Body>, ctx: &mut Ctx, outcome: &Outcome) {
     let headers = response.headers_mut();
     let mut last: Option<HeaderName> = None;
@@ -549,19 +556,25 @@ fn decorate(response: &mut Response<Body>, ctx: &mut Ctx, outcome: &Outcome) {
         };
         headers.append(name, value);
     }
-    match (outcome.proxy_latency, outcome.upstream_latency) {
-        (Some(proxy), Some(upstream)) => {
-            headers.insert(X_KONG_UPSTREAM_LATENCY, millis(ms(upstream)));
-            headers.insert(X_KONG_PROXY_LATENCY, millis(ms(proxy)));
+    if outcome.proxied {
+        let proxy = outcome.proxy_latency.unwrap_or_default();
+        // Tries that all failed: the wait from forwarding to the error (Kong's waiting time).
+        let upstream = outcome
+            .upstream_latency
+            .unwrap_or_else(|| ctx.started.elapsed().saturating_sub(proxy));
+        headers.insert(X_KONG_UPSTREAM_LATENCY, millis(ms(upstream)));
+        headers.insert(X_KONG_PROXY_LATENCY, millis(ms(proxy)));
+        headers.append(header::VIA, VIA);
+        if !headers.contains_key(header::SERVER) {
+            headers.insert(header::SERVER, SERVER_TOKENS);
         }
-        _ => {
-            headers.insert(X_KONG_RESPONSE_LATENCY, millis(ms(ctx.started.elapsed())));
-        }
+    } else {
+        headers.insert(X_KONG_RESPONSE_LATENCY, millis(ms(ctx.started.elapsed())));
+        headers.insert(header::SERVER, SERVER_TOKENS);
     }
     if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
         headers.insert(X_KONG_REQUEST_ID, id);
     }
-    headers.append(header::VIA, VIA);
 }
 
 /// Answers requests that matched no route (or were refused before any plugin ran).
@@ -579,7 +592,8 @@ fn finish_unrouted(
     if let Ok(id) = HeaderValue::from_str(request_id) {
         headers.insert(X_KONG_REQUEST_ID, id);
     }
-    headers.insert(header::VIA, VIA);
+    // Not proxied: Kong's own name, and no `Via`.
+    headers.insert(header::SERVER, SERVER_TOKENS);
     log_phase::log_unrouted(
         &shared.access_log,
         request_id,
@@ -601,10 +615,11 @@ fn https_required(
 ) -> Response<Body> {
     let code = route.https_redirect_status_code;
     if code == 426 {
-        let mut response = error_response(
+        let mut response = kong_error(
             StatusCode::UPGRADE_REQUIRED,
             "Please use HTTPS protocol",
             request_id,
+            parts,
         );
         let headers = response.headers_mut();
         headers.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));

@@ -92,6 +92,11 @@ fn remove_listed(headers: &mut HeaderMap, listed: &[HeaderName]) {
     }
 }
 
+/// The `Server` of answers the gateway makes (and of proxied ones whose upstream sent none), as
+/// Kong's `server_tokens` (`kong/<version>`) with gwctl's name.
+pub const SERVER_TOKENS: HeaderValue =
+    HeaderValue::from_static(concat!("gwctl/", env!("CARGO_PKG_VERSION")));
+
 /// The `Via` the proxy adds going up and coming back, as Kong does with its own name.
 pub const VIA: HeaderValue =
     HeaderValue::from_static(concat!("1.1 gwctl/", env!("CARGO_PKG_VERSION")));

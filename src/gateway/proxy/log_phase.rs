@@ -23,6 +23,9 @@ pub(super) struct Outcome {
     pub target: Option<Arc<str>>,
     pub tries: u32,
     pub error: Option<String>,
+    /// Kong's `KONG_PROXIED`: the request went to the upstream (whose answer it got, or
+    /// nginx's 502/504 once the tries failed), rather than being answered by the gateway.
+    pub proxied: bool,
 }
 
 /// The log phase, run when the response body is done (only when there is an access log).

@@ -13,6 +13,7 @@ pub mod balancer;
 pub mod body;
 pub mod config;
 pub mod directory;
+pub mod error_body;
 pub mod forward;
 pub mod handler;
 pub mod headers;

@@ -18,6 +18,7 @@ use super::openai_stream::OpenAiEvents;
 use super::stream::{EventTranslator, SseTranslator, TranslatedBody};
 use super::usage::{Exchange, ExchangeSlot};
 use crate::gateway::plugins::Body;
+use crate::gateway::proxy::error_body::GatewayError;
 
 /// Largest error body read from a provider (they are small JSON documents).
 const ERROR_BODY_LIMIT: usize = 1 << 20;
@@ -210,18 +211,26 @@ async fn translate_json(
 /// Either way the configured key is scrubbed out.
 async fn upstream_error(plugin: &AiProxy, response: Response<Body>) -> Response<Body> {
     let (parts, body) = response.into_parts();
-    let bytes = match read(body, ERROR_BODY_LIMIT).await {
-        Ok(bytes) => plugin.scrub(bytes),
-        Err(message) => {
-            let text = format!(
-                "{} answered HTTP {} and its body could not be read: {message}",
-                plugin.provider().name(),
-                parts.status.as_u16()
-            );
-            return json_response(parts.status, AiError::bad_request(text).body());
-        }
+    // The gateway's own error (502, 504, 503…) is read from what it said, not from its body,
+    // whose format (JSON, HTML, XML, text) the client's `Accept` chose.
+    let (bytes, parsed) = if let Some(error) = parts.extensions.get::<GatewayError>() {
+        let value = json!({"message": error.message, "request_id": error.request_id});
+        (Bytes::new(), Some(value))
+    } else {
+        let bytes = match read(body, ERROR_BODY_LIMIT).await {
+            Ok(bytes) => plugin.scrub(bytes),
+            Err(message) => {
+                let text = format!(
+                    "{} answered HTTP {} and its body could not be read: {message}",
+                    plugin.provider().name(),
+                    parts.status.as_u16()
+                );
+                return json_response(parts.status, AiError::bad_request(text).body());
+            }
+        };
+        let parsed = serde_json::from_slice::<Value>(&bytes).ok();
+        (bytes, parsed)
     };
-    let parsed = serde_json::from_slice::<Value>(&bytes).ok();
     let body = match &parsed {
         Some(value) if value.get("error").is_some_and(|e| !e.is_null()) => bytes,
         Some(value) if value.get("message").is_some_and(Value::is_string) => {
@@ -264,8 +273,8 @@ async fn upstream_error(plugin: &AiProxy, response: Response<Body>) -> Response<
 }
 
 /// When the proxy itself answered 502/504, or 503 because the provider's host name did not
-/// resolve (no network, say), with its Kong-style `{"message", "request_id"}` body (providers
-/// never answer so), says plainly which provider could not be reached, and where.
+/// resolve (no network, say), with its Kong-style `{"message", "request_id"}` (providers never
+/// answer so), says plainly which provider could not be reached, and where.
 fn gateway_failure(plugin: &AiProxy, status: StatusCode, body: &Value) -> Option<String> {
     let only_kong_fields = body
         .as_object()?
