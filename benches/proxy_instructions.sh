@@ -138,3 +138,5 @@ yardstick "hyper floor" "$PWD/target/release/examples/hyper_floor" \
     "cargo build --release --example hyper_floor"
 yardstick "pingora floor" "$PWD/target/pingora_floor/release/pingora_floor" \
     "cargo build --release --manifest-path benches/pingora_floor/Cargo.toml --target-dir target/pingora_floor; needs cmake"
+yardstick "raw floor" "$PWD/target/release/examples/raw_floor" \
+    "cargo build --release --example raw_floor"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Throughput with one worker each: nginx proxy_pass, the hyper floor (examples/hyper_floor.rs,
 # the least a hyper proxy does), the gateway and, when built, the pingora floor
-# (benches/pingora_floor, the least a pingora proxy does), proxying the same static nginx
-# upstream with wrk taking turns for ROUNDS rounds of SECS seconds. Prints each run and the
-# median ratios to nginx by round, which say how much of the gap to nginx the HTTP stack
-# itself leaves.
+# (benches/pingora_floor, the least a pingora proxy does) and the raw floor
+# (examples/raw_floor.rs, an HTTP/1 proxy on tokio and httparse without hyper: cargo build
+# --release --example raw_floor), proxying the same static nginx upstream with wrk taking turns
+# for ROUNDS rounds of SECS seconds. Prints each run and the median ratios to nginx by round,
+# which say how much of the gap to nginx the HTTP stack itself leaves.
 #
 #   cargo build --release && cargo build --release --example hyper_floor
 #   benches/proxy_one_worker.sh            # ROUNDS=5 SECS=8 by default
@@ -24,17 +25,17 @@ done
 rounds=${ROUNDS:-5}
 secs=${SECS:-8}
 
-# Six free loopback ports, asked of the kernel.
-read -r upstream_port nginx_port floor_port proxy_port admin_port pingora_port < <(python3 -c '
+# Seven free loopback ports, asked of the kernel.
+read -r upstream_port nginx_port floor_port proxy_port admin_port pingora_port raw_port < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(6)]
+socks = [socket.socket() for _ in range(7)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
 
 dir=$(mktemp -d)
 cleanup() {
     set +e
-    for pid in ${floor_pid:-} ${gw_pid:-}; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+    for pid in ${floor_pid:-} ${gw_pid:-} ${raw_pid:-}; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
     # Killed outright: pingora takes SIGTERM as a graceful shutdown that waits a minute.
     [ -n "${pingora_pid:-}" ] && { kill -KILL "$pingora_pid"; wait "$pingora_pid"; } 2>/dev/null
     for conf in proxy upstream; do nginx -p "$dir" -c "$conf.conf" -s stop 2>/dev/null; done
@@ -81,6 +82,13 @@ if [ -x "$pingora" ]; then
     pingora_pid=$!
     names+=("pingora floor")
     ports+=("$pingora_port")
+fi
+raw="$PWD/target/release/examples/raw_floor"
+if [ -x "$raw" ]; then
+    "$raw" "127.0.0.1:$raw_port" "127.0.0.1:$upstream_port" >"$dir/raw.log" 2>&1 &
+    raw_pid=$!
+    names+=("raw floor")
+    ports+=("$raw_port")
 fi
 for port in "${ports[@]}"; do
     for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/bench/x" && break; sleep 0.1; done
