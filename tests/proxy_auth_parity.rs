@@ -437,3 +437,36 @@ async fn acl_allow_list_asks_a_groupless_anonymous_consumer_to_authenticate() {
     assert_eq!(h["x-consumer-username"], "guest");
     assert!(h.get("x-consumer-groups").is_none(), "{h}");
 }
+
+/// A realm holding a control character (which cannot go in a header) does not take the auth
+/// plugin out of the proxy, which would let every request through: the challenge carries it
+/// percent-escaped, as OpenResty escapes header values.
+#[tokio::test]
+async fn a_realm_with_control_characters_still_refuses() {
+    let up = echo("a").await;
+    let gw =
+        Gateway::start(&base(&up.url()).plugin("key-auth", json!({"realm": "a\nb\u{1}"}))).await;
+    let reply = gw.get("/").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        reply.header("www-authenticate"),
+        Some(r#"Key realm="a%0Ab%01""#)
+    );
+    let reply = send("GET", &gw.url("/"), &[("apikey", "alice-key")], "").await;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    let gw = Gateway::start(&base(&up.url()).plugin("jwt", json!({"realm": "r\r\n\u{7f}"}))).await;
+    let reply = gw.get("/").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        reply.header("www-authenticate"),
+        Some(r#"Bearer realm="r%0D%0A%7F""#)
+    );
+    let reply = bearer(&gw, &hs256(json!({"iss": "alice-iss"}), "wrong")).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        reply.header("www-authenticate"),
+        Some(r#"Bearer realm="r%0D%0A%7F", error="invalid_token""#)
+    );
+    assert_eq!(up.hits(), 1);
+}

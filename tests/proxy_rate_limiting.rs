@@ -138,3 +138,71 @@ async fn counters_survive_a_configuration_change() {
     assert_eq!(gw.get("/").await.status, StatusCode::OK);
     assert_eq!(gw.get("/").await.status, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// Kong's schema takes any `error_code` above 0, but `kong.response.error` raises for one
+/// outside 400–599: the request over the limit gets a 500, the ones under it go through. The
+/// plugin must not be left out of the proxy (unlimited traffic).
+#[tokio::test]
+async fn an_error_code_kong_cannot_send_still_limits() {
+    away_from_a_minute_boundary().await;
+    for code in [1000, 200, 399] {
+        let up = echo("a").await;
+        let gw = Gateway::start(&one_route_with_plugin(
+            &up.url(),
+            "rate-limiting",
+            json!({"minute": 1, "error_code": code}),
+        ))
+        .await;
+        assert_eq!(gw.get("/").await.status, StatusCode::OK, "{code}");
+        let reply = gw.get("/").await;
+        assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{code}");
+        // nginx's own 500 (Kong's error handler): plain text for a request with no `Accept`.
+        assert_eq!(
+            reply.body.lines().next(),
+            Some("An unexpected error occurred"),
+            "{code}"
+        );
+        assert_eq!(
+            reply.header("content-type"),
+            Some("text/plain; charset=utf-8")
+        );
+        assert_eq!(reply.header("x-ratelimit-remaining-minute"), Some("0"));
+        assert_eq!(up.hits(), 1, "{code}");
+    }
+}
+
+/// Identifiers come from clients (`limit_by: header` takes any value a client sends), so the
+/// counters are bounded as Kong's shared dictionary is: past `CAPACITY` identifiers the
+/// least recently used are forgotten, and an identifier of any length takes the same room.
+#[test]
+fn the_counters_are_bounded_and_forget_the_least_recently_used() {
+    use gwctl::gateway::proxy::rate_counters::{CAPACITY, RateCounters, Window};
+    let counters = RateCounters::new();
+    let limits = [(Window::Hour, 1_000_000)];
+    let now = 1_800_000_000;
+    let huge = "x".repeat(20_000);
+    let identifier = |i: usize| match i % 1000 {
+        1 => format!("{i}{huge}"),
+        _ => i.to_string(),
+    };
+    for i in 0..CAPACITY + CAPACITY / 4 {
+        counters.hit("p", &identifier(i), &limits, now);
+        if i % 1000 == 0 {
+            // A client that keeps coming stays counted through the flood.
+            counters.hit("p", "regular", &limits, now);
+            assert!(counters.len() <= CAPACITY);
+        }
+    }
+    assert!(counters.len() <= CAPACITY);
+    let used_before = |id: &str| counters.hit("p", id, &limits, now).1[0].used_before;
+    let regular = (CAPACITY + CAPACITY / 4).div_ceil(1000) as u64;
+    assert_eq!(used_before("regular"), regular);
+    let last = CAPACITY + CAPACITY / 4 - 1;
+    assert_eq!(used_before(&identifier(last)), 1);
+    assert_eq!(
+        used_before(&identifier(1)),
+        0,
+        "the oldest identifiers were forgotten"
+    );
+    assert_eq!(used_before(&identifier(2)), 0);
+}

@@ -375,6 +375,31 @@ async fn https_only_routes_ask_for_https() {
     assert_eq!(up.hits(), 0);
 }
 
+/// Kong's redirect goes to `https://` + nginx's `$host`: the Host without its port, lowercase.
+#[tokio::test]
+async fn https_redirects_go_to_the_lowercase_host() {
+    let up = echo("a").await;
+    let gw = Gateway::start(&Entities::new().service("s", &up.url()).route(
+        "redirect",
+        "s",
+        json!({"paths": ["/go"], "protocols": ["https"], "https_redirect_status_code": 308}),
+    ))
+    .await;
+    let reply = send(
+        "GET",
+        &gw.url("/go/A?b=C"),
+        &[("host", "API.Example.TEST:8000")],
+        "",
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        reply.header("location"),
+        Some("https://api.example.test/go/A?b=C")
+    );
+    assert_eq!(up.hits(), 0);
+}
+
 #[tokio::test]
 async fn large_bodies_stream_through_both_ways() {
     let up = echo("a").await;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::key_auth::{anonymous_or_error, arg_values};
-use super::{Ctx, Flow, PluginRuntime, json_response, parse_config};
+use super::{Ctx, Flow, PluginRuntime, escaped_header_value, json_response, parse_config};
 use crate::gateway::proxy::directory::JwtSecret;
 
 #[derive(Debug, Deserialize)]
@@ -75,13 +75,9 @@ impl Jwt {
                 "Bearer error=\"invalid_token\"".to_string(),
             ),
         };
-        let header = |value: &str| {
-            HeaderValue::from_str(value)
-                .map_err(|_| format!("jwt: realm {:?} cannot go in a header", c.realm))
-        };
         Ok(Jwt {
-            www_authenticate: header(&www)?,
-            www_authenticate_invalid: header(&invalid)?,
+            www_authenticate: escaped_header_value(&www),
+            www_authenticate_invalid: escaped_header_value(&invalid),
             c,
         })
     }

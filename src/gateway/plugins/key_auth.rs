@@ -7,7 +7,7 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{Ctx, Flow, PluginRuntime, parse_config};
+use super::{Ctx, Flow, PluginRuntime, escaped_header_value, parse_config};
 
 #[derive(Debug, Deserialize)]
 struct Config {
@@ -56,8 +56,7 @@ impl KeyAuth {
             None => "Key".to_string(),
         };
         Ok(KeyAuth {
-            www_authenticate: HeaderValue::from_str(&www)
-                .map_err(|_| format!("key-auth: realm {:?} cannot go in a header", c.realm))?,
+            www_authenticate: escaped_header_value(&www),
             c,
         })
     }

@@ -286,6 +286,22 @@ fn set_or_clear(headers: &mut HeaderMap, name: &'static str, value: Option<&str>
     }
 }
 
+/// A header value for text from the configuration, as OpenResty sets one (`ngx.header`,
+/// `kong.response.exit`'s headers): control characters other than tab, which cannot go in a
+/// header, are sent percent-escaped (`%0A`) rather than refused, so a plugin whose realm holds
+/// one still answers (left out, an auth plugin would let every request through).
+pub fn escaped_header_value(text: &str) -> HeaderValue {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_control() && c != '\t' {
+            escaped.push_str(&format!("%{:02X}", c as u32));
+        } else {
+            escaped.push(c);
+        }
+    }
+    HeaderValue::from_str(&escaped).expect("control characters are escaped")
+}
+
 /// A body holding these bytes.
 pub fn full_body(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Ctx, Flow, PluginRuntime, parse_config};
+use crate::gateway::proxy::error_body::nginx_error;
 use crate::gateway::proxy::path::normalize;
 use crate::gateway::proxy::rate_counters::{RateCounters, Window, WindowUsage};
 
@@ -52,7 +53,8 @@ pub struct RateLimiting {
     limits: Vec<(Window, u64)>,
     limit_by: LimitBy,
     hide_client_headers: bool,
-    error_code: StatusCode,
+    /// None when the configured code is not one `kong.response.error` sends (400–599).
+    error_code: Option<StatusCode>,
     error_message: String,
 }
 
@@ -93,15 +95,22 @@ impl RateLimiting {
             "path" => LimitBy::Path(c.path.ok_or("rate-limiting: limit_by path needs path")?),
             other => return Err(format!("rate-limiting: unknown limit_by {other:?}")),
         };
-        let code = c.error_code.unwrap_or(429.0) as u16;
+        // Kong's schema takes any `error_code` above 0, and `kong.response.error` raises for one
+        // outside 400–599, so the refused request gets a 500 instead. Such a plugin must still
+        // count and refuse: left out, it would let unlimited traffic through.
+        let code = c.error_code.unwrap_or(429.0);
+        let error_code = if (400.0..=599.0).contains(&code) {
+            StatusCode::from_u16(code as u16).ok()
+        } else {
+            None
+        };
         Ok(RateLimiting {
             instance: instance.to_string(),
             counters: counters.clone(),
             limits,
             limit_by,
             hide_client_headers: c.hide_client_headers,
-            error_code: StatusCode::from_u16(code)
-                .map_err(|_| format!("rate-limiting: invalid error_code {code}"))?,
+            error_code,
             error_message: c
                 .error_message
                 .unwrap_or_else(|| "API rate limit exceeded".into()),
@@ -194,7 +203,15 @@ impl PluginRuntime for RateLimiting {
         if allowed {
             return Flow::Continue;
         }
-        let mut response = ctx.error_response(self.error_code, &self.error_message);
+        let mut response = match self.error_code {
+            Some(code) => ctx.error_response(code, &self.error_message),
+            // `kong.response.error` raises for a status outside 400–599: nginx's 500.
+            None => nginx_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &ctx.request_id,
+                &ctx.request,
+            ),
+        };
         if let Some(reset) = reset {
             response
                 .headers_mut()

@@ -204,7 +204,7 @@ pub async fn handle(
     };
     let route = &config.routes[found.route];
     if route.https_only && conn.protocol != "https" {
-        let response = https_required(route, &client_host, &parts, &request_id);
+        let response = https_required(route, &host, &parts, &request_id);
         return Ok(unrouted(response));
     }
     let service = route.service.map(|i| &config.services[i]);
@@ -606,10 +606,11 @@ fn finish_unrouted(
     response
 }
 
-/// Kong's answer on a plain-http request to an https-only route.
+/// Kong's answer on a plain-http request to an https-only route. A redirect goes to `host`
+/// (lowercase, without its port: nginx's `$host`, which Kong's `Location` is built from).
 fn https_required(
     route: &RouteEntry,
-    client_host: &str,
+    host: &str,
     parts: &http::request::Parts,
     request_id: &str,
 ) -> Response<Body> {
@@ -630,8 +631,7 @@ fn https_required(
         return response;
     }
     let location = format!(
-        "https://{}{}",
-        host_without_port(client_host),
+        "https://{host}{}",
         parts.uri.path_and_query().map_or("/", |p| p.as_str())
     );
     let mut response = Response::new(crate::gateway::plugins::full_body(""));

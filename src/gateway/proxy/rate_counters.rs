@@ -3,10 +3,18 @@
 //! They live beside the proxy, not inside one configuration, so an Admin API write does not
 //! reset anybody's quota. Counting is check-and-increment under one lock per identifier entry,
 //! so concurrent requests can never both take the last unit of a window.
+//!
+//! Identifiers come from clients (an IP, a header's value), so the table is bounded as Kong's
+//! `kong_rate_limiting_counters` shared dictionary is (12 MB, least recently used out): an
+//! entry is keyed by a 16-byte digest of its plugin instance and identifier, whatever the
+//! identifier's length, and at [`CAPACITY`] entries the expired ones and then the least
+//! recently used go, a quarter of the table at a time.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use sha2::{Digest, Sha256};
 
 /// The rate-limiting windows, smallest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,15 +136,57 @@ struct Entry {
     counts: [u64; 6],
     /// The latest end of any window counted here; past it the entry can go.
     expires: i64,
+    /// The table's clock at this entry's latest hit: the lowest goes first when room is made.
+    used: u64,
+}
+
+/// An entry's key: a digest of the plugin instance and the identifier.
+type Key = [u8; 16];
+
+#[derive(Debug, Default)]
+struct Table {
+    entries: HashMap<Key, Entry>,
+    /// Counts hits, so that entries can be ordered by their latest one.
+    clock: u64,
 }
 
 #[derive(Debug, Default)]
 pub struct RateCounters {
-    entries: Mutex<HashMap<(String, String), Entry>>,
+    table: Mutex<Table>,
 }
 
-/// Entries beyond this many trigger a sweep of expired ones.
-const SWEEP_ABOVE: usize = 50_000;
+/// The most identifiers counted at once (about 17 MB of table).
+pub const CAPACITY: usize = 100_000;
+
+fn key(instance: &str, identifier: &str) -> Key {
+    let mut hasher = Sha256::new();
+    hasher.update((instance.len() as u64).to_le_bytes());
+    hasher.update(instance.as_bytes());
+    hasher.update(identifier.as_bytes());
+    let digest = hasher.finalize();
+    let mut key = Key::default();
+    let len = key.len();
+    key.copy_from_slice(&digest[..len]);
+    key
+}
+
+impl Table {
+    /// Drops the expired entries and, if that is not enough, the least recently used, down to
+    /// three quarters of [`CAPACITY`]: the work is done once per quarter of new identifiers.
+    fn make_room(&mut self, now: i64) {
+        self.entries.retain(|_, e| e.expires > now);
+        let keep = CAPACITY * 3 / 4;
+        if self.entries.len() <= keep {
+            return;
+        }
+        let mut used: Vec<u64> = self.entries.values().map(|e| e.used).collect();
+        let evicted = self.entries.len() - keep;
+        // Every entry's `used` is a different hit's clock, so exactly `evicted` are older.
+        let (_, oldest_kept, _) = used.select_nth_unstable(evicted);
+        let oldest_kept = *oldest_kept;
+        self.entries.retain(|_, e| e.used >= oldest_kept);
+    }
+}
 
 impl RateCounters {
     pub fn new() -> RateCounters {
@@ -150,6 +200,19 @@ impl RateCounters {
             .unwrap_or(0)
     }
 
+    /// How many identifiers are being counted (at most [`CAPACITY`]).
+    pub fn len(&self) -> usize {
+        self.table
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entries
+            .len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Counts one request for `identifier` under plugin `instance` unless a window is already
     /// full. Returns whether it was allowed and each window's usage (before this request).
     pub fn hit(
@@ -159,12 +222,15 @@ impl RateCounters {
         limits: &[(Window, u64)],
         now: i64,
     ) -> (bool, Vec<WindowUsage>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if entries.len() > SWEEP_ABOVE {
-            entries.retain(|_, e| e.expires > now);
+        let key = key(instance, identifier);
+        let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
+        if table.entries.len() >= CAPACITY && !table.entries.contains_key(&key) {
+            table.make_room(now);
         }
-        let key = (instance.to_string(), identifier.to_string());
-        let entry = entries.entry(key).or_default();
+        table.clock += 1;
+        let clock = table.clock;
+        let entry = table.entries.entry(key).or_default();
+        entry.used = clock;
         let mut usage = Vec::with_capacity(limits.len());
         let mut allowed = true;
         for &(window, limit) in limits {
