@@ -570,3 +570,43 @@ async fn an_es512_secret_is_reported_when_loaded_and_its_tokens_are_refused() {
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(up.hits(), 0);
 }
+
+/// A plugin whose configuration cannot be made into a runtime refuses the requests it applies
+/// to rather than being left out, which would let them all through. The schema refuses such
+/// configurations, but a configuration that got past it (the proxy is built from the store's
+/// snapshot, as here) must still fail closed.
+#[tokio::test]
+async fn a_plugin_that_cannot_be_built_refuses_its_requests() {
+    use gwctl::gateway::proxy::config::{Persistent, ProxyConfig};
+    let up = echo("a").await;
+    for (plugin, valid, broken) in [
+        ("key-auth", json!({}), json!({"key_names": "apikey"})),
+        (
+            "acl",
+            json!({"allow": ["a"]}),
+            json!({"allow": ["a"], "deny": ["b"]}),
+        ),
+        (
+            "rate-limiting",
+            json!({"minute": 1}),
+            json!({"limit_by": "ip"}),
+        ),
+    ] {
+        let entities =
+            one_route_with_plugin(&up.url(), plugin, valid).with_unchecked_plugin_config(broken);
+        let problems = ProxyConfig::build(&entities.snapshot(1), &Persistent::default()).problems;
+        assert!(
+            problems.iter().any(|p| p.contains("refused with 500")),
+            "{plugin}: {problems:?}"
+        );
+        let gw = Gateway::start(&entities).await;
+        let reply = gw.get("/").await;
+        assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{plugin}");
+        assert_eq!(
+            reply.body.lines().next(),
+            Some("An unexpected error occurred"),
+            "{plugin}"
+        );
+    }
+    assert_eq!(up.hits(), 0);
+}

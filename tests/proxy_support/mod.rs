@@ -100,6 +100,18 @@ impl Entities {
         self.add("plugins", json!({"name": name, "config": config}))
     }
 
+    /// Replaces the config of the plugin added last, unchecked: a configuration the schema
+    /// refuses, for tests of what the proxy does with one that got past it.
+    pub fn with_unchecked_plugin_config(mut self, config: Value) -> Entities {
+        let plugin = self
+            .kinds
+            .get_mut("plugins")
+            .and_then(|plugins| plugins.last_mut())
+            .expect("a plugin was added");
+        plugin.insert("config".into(), config);
+        self
+    }
+
     pub fn snapshot(&self, revision: u64) -> Snapshot {
         Snapshot::from_entities(revision, self.kinds.clone())
     }

@@ -11,6 +11,7 @@ pub mod cors;
 pub mod jwt;
 pub mod key_auth;
 pub mod rate_limiting;
+pub mod unbuildable;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -18,6 +18,7 @@ use super::rate_counters::RateCounters;
 use super::router::{RouteSpec, Router, RouterBuilder};
 use super::tls::{CertificateCache, Certificates};
 use super::upstream_client::{ClientKey, client_key};
+use crate::gateway::plugins::unbuildable::Unbuildable;
 use crate::gateway::plugins::{self, BuildEnv, EntityRef};
 use crate::gateway::snapshot::{Snapshot, foreign_id};
 use crate::kinds;
@@ -224,15 +225,22 @@ impl ProxyConfig {
                 instance_id: &id,
                 counters: &persistent.counters,
             };
+            // A plugin that cannot run refuses its requests rather than being left out (which
+            // would let them through unauthenticated or unlimited).
             let runtime = match plugins::build(&name, &config, &env) {
                 Some(Ok(runtime)) => runtime,
                 Some(Err(e)) => {
-                    problems.push(format!("plugin {name} ({id}): {e}"));
-                    continue;
+                    problems.push(format!(
+                        "plugin {name} ({id}): {e}; its requests are refused with 500"
+                    ));
+                    Arc::new(Unbuildable)
                 }
                 None => {
-                    problems.push(format!("plugin {name} ({id}): no runtime in this build"));
-                    continue;
+                    problems.push(format!(
+                        "plugin {name} ({id}): no runtime in this build; its requests are \
+                         refused with 500"
+                    ));
+                    Arc::new(Unbuildable)
                 }
             };
             let protocols: Vec<&str> = p
