@@ -94,6 +94,38 @@ async fn via_is_appended_to_the_clients_via() {
     assert_eq!(seen["headers"]["via"], OWN_VIA, "{seen}");
 }
 
+/// Kong writes the client's protocol version as Lua prints it: `1` for HTTP/1.0, both in the
+/// `Via` going up and in the one coming back.
+#[tokio::test]
+async fn via_names_http_1_0_as_kong_prints_it() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let a = echo("a").await;
+    let gw = gateway_to(&a, json!({"paths": ["/"]})).await;
+    let mut stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    stream
+        .write_all(b"GET /x HTTP/1.0\r\nhost: a.test\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("answered and closed")
+    .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    let own = concat!("1 gwctl/", env!("CARGO_PKG_VERSION"));
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a whole answer");
+    assert!(
+        head.lines()
+            .any(|line| line.eq_ignore_ascii_case(&format!("via: {own}"))),
+        "{head}"
+    );
+    let seen: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(seen["headers"]["via"], own, "{seen}");
+}
+
 #[tokio::test]
 async fn via_names_http2_for_a_request_that_came_in_over_http2() {
     let a = echo("a").await;

@@ -23,7 +23,7 @@ use super::body::{OnEndBody, ReadTimeoutBody, ReplaySlot};
 use super::config::{Persistent, ProxyConfig, RouteEntry, ServiceEntry};
 use super::error_body::{kong_error, nginx_error};
 use super::forward::{self, ForwardError, Outgoing, Plan, RequestBody};
-use super::headers::{Forwarded, SERVER_TOKENS, VIA, X_KONG_REQUEST_ID, millis, remove_hop_by_hop};
+use super::headers::{Forwarded, SERVER_TOKENS, X_KONG_REQUEST_ID, millis, remove_hop_by_hop, via};
 use super::log_phase::{self, LogJob, Outcome};
 use super::path::{normalize, upstream_path_v0};
 use super::plugin_set::{Instance, NONE, Slot};
@@ -564,7 +564,7 @@ fn decorate(response: &mut Response<Body>, ctx: &mut Ctx, outcome: &Outcome) {
             .unwrap_or_else(|| ctx.started.elapsed().saturating_sub(proxy));
         headers.insert(X_KONG_UPSTREAM_LATENCY, millis(ms(upstream)));
         headers.insert(X_KONG_PROXY_LATENCY, millis(ms(proxy)));
-        headers.append(header::VIA, VIA);
+        headers.append(header::VIA, via(ctx.request.version));
         if !headers.contains_key(header::SERVER) {
             headers.insert(header::SERVER, SERVER_TOKENS);
         }

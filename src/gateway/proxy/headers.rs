@@ -97,23 +97,26 @@ fn remove_listed(headers: &mut HeaderMap, listed: &[HeaderName]) {
 pub const SERVER_TOKENS: HeaderValue =
     HeaderValue::from_static(concat!("gwctl/", env!("CARGO_PKG_VERSION")));
 
-/// The `Via` the proxy adds going up and coming back, as Kong does with its own name.
-pub const VIA: HeaderValue =
-    HeaderValue::from_static(concat!("1.1 gwctl/", env!("CARGO_PKG_VERSION")));
-
-/// The `Via` going up for a request that came in over HTTP/2: Kong names the client's
-/// protocol version (`2 kong/…`).
-const VIA_2: HeaderValue = HeaderValue::from_static(concat!("2 gwctl/", env!("CARGO_PKG_VERSION")));
+/// The `Via` the proxy adds going up and coming back, as Kong does with its own name: the
+/// client's protocol version as Lua prints it (`1`, `1.1`, `2`), then the proxy's name.
+pub fn via(version: http::Version) -> HeaderValue {
+    const VIA_1_0: HeaderValue =
+        HeaderValue::from_static(concat!("1 gwctl/", env!("CARGO_PKG_VERSION")));
+    const VIA_1_1: HeaderValue =
+        HeaderValue::from_static(concat!("1.1 gwctl/", env!("CARGO_PKG_VERSION")));
+    const VIA_2: HeaderValue =
+        HeaderValue::from_static(concat!("2 gwctl/", env!("CARGO_PKG_VERSION")));
+    match version {
+        http::Version::HTTP_10 | http::Version::HTTP_09 => VIA_1_0,
+        http::Version::HTTP_2 | http::Version::HTTP_3 => VIA_2,
+        _ => VIA_1_1,
+    }
+}
 
 /// Sets the upstream request's `Via` as Kong does: the client's own `Via` (all its values)
-/// followed by the proxy's, which names the protocol version the request came in with.
+/// followed by the proxy's.
 pub fn set_via(headers: &mut HeaderMap, version: http::Version) {
-    let own = if version == http::Version::HTTP_2 || version == http::Version::HTTP_3 {
-        VIA_2
-    } else {
-        VIA
-    };
-    append_to_list(headers, header::VIA, own);
+    append_to_list(headers, header::VIA, via(version));
 }
 
 /// Appends `own` to the comma-separated list the client sent under `name` (all its lines
