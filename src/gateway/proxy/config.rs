@@ -32,6 +32,9 @@ pub struct RouteEntry {
     /// Protocols include https but not http: plain requests get `https_redirect_status_code`.
     pub https_only: bool,
     pub https_redirect_status_code: u16,
+    /// Kong's `request_buffering`: a body sent without a length is read whole before going
+    /// upstream (see `request_buffering.rs`).
+    pub request_buffering: bool,
 }
 
 pub struct ServiceEntry {
@@ -178,6 +181,7 @@ impl ProxyConfig {
                     .and_then(Value::as_u64)
                     .and_then(|c| u16::try_from(c).ok())
                     .unwrap_or(426),
+                request_buffering: flag(&r, "request_buffering", true),
             });
             router.add(&RouteSpec {
                 route: &r,

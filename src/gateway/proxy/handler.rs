@@ -27,6 +27,7 @@ use super::headers::{Forwarded, SERVER_TOKENS, X_KONG_REQUEST_ID, millis, remove
 use super::log_phase::{self, LogJob, Outcome};
 use super::path::{normalize, upstream_path_v0};
 use super::plugin_set::{Instance, NONE, Slot};
+use super::request_buffering::{body_not_received, read_unsized_body};
 use super::router::{RequestFacts, RouteMatch, Router};
 use super::upstream_client::client_key;
 use super::websocket;
@@ -274,11 +275,7 @@ pub async fn handle(
         // A body the client stopped sending ends the request, whatever the plugin reading it
         // made of the missing body (nginx answers before any plugin runs).
         if let Some(status) = ctx.take_body_failure() {
-            let mut response = nginx_error(status, &ctx.request_id, &ctx.request);
-            response
-                .headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            local_response = Some(response);
+            local_response = Some(body_not_received(&ctx, status));
             break;
         }
         if let Flow::Respond(response) = flow {
@@ -296,6 +293,9 @@ pub async fn handle(
         error: None,
         proxied: false,
     };
+    if local_response.is_none() {
+        local_response = read_unsized_body(&mut ctx, route.request_buffering).await;
+    }
     let mut response = match local_response {
         Some(response) => response,
         None => {

@@ -24,6 +24,7 @@ mod log_phase;
 pub mod path;
 pub mod plugin_set;
 pub mod rate_counters;
+mod request_buffering;
 mod resolve;
 pub mod router;
 mod server;
