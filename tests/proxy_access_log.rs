@@ -72,3 +72,41 @@ async fn one_line_per_request_with_the_essentials() {
     assert!(log["consumer"].is_null());
     assert!(log["latencies"]["upstream"].is_null());
 }
+
+/// A client that leaves before the answer begins still gets its line, with Kong's 499, the
+/// route and the consumer the request had been identified as.
+#[tokio::test]
+async fn a_client_that_leaves_before_the_answer_is_logged_as_499() {
+    use tokio::io::AsyncWriteExt;
+    let up = echo("a").await;
+    let mut gw = Gateway::start(
+        &Entities::new()
+            .service("svc", &up.url())
+            .route("rt", "svc", json!({"paths": ["/"]}))
+            .add("consumers", json!({"username": "carol"}))
+            .add(
+                "keyauth_credentials",
+                json!({"key": "carol-key", "consumer": fk("carol")}),
+            )
+            .plugin("key-auth", json!({})),
+    )
+    .await;
+    let mut client = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    client
+        .write_all(
+            b"GET /slow HTTP/1.1\r\nhost: gw\r\napikey: carol-key\r\nx-echo-delay-ms: 3000\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    // Gone while the upstream is still thinking.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(client);
+    let log = gw.next_log().await;
+    assert_eq!(log["status"], 499, "{log}");
+    assert_eq!(log["path"], "/slow");
+    assert_eq!(log["route"]["name"], "rt");
+    assert_eq!(log["service"]["name"], "svc");
+    assert_eq!(log["consumer"]["name"], "carol");
+    assert!(log["response_incomplete"].is_string(), "{log}");
+    assert!(!log.to_string().contains("carol-key"), "{log}");
+}

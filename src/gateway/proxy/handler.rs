@@ -24,7 +24,7 @@ use super::config::{Persistent, ProxyConfig, RouteEntry, ServiceEntry};
 use super::error_body::{kong_error, nginx_error};
 use super::forward::{self, ForwardError, Outgoing, Plan, RequestBody};
 use super::headers::{Forwarded, SERVER_TOKENS, X_KONG_REQUEST_ID, millis, remove_hop_by_hop, via};
-use super::log_phase::{self, LogJob, Outcome};
+use super::log_phase::{self, Abandoned, LogJob, Outcome};
 use super::path::{normalize, upstream_path_v0};
 use super::plugin_set::{Instance, NONE, Slot};
 use super::request_buffering::{body_not_received, read_unsized_body};
@@ -245,6 +245,18 @@ pub async fn handle(
     ctx.service = service.map(|s| s.ident.clone());
     ctx.upstream = upstream;
     ctx.request_id = request_id;
+    let mut abandoned = shared.access_log.is_enabled().then(|| Abandoned {
+        shared: shared.clone(),
+        config: config.clone(),
+        route_index: found.route,
+        request_id: ctx.request_id.clone(),
+        method: ctx.request.method.clone(),
+        raw_path: raw_path.clone(),
+        client: client_addr,
+        started,
+        consumer: None,
+        armed: true,
+    });
 
     // Access phase, each plugin looked up with the consumer known when its turn comes.
     let route_slot = found.route as Slot;
@@ -282,6 +294,10 @@ pub async fn handle(
             local_response = Some(response);
             break;
         }
+    }
+
+    if let Some(abandoned) = &mut abandoned {
+        abandoned.consumer = ctx.consumer.clone();
     }
 
     let mut outcome = Outcome {
@@ -323,6 +339,10 @@ pub async fn handle(
     }
     decorate(&mut response, &mut ctx, &outcome);
     outcome.status = response.status().as_u16();
+    // Answered: from here the log phase (or nothing, without an access log) takes over.
+    if let Some(abandoned) = &mut abandoned {
+        abandoned.armed = false;
+    }
 
     let response = match in_flight {
         // The request counts as in progress until its body has gone out.

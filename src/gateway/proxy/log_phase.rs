@@ -13,7 +13,7 @@ use super::body::{EndState, OnEnd};
 use super::config::ProxyConfig;
 use super::handler::{Shared, ms};
 use super::plugin_set::Instance;
-use crate::gateway::plugins::Ctx;
+use crate::gateway::plugins::{ConsumerInfo, Ctx};
 
 /// What the log line needs besides the Ctx.
 pub(super) struct Outcome {
@@ -52,28 +52,17 @@ impl LogJob {
         self.ctx.body = None;
         let mut entry = base_entry(
             &self.ctx.request_id,
-            &self.ctx.request,
+            self.ctx.request.method.as_str(),
             &self.raw_path,
             self.ctx.client_addr,
             self.ctx.started,
             self.outcome.status,
         );
-        let route = &self.config.routes[self.route_index];
-        entry.insert(
-            "route".into(),
-            named(&route.ident.id, route.ident.name.as_deref()),
-        );
-        let service = route.service.map(|i| &self.config.services[i]);
-        entry.insert(
-            "service".into(),
-            service.map_or(Value::Null, |s| named(&s.ident.id, s.ident.name.as_deref())),
-        );
-        entry.insert(
-            "consumer".into(),
-            self.ctx
-                .consumer
-                .as_ref()
-                .map_or(Value::Null, |c| named(&c.id, c.username.as_deref())),
+        add_matched(
+            &mut entry,
+            &self.config,
+            self.route_index,
+            self.ctx.consumer.as_ref(),
         );
         entry.insert(
             "upstream".into(),
@@ -113,13 +102,85 @@ impl LogJob {
     }
 }
 
+/// The route, service and consumer fields of a routed request's entry.
+fn add_matched(
+    entry: &mut Map<String, Value>,
+    config: &ProxyConfig,
+    route_index: usize,
+    consumer: Option<&ConsumerInfo>,
+) {
+    let route = &config.routes[route_index];
+    entry.insert(
+        "route".into(),
+        named(&route.ident.id, route.ident.name.as_deref()),
+    );
+    let service = route.service.map(|i| &config.services[i]);
+    entry.insert(
+        "service".into(),
+        service.map_or(Value::Null, |s| named(&s.ident.id, s.ident.name.as_deref())),
+    );
+    entry.insert(
+        "consumer".into(),
+        consumer.map_or(Value::Null, |c| named(&c.id, c.username.as_deref())),
+    );
+}
+
+/// The entry of a routed request whose client left before the answer began, as Kong logs one
+/// (status 499): armed while the request is handled, and written if the handler is dropped
+/// (hyper drops it when the client closes the connection) before it is disarmed. Plugins'
+/// log hooks do not run for it: they ran with the request, which is gone.
+pub(super) struct Abandoned {
+    pub shared: Arc<Shared>,
+    pub config: Arc<ProxyConfig>,
+    pub route_index: usize,
+    pub request_id: String,
+    pub method: http::Method,
+    pub raw_path: String,
+    pub client: SocketAddr,
+    pub started: Instant,
+    /// Filled in once the access phase has identified the consumer.
+    pub consumer: Option<ConsumerInfo>,
+    pub armed: bool,
+}
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let mut entry = base_entry(
+            &self.request_id,
+            self.method.as_str(),
+            &self.raw_path,
+            self.client,
+            self.started,
+            499,
+        );
+        add_matched(
+            &mut entry,
+            &self.config,
+            self.route_index,
+            self.consumer.as_ref(),
+        );
+        entry.insert(
+            "latencies".into(),
+            json!({"proxy": null, "upstream": null, "request": ms(self.started.elapsed())}),
+        );
+        entry.insert(
+            "response_incomplete".into(),
+            Value::from("client closed the connection before the answer"),
+        );
+        self.shared.access_log.write(&entry);
+    }
+}
+
 fn named(id: &str, name: Option<&str>) -> Value {
     json!({"id": id, "name": name})
 }
 
 fn base_entry(
     request_id: &str,
-    parts: &http::request::Parts,
+    method: &str,
     raw_path: &str,
     client: SocketAddr,
     started: Instant,
@@ -133,7 +194,7 @@ fn base_entry(
     entry.insert("started_at".into(), Value::from(started_at));
     entry.insert("request_id".into(), Value::from(request_id));
     entry.insert("client_ip".into(), Value::from(client.ip().to_string()));
-    entry.insert("method".into(), Value::from(parts.method.as_str()));
+    entry.insert("method".into(), Value::from(method));
     entry.insert("path".into(), Value::from(raw_path));
     entry.insert("status".into(), Value::from(status));
     entry
@@ -152,7 +213,14 @@ pub(super) fn log_unrouted(
     if !log.is_enabled() {
         return;
     }
-    let mut entry = base_entry(request_id, parts, raw_path, client, started, status);
+    let mut entry = base_entry(
+        request_id,
+        parts.method.as_str(),
+        raw_path,
+        client,
+        started,
+        status,
+    );
     entry.insert("route".into(), Value::Null);
     entry.insert("service".into(), Value::Null);
     entry.insert("consumer".into(), Value::Null);
