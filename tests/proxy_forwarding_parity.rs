@@ -98,23 +98,9 @@ async fn via_is_appended_to_the_clients_via() {
 /// `Via` going up and in the one coming back.
 #[tokio::test]
 async fn via_names_http_1_0_as_kong_prints_it() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let a = echo("a").await;
     let gw = gateway_to(&a, json!({"paths": ["/"]})).await;
-    let mut stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
-    stream
-        .write_all(b"GET /x HTTP/1.0\r\nhost: a.test\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        stream.read_to_end(&mut answer),
-    )
-    .await
-    .expect("answered and closed")
-    .unwrap();
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = raw_exchange(gw.addr, b"GET /x HTTP/1.0\r\nhost: a.test\r\n\r\n").await;
     let own = concat!("1 gwctl/", env!("CARGO_PKG_VERSION"));
     let (head, body) = answer.split_once("\r\n\r\n").expect("a whole answer");
     assert!(

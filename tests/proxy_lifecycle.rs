@@ -25,25 +25,6 @@ fn one_route_to(up: &Echo) -> (watch::Sender<Configuration>, watch::Receiver<Con
     watch::channel(Arc::new(entities.snapshot(1)))
 }
 
-/// A proxy on one ephemeral port that closes silent clients after `timeout`.
-async fn start_with_client_timeout(
-    configuration: watch::Receiver<Configuration>,
-    timeout: Duration,
-) -> proxy::RunningProxy {
-    proxy::start_with_health(
-        vec!["127.0.0.1:0".parse().unwrap()],
-        configuration,
-        AccessLog::disabled(),
-        Arc::default(),
-        proxy::ClientSettings {
-            timeout,
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap()
-}
-
 #[tokio::test]
 async fn several_listeners_serve_the_same_configuration() {
     let up = echo("a").await;
@@ -255,12 +236,7 @@ async fn an_http1_request_whose_first_packet_could_begin_http2_is_still_http1() 
         )
         .await
         .unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
-        .await
-        .expect("the gateway answers")
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = read_until_closed(&mut stream).await;
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
     assert!(answer.contains(r#""body":"hi""#), "{answer}");
 }
@@ -286,12 +262,7 @@ async fn a_client_that_stops_sending_a_body_a_plugin_reads_gets_408() {
         )
         .await
         .unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut answer))
-        .await
-        .expect("the stalled request is answered and its connection closed")
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = read_until_closed(&mut stalled).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert!(answer.contains("Request timeout"), "{answer}");
     assert_eq!(up.hits(), 0, "nothing went upstream");

@@ -6,17 +6,15 @@ mod proxy_support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use gwctl::gateway::proxy::{self, AccessLog};
 use proxy_support::*;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 
-/// Sends `head` then `chunks` as a chunked body on a connection of its own and returns the
-/// answer's status line and, parsed, the echo upstream's report of what it received.
+/// POSTs `chunks` as a chunked body on a connection of its own and returns the answer's
+/// status line and, parsed, the echo upstream's report of what it received.
 async fn send_chunked(addr: std::net::SocketAddr, chunks: &[&[u8]]) -> (String, Value) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
     let mut request =
         b"POST /x HTTP/1.1\r\nhost: gw\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
             .to_vec();
@@ -26,13 +24,7 @@ async fn send_chunked(addr: std::net::SocketAddr, chunks: &[&[u8]]) -> (String, 
         request.extend_from_slice(b"\r\n");
     }
     request.extend_from_slice(b"0\r\n\r\n");
-    stream.write_all(&request).await.unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
-        .await
-        .expect("answered and closed")
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let answer = raw_exchange(addr, &request).await;
     let (head, body) = answer.split_once("\r\n\r\n").expect("a whole answer");
     let status = head.lines().next().unwrap().to_string();
     (
@@ -85,29 +77,13 @@ async fn a_chunked_body_longer_than_the_limit_is_streamed_whole() {
 async fn a_chunked_body_that_stalls_gets_408_and_nothing_goes_upstream() {
     let up = echo("a").await;
     let (_tx, rx) = watch::channel(Arc::new(one_route(&up.url()).snapshot(1)));
-    let running = proxy::start_with_health(
-        vec!["127.0.0.1:0".parse().unwrap()],
-        rx,
-        AccessLog::disabled(),
-        Arc::default(),
-        proxy::ClientSettings {
-            timeout: Duration::from_millis(1000),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
+    let running = start_with_client_timeout(rx, Duration::from_millis(1000)).await;
     let mut stalled = TcpStream::connect(running.addrs()[0]).await.unwrap();
     stalled
         .write_all(b"POST /x HTTP/1.1\r\nhost: gw\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhel")
         .await
         .unwrap();
-    let mut answer = Vec::new();
-    tokio::time::timeout(Duration::from_secs(10), stalled.read_to_end(&mut answer))
-        .await
-        .expect("the stalled request is answered and its connection closed")
-        .unwrap();
-    let answer = String::from_utf8_lossy(&answer);
+    let answer = read_until_closed(&mut stalled).await;
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     assert_eq!(up.hits(), 0, "nothing went upstream");
     running.shutdown().await;

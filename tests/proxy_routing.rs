@@ -3,12 +3,9 @@
 
 mod proxy_support;
 
-use std::time::Duration;
-
 use http::StatusCode;
 use proxy_support::*;
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn no_route_is_404_with_kongs_message() {
@@ -215,16 +212,7 @@ async fn two_host_headers_are_refused_as_nginx_does() {
 async fn an_http_1_1_request_without_host_is_refused_an_http_1_0_one_is_not() {
     let up = echo("a").await;
     let gw = Gateway::start(&one_route(&up.url())).await;
-    let ask = |request: &'static [u8]| async move {
-        let mut stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
-        stream.write_all(request).await.unwrap();
-        let mut answer = Vec::new();
-        tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer))
-            .await
-            .expect("answered and closed")
-            .unwrap();
-        String::from_utf8_lossy(&answer).into_owned()
-    };
+    let ask = |request: &'static [u8]| raw_exchange(gw.addr, request);
     let answer = ask(b"GET /x HTTP/1.1\r\nconnection: close\r\n\r\n").await;
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
     assert_eq!(up.hits(), 0);

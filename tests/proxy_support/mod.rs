@@ -533,3 +533,43 @@ impl Reply {
         }
     }
 }
+
+/// Writes `request` (raw bytes, as a client would) on a new connection to `addr` and returns
+/// everything the gateway sent until it closed the connection.
+pub async fn raw_exchange(addr: SocketAddr, request: &[u8]) -> String {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    read_until_closed(&mut stream).await
+}
+
+/// Everything `stream` still delivers until the gateway closes it (at most 20 s).
+pub async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
+        .await
+        .expect("the gateway answers and closes the connection")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+/// A proxy on one random port, following `configuration`, that closes silent clients and
+/// stalled request bodies after `timeout` (`--proxy-client-timeout`).
+pub async fn start_with_client_timeout(
+    configuration: watch::Receiver<Arc<Snapshot>>,
+    timeout: Duration,
+) -> RunningProxy {
+    proxy::start_with_health(
+        vec!["127.0.0.1:0".parse().unwrap()],
+        configuration,
+        AccessLog::disabled(),
+        Arc::default(),
+        proxy::ClientSettings {
+            timeout,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap()
+}
