@@ -33,11 +33,12 @@ for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
 
 dir=$(mktemp -d)
+floor_pids=()
 cleanup() {
     set +e
-    for pid in ${floor_pid:-} ${gw_pid:-} ${raw_pid:-}; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+    for pid in ${floor_pid:-} ${gw_pid:-}; do kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
     # Killed outright: pingora takes SIGTERM as a graceful shutdown that waits a minute.
-    [ -n "${pingora_pid:-}" ] && { kill -KILL "$pingora_pid"; wait "$pingora_pid"; } 2>/dev/null
+    for pid in "${floor_pids[@]}"; do kill -KILL "$pid"; wait "$pid"; done 2>/dev/null
     for conf in proxy upstream; do nginx -p "$dir" -c "$conf.conf" -s stop 2>/dev/null; done
 }
 trap cleanup EXIT
@@ -76,20 +77,17 @@ GWCTL_PROXY_WORKERS=1 "$gwctl" serve --config "$dir/gw.yaml" --db :memory: --no-
 gw_pid=$!
 names=("nginx" "hyper floor" "gateway")
 ports=("$nginx_port" "$floor_port" "$proxy_port")
-pingora="$PWD/target/pingora_floor/release/pingora_floor"
-if [ -x "$pingora" ]; then
-    "$pingora" "127.0.0.1:$pingora_port" "127.0.0.1:$upstream_port" >"$dir/pingora.log" 2>&1 &
-    pingora_pid=$!
-    names+=("pingora floor")
-    ports+=("$pingora_port")
-fi
-raw="$PWD/target/release/examples/raw_floor"
-if [ -x "$raw" ]; then
-    "$raw" "127.0.0.1:$raw_port" "127.0.0.1:$upstream_port" >"$dir/raw.log" 2>&1 &
-    raw_pid=$!
-    names+=("raw floor")
-    ports+=("$raw_port")
-fi
+# Starts the yardstick proxy $2 (name $1) on port $3 when it is built, and adds it to the runs.
+optional_floor() {
+    local name=$1 bin=$2 port=$3
+    [ -x "$bin" ] || return 0
+    "$bin" "127.0.0.1:$port" "127.0.0.1:$upstream_port" >"$dir/${name// /-}.log" 2>&1 &
+    floor_pids+=("$!")
+    names+=("$name")
+    ports+=("$port")
+}
+optional_floor "pingora floor" "$PWD/target/pingora_floor/release/pingora_floor" "$pingora_port"
+optional_floor "raw floor" "$PWD/target/release/examples/raw_floor" "$raw_port"
 for port in "${ports[@]}"; do
     for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$port/bench/x" && break; sleep 0.1; done
 done
