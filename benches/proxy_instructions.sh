@@ -43,10 +43,7 @@ trap cleanup EXIT
 # shellcheck source=benches/lib/nginx_conf.sh
 source benches/lib/nginx_conf.sh
 
-nginx_conf nginx "daemon on; worker_processes 1;" "server {
-        listen 127.0.0.1:$upstream_port;
-        location / { return 200 \"hello from the static upstream\n\"; }
-    }"
+nginx_static_conf nginx "daemon on; worker_processes 1;" "$upstream_port"
 nginx -p "$dir" -c nginx.conf
 
 # ROUTES=N configures routes /r0 … /rN-1 on the one service (as `cargo bench --bench proxy`
@@ -95,18 +92,7 @@ gw_pid=
 
 # The same count for nginx proxying the same upstream with upstream keep-alive, one worker
 # (as `cargo bench --bench proxy` configures it), for scale.
-nginx_conf peer "daemon off; master_process off; worker_processes 1;" "upstream static_upstream {
-        server 127.0.0.1:$upstream_port;
-        keepalive 128;
-    }
-    server {
-        listen 127.0.0.1:$peer_port;
-        location / {
-            proxy_pass http://static_upstream;
-            proxy_http_version 1.1;
-            proxy_set_header Connection \"\";
-        }
-    }"
+nginx_proxy_conf peer "daemon off; master_process off; worker_processes 1;" "$peer_port" "$upstream_port"
 valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p" \
     nginx -p "$dir" -c peer.conf >"$dir/peer.log" 2>&1 &
 peer_pid=$!

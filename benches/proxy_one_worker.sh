@@ -45,36 +45,16 @@ trap cleanup EXIT
 
 # shellcheck source=benches/lib/nginx_conf.sh
 source benches/lib/nginx_conf.sh
-# Writes and starts nginx configuration $1 with the http block's contents $2.
-start_nginx() {
-    nginx_conf "$1" "daemon on; worker_processes 1;" "$2"
-    nginx -p "$dir" -c "$1.conf"
-}
-start_nginx upstream "server {
-        listen 127.0.0.1:$upstream_port;
-        location / { return 200 \"hello from the static upstream\n\"; }
-    }"
-start_nginx proxy "upstream static_upstream {
-        server 127.0.0.1:$upstream_port;
-        keepalive 128;
-    }
-    server {
-        listen 127.0.0.1:$nginx_port;
-        location / {
-            proxy_pass http://static_upstream;
-            proxy_http_version 1.1;
-            proxy_set_header Connection \"\";
-        }
-    }"
+# shellcheck source=benches/lib/gateway.sh
+source benches/lib/gateway.sh
+nginx_static_conf upstream "daemon on; worker_processes 1;" "$upstream_port"
+nginx -p "$dir" -c upstream.conf
+nginx_proxy_conf proxy "daemon on; worker_processes 1;" "$nginx_port" "$upstream_port"
+nginx -p "$dir" -c proxy.conf
 
 "$floor" "127.0.0.1:$floor_port" "127.0.0.1:$upstream_port" >"$dir/floor.log" 2>&1 &
 floor_pid=$!
-printf '_format_version: "3.0"\nservices:\n- name: static\n  url: http://127.0.0.1:%s\n  routes:\n  - name: bench\n    paths: [/bench]\n' \
-    "$upstream_port" > "$dir/gw.yaml"
-GWCTL_PROXY_WORKERS=1 "$gwctl" serve --config "$dir/gw.yaml" --db :memory: --no-access-log \
-    --proxy-listen "127.0.0.1:$proxy_port" --admin-listen "127.0.0.1:$admin_port" \
-    >"$dir/gwctl.log" 2>&1 &
-gw_pid=$!
+start_one_worker_gateway "$upstream_port" "$proxy_port" "$admin_port"
 names=("nginx" "hyper floor" "gateway")
 ports=("$nginx_port" "$floor_port" "$proxy_port")
 # Starts the yardstick proxy $2 (name $1) on port $3 when it is built, and adds it to the runs.

@@ -34,10 +34,9 @@ trap cleanup EXIT
 
 # shellcheck source=benches/lib/nginx_conf.sh
 source benches/lib/nginx_conf.sh
-nginx_conf upstream "daemon on; worker_processes 1;" "server {
-        listen 127.0.0.1:$upstream_port;
-        location / { return 200 \"hello from the static upstream\n\"; }
-    }"
+# shellcheck source=benches/lib/gateway.sh
+source benches/lib/gateway.sh
+nginx_static_conf upstream "daemon on; worker_processes 1;" "$upstream_port"
 nginx -p "$dir" -c upstream.conf
 
 # Runs wrk against port $2 while strace counts the system calls of process $1, then prints
@@ -57,29 +56,13 @@ count() {
         printf "  %-14s %6.2f per request\n", $NF, $4 / n }' "$dir/strace.txt" | sort -k2 -rn
 }
 
-printf '_format_version: "3.0"\nservices:\n- name: static\n  url: http://127.0.0.1:%s\n  routes:\n  - name: bench\n    paths: [/bench]\n' \
-    "$upstream_port" > "$dir/gw.yaml"
-GWCTL_PROXY_WORKERS=1 "$gwctl" serve --config "$dir/gw.yaml" --db :memory: --no-access-log \
-    --proxy-listen "127.0.0.1:$proxy_port" --admin-listen "127.0.0.1:$admin_port" \
-    >"$dir/gwctl.log" 2>&1 &
-gw_pid=$!
+start_one_worker_gateway "$upstream_port" "$proxy_port" "$admin_port"
 echo "gwctl (one proxy worker):"
 count "$gw_pid" "$proxy_port"
 kill "$gw_pid" && wait "$gw_pid" 2>/dev/null || true
 gw_pid=
 
-nginx_conf peer "daemon off; master_process off; worker_processes 1;" "upstream static_upstream {
-        server 127.0.0.1:$upstream_port;
-        keepalive 128;
-    }
-    server {
-        listen 127.0.0.1:$peer_port;
-        location / {
-            proxy_pass http://static_upstream;
-            proxy_http_version 1.1;
-            proxy_set_header Connection \"\";
-        }
-    }"
+nginx_proxy_conf peer "daemon off; master_process off; worker_processes 1;" "$peer_port" "$upstream_port"
 nginx -p "$dir" -c peer.conf >"$dir/peer.log" 2>&1 &
 peer_pid=$!
 echo "nginx proxy_pass (one worker):"
