@@ -82,12 +82,17 @@ pub struct RouteMatch {
     matcher: u32,
 }
 
+/// The indexes are hashed with foldhash rather than SipHash: their keys come from the
+/// configuration, so a client choosing what is looked up cannot make them collide, and every
+/// request hashes a prefix of its path once per prefix length configured.
+type Index = HashMap<String, Vec<u32>, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 pub struct Router {
     matchers: Vec<Matcher>,
-    by_prefix: HashMap<String, Vec<u32>>,
+    by_prefix: Index,
     prefix_lengths: Vec<usize>,
-    by_host: HashMap<String, Vec<u32>>,
+    by_host: Index,
     others: Vec<u32>,
 }
 
