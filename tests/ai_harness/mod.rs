@@ -13,7 +13,7 @@ use http::{HeaderValue, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into())
@@ -111,14 +111,12 @@ async fn forward(ctx: &mut Ctx) -> Response<Body> {
     let client = Client::builder(TokioExecutor::new()).build_http::<Body>();
     match client.request(request).await {
         Ok(response) => response.map(|b| b.map_err(Into::into).boxed()),
-        Err(e) => {
-            let mut response = Response::new(full(
-                json!({"message": format!("An invalid response was received from the upstream server: {e}")})
-                    .to_string(),
-            ));
-            *response.status_mut() = StatusCode::BAD_GATEWAY;
-            response
-        }
+        // What the proxy answers when the upstream cannot be reached (nginx's 502).
+        Err(_) => gwctl::gateway::proxy::error_body::nginx_error(
+            StatusCode::BAD_GATEWAY,
+            &ctx.request_id,
+            &ctx.request,
+        ),
     }
 }
 

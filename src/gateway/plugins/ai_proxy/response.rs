@@ -211,53 +211,29 @@ async fn translate_json(
 /// Either way the configured key is scrubbed out.
 async fn upstream_error(plugin: &AiProxy, response: Response<Body>) -> Response<Body> {
     let (parts, body) = response.into_parts();
-    // The gateway's own error (502, 504, 503…) is read from what it said, not from its body,
-    // whose format (JSON, HTML, XML, text) the client's `Accept` chose.
-    let (bytes, parsed) = if let Some(error) = parts.extensions.get::<GatewayError>() {
-        let value = json!({"message": error.message, "request_id": error.request_id});
-        (Bytes::new(), Some(value))
-    } else {
-        let bytes = match read(body, ERROR_BODY_LIMIT).await {
-            Ok(bytes) => plugin.scrub(bytes),
-            Err(message) => {
-                let text = format!(
-                    "{} answered HTTP {} and its body could not be read: {message}",
-                    plugin.provider().name(),
-                    parts.status.as_u16()
-                );
-                return json_response(parts.status, AiError::bad_request(text).body());
-            }
-        };
-        let parsed = serde_json::from_slice::<Value>(&bytes).ok();
-        (bytes, parsed)
-    };
-    let body = match &parsed {
-        Some(value) if value.get("error").is_some_and(|e| !e.is_null()) => bytes,
-        Some(value) if value.get("message").is_some_and(Value::is_string) => {
-            let message = value["message"].as_str().unwrap_or_default();
-            let message = match gateway_failure(plugin, parts.status, value) {
-                Some(what) => format!("{what}: {message}"),
-                None => message.to_string(),
+    let body = match parts.extensions.get::<GatewayError>() {
+        // The gateway's own error (502, 504, 503…) is read from what it said, not from its
+        // body, whose format (JSON, HTML, XML, text) the client's `Accept` chose.
+        Some(error) => {
+            let message = match gateway_failure(plugin, parts.status, &error.message) {
+                Some(what) => format!("{what}: {}", error.message),
+                None => error.message.clone(),
             };
-            let mut error = json!({"message": message, "type": "upstream_error"});
-            if let Some(id) = value.get("request_id") {
-                error["request_id"] = id.clone();
-            }
-            Bytes::from(json!({ "error": error }).to_string())
+            upstream_error_body(&message, Some(&error.request_id))
         }
-        _ => {
-            let text = String::from_utf8_lossy(&bytes);
-            let snippet: String = text.chars().take(ERROR_SNIPPET).collect();
-            let message = format!(
-                "{} answered HTTP {}{}{}",
-                plugin.provider().name(),
-                parts.status.as_u16(),
-                if snippet.trim().is_empty() { "" } else { ": " },
-                snippet.trim()
-            );
-            Bytes::from(
-                json!({"error": {"message": message, "type": "upstream_error"}}).to_string(),
-            )
+        None => {
+            let bytes = match read(body, ERROR_BODY_LIMIT).await {
+                Ok(bytes) => plugin.scrub(bytes),
+                Err(message) => {
+                    let text = format!(
+                        "{} answered HTTP {} and its body could not be read: {message}",
+                        plugin.provider().name(),
+                        parts.status.as_u16()
+                    );
+                    return json_response(parts.status, AiError::bad_request(text).body());
+                }
+            };
+            provider_error_body(plugin, parts.status, bytes)
         }
     };
     let mut out = json_response(parts.status, body);
@@ -272,28 +248,50 @@ async fn upstream_error(plugin: &AiProxy, response: Response<Body>) -> Response<
     out
 }
 
-/// When the proxy itself answered 502/504, or 503 because the provider's host name did not
-/// resolve (no network, say), with its Kong-style `{"message", "request_id"}` (providers never
-/// answer so), says plainly which provider could not be reached, and where.
-fn gateway_failure(plugin: &AiProxy, status: StatusCode, body: &Value) -> Option<String> {
-    let only_kong_fields = body
-        .as_object()?
-        .keys()
-        .all(|k| k == "message" || k == "request_id");
-    if !only_kong_fields {
-        return None;
+/// A provider's error body in OpenAI's shape: a JSON `{"error":…}` as it is, a `{"message":…}`
+/// wrapped, anything else quoted in a message that names the provider.
+fn provider_error_body(plugin: &AiProxy, status: StatusCode, bytes: Bytes) -> Bytes {
+    let parsed = serde_json::from_slice::<Value>(&bytes).ok();
+    match &parsed {
+        Some(value) if value.get("error").is_some_and(|e| !e.is_null()) => bytes,
+        Some(value) if value.get("message").is_some_and(Value::is_string) => upstream_error_body(
+            value["message"].as_str().unwrap_or_default(),
+            value.get("request_id").and_then(Value::as_str),
+        ),
+        _ => {
+            let text = String::from_utf8_lossy(&bytes);
+            let snippet: String = text.chars().take(ERROR_SNIPPET).collect();
+            let message = format!(
+                "{} answered HTTP {}{}{}",
+                plugin.provider().name(),
+                status.as_u16(),
+                if snippet.trim().is_empty() { "" } else { ": " },
+                snippet.trim()
+            );
+            upstream_error_body(&message, None)
+        }
     }
+}
+
+/// `{"error": {"message", "type": "upstream_error", "request_id"?}}`.
+fn upstream_error_body(message: &str, request_id: Option<&str>) -> Bytes {
+    let mut error = json!({"message": message, "type": "upstream_error"});
+    if let Some(id) = request_id {
+        error["request_id"] = Value::from(id);
+    }
+    Bytes::from(json!({ "error": error }).to_string())
+}
+
+/// When the proxy itself answered 502/504, or 503 because the provider's host name did not
+/// resolve (no network, say), says plainly which provider could not be reached, and where.
+fn gateway_failure(plugin: &AiProxy, status: StatusCode, message: &str) -> Option<String> {
     let target = &plugin.endpoint.target;
     let provider = plugin.provider().name();
     match status {
-        StatusCode::SERVICE_UNAVAILABLE
-            if body.get("message").and_then(Value::as_str) == Some("name resolution failed") =>
-        {
-            Some(format!(
-                "{provider} could not be reached at {}:{}",
-                target.host, target.port
-            ))
-        }
+        StatusCode::SERVICE_UNAVAILABLE if message == "name resolution failed" => Some(format!(
+            "{provider} could not be reached at {}:{}",
+            target.host, target.port
+        )),
         StatusCode::BAD_GATEWAY => Some(format!(
             "{provider} could not be reached at {}:{}",
             target.host, target.port
