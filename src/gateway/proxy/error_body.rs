@@ -30,7 +30,7 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{Response, StatusCode, Version};
 
-use crate::gateway::plugins::{Body, full_body};
+use crate::gateway::plugins::{Body, Ctx, full_body};
 
 /// What the gateway said in an error it answered itself, kept in the response's extensions:
 /// a plugin whose `response` hook rewrites gateway errors (ai-proxy, into OpenAI's shape) reads
@@ -77,6 +77,16 @@ pub fn nginx_error(status: StatusCode, request_id: &str, request: &Parts) -> Res
         None => Answer::Template(Format::Plain),
     };
     respond(status, answer, &message, request_id)
+}
+
+/// nginx's answer to a request whose body did not arrive whole (408 when the client went
+/// quiet, 400 when the body broke off), on a connection then closed.
+pub fn body_not_received(ctx: &Ctx, status: StatusCode) -> Response<Body> {
+    let mut response = nginx_error(status, &ctx.request_id, &ctx.request);
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 /// The message `kong/error_handlers.lua` gives nginx's errors.

@@ -7,11 +7,11 @@
 //! body that announces its length is streamed as it comes, as before: the upstream learns its
 //! length either way.
 
-use http::header::{CONNECTION, CONTENT_LENGTH, HeaderValue};
-use http::{Response, StatusCode};
+use http::Response;
+use http::header::CONTENT_LENGTH;
 use hyper::body::Body as _;
 
-use super::error_body::nginx_error;
+use super::error_body::body_not_received;
 use crate::gateway::plugins::{Body, Ctx};
 
 /// The longest body of unknown length read whole before forwarding.
@@ -33,13 +33,4 @@ pub async fn read_unsized_body(ctx: &mut Ctx, route_buffers: bool) -> Option<Res
     let _ = ctx.read_body(LIMIT).await;
     let status = ctx.take_body_failure()?;
     Some(body_not_received(ctx, status))
-}
-
-/// nginx's answer to a request whose body did not arrive whole, on a connection then closed.
-pub fn body_not_received(ctx: &Ctx, status: StatusCode) -> Response<Body> {
-    let mut response = nginx_error(status, &ctx.request_id, &ctx.request);
-    response
-        .headers_mut()
-        .insert(CONNECTION, HeaderValue::from_static("close"));
-    response
 }
